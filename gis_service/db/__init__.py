@@ -1,0 +1,1 @@
+"""Storage: the managed cluster, connections, the schema and its migrations."""

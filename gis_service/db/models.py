@@ -1,0 +1,333 @@
+"""The PostGIS schema as SQLAlchemy 2 / GeoAlchemy2 models.
+
+The models describe the schema; only the Alembic migrations in
+``gis_service/db/migrations`` create it.  Every geometry is stored in EPSG:4326
+(WGS84); GCJ-02 data is converted before it gets here.
+
+Vocabulary:
+- 四至 (sizhi): the four-sided limits of an area, "东至…,南至…,西至…,北至…".
+- 一廊九区: the G60 科创走廊 (corridor) and its nine industrial function areas.
+- 三片: the district's three sub-areas, each a union of towns (片 = sub-area).
+- 预期性 / 约束性: "expected" (indicative) / "binding" plan targets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SRID = 4326
+
+
+def _enum(py_enum: type[enum.Enum], name: str) -> Enum:
+    """Store the enum's *values* (readable in SQL), not its member names."""
+    return Enum(py_enum, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+class GeometryQuality(str, enum.Enum):
+    surveyed = "surveyed"
+    approximate = "approximate"
+    synthetic = "synthetic"
+
+
+class ZoneKind(str, enum.Enum):
+    corridor = "corridor"  # the G60 科创走廊 itself
+    corridor_area = "corridor_area"  # one of the 九区 of 一廊九区
+    pian = "pian"  # one 片 of 三片
+
+
+class ParkKind(str, enum.Enum):
+    park = "park"  # e.g. 张江高新区松江园
+    block = "block"  # one of its 园区/地块
+
+
+class TargetNature(str, enum.Enum):
+    expected = "预期性"
+    binding = "约束性"
+
+
+class Role(str, enum.Enum):
+    viewer = "viewer"
+    park_manager = "park_manager"
+    analyst = "analyst"
+    admin = "admin"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SourcedMixin:
+    """Provenance of a row: the document (file name in shared/seeds or a survey) and its section."""
+
+    source_document: Mapped[str] = mapped_column(Text)
+    source_section: Mapped[str | None] = mapped_column(Text)
+
+
+class District(SourcedMixin, Base):
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adcode: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    geometry_quality: Mapped[GeometryQuality] = mapped_column(_enum(GeometryQuality, "geometry_quality"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Town(SourcedMixin, Base):
+    """A 镇 (town) or 街道 (sub-district) of the district."""
+
+    __tablename__ = "town"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # 镇 | 街道
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    geometry_quality: Mapped[GeometryQuality] = mapped_column(_enum(GeometryQuality, "geometry_quality"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("kind IN ('镇', '街道')", name="town_kind"),)
+
+
+class Zone(SourcedMixin, Base):
+    """A planning zone: the G60 corridor, one of its nine areas, or one 片 of 三片."""
+
+    __tablename__ = "zone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[ZoneKind] = mapped_column(_enum(ZoneKind, "zone_kind"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id", ondelete="SET NULL"))
+    geom: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    centerline: Mapped[Any | None] = mapped_column(Geometry("MULTILINESTRING", srid=SRID, spatial_index=False))
+    geometry_quality: Mapped[GeometryQuality] = mapped_column(_enum(GeometryQuality, "geometry_quality"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    towns: Mapped[list[ZoneTown]] = relationship(back_populates="zone", cascade="all, delete-orphan")
+
+
+class ZoneTown(SourcedMixin, Base):
+    """Membership of a town in a zone (三片 are defined as unions of towns, 001 四(二)3)."""
+
+    __tablename__ = "zone_town"
+
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("town.id", ondelete="CASCADE"), primary_key=True)
+
+    zone: Mapped[Zone] = relationship(back_populates="towns")
+
+
+class Park(Base):
+    """An industrial park, or a block (园区) of a parent park."""
+
+    __tablename__ = "park"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[ParkKind] = mapped_column(_enum(ParkKind, "park_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("park.id", ondelete="RESTRICT"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    parent: Mapped[Park | None] = relationship(remote_side=[id], back_populates="blocks")
+    blocks: Mapped[list[Park]] = relationship(back_populates="parent")
+    boundaries: Mapped[list[ParkBoundary]] = relationship(back_populates="park", cascade="all, delete-orphan")
+
+
+class ParkBoundary(SourcedMixin, Base):
+    """One version of a park's boundary, valid over ``[valid_from, valid_to)``.
+
+    A boundary change adds a version and closes the previous one; history is never
+    overwritten.  An exclusion constraint forbids overlapping validity for a park.
+    """
+
+    __tablename__ = "park_boundary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id", ondelete="CASCADE"), index=True)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    geometry_quality: Mapped[GeometryQuality] = mapped_column(_enum(GeometryQuality, "geometry_quality"))
+    method: Mapped[str | None] = mapped_column(Text)  # e.g. "built from 四至 over approximate roads"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    park: Mapped[Park] = relationship(back_populates="boundaries")
+
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="boundary_validity_order"),
+        CheckConstraint("ST_IsValid(geom)", name="boundary_geom_valid"),
+    )
+
+
+class Sizhi(SourcedMixin, Base):
+    """The 四至 (four-sided limits) of a park: the text as published and its parsed structure."""
+
+    __tablename__ = "sizhi"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id", ondelete="CASCADE"), unique=True)
+    raw_text: Mapped[str] = mapped_column(Text)
+    parsed: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class Indicator(SourcedMixin, Base):
+    """A yearly figure of one scope (district, town, zone or park), always with its source.
+
+    Exactly one of the scope columns is set.  ``value`` is as published in ``unit``;
+    a missing figure is not stored (never a 0).  ``version`` increments on each update
+    (optimistic concurrency: ETag / If-Match).
+    """
+
+    __tablename__ = "indicator"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id", ondelete="CASCADE"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"))
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    metric_code: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Decimal] = mapped_column(Numeric)
+    unit: Mapped[str] = mapped_column(String(32))
+    is_projection: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(district_id, town_id, zone_id, park_id) = 1", name="indicator_one_scope"
+        ),
+        CheckConstraint("year BETWEEN 1949 AND 2100", name="indicator_year_range"),
+        Index(
+            "uq_indicator_scope_year_metric",
+            func.coalesce(district_id, 0),
+            func.coalesce(town_id, 0),
+            func.coalesce(zone_id, 0),
+            func.coalesce(park_id, 0),
+            year,
+            metric_code,
+            is_projection,
+            unique=True,
+        ),
+    )
+
+
+class Target(SourcedMixin, Base):
+    """A plan target (or a reference baseline) for a scope, metric and year.
+
+    ``scope`` names what the target is for: ``songjiang`` (the district), ``shanghai``,
+    or a park code.  ``basis`` names the denominator of a density target, e.g.
+    ``supplied_industrial_land`` for 001 表1 #9.
+    """
+
+    __tablename__ = "target"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    metric_code: Mapped[str] = mapped_column(String(64))
+    basis: Mapped[str | None] = mapped_column(String(64))
+    base_year: Mapped[int | None] = mapped_column(Integer)
+    base_value: Mapped[Decimal | None] = mapped_column(Numeric)
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[Decimal | None] = mapped_column(Numeric)
+    value_text: Mapped[str | None] = mapped_column(Text)  # targets published as text, e.g. "≥500"
+    unit: Mapped[str] = mapped_column(String(32))
+    nature: Mapped[TargetNature | None] = mapped_column(_enum(TargetNature, "target_nature"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class LandParcel(Base):
+    """A land parcel with its land use and supply status.
+
+    ``land_use_code`` is the code as delivered (GB 50137 "M1", 国土空间调查规划用途分类
+    "1001", ...); ``land_use_class`` its normalised class (``industrial``, ...).
+    Synthetic parcels (test and demo data) are flagged and never mixed up with real ones.
+    """
+
+    __tablename__ = "land_parcel"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    land_use_code: Mapped[str | None] = mapped_column(String(16))
+    land_use_class: Mapped[str] = mapped_column(String(32), index=True)
+    is_supplied: Mapped[bool] = mapped_column(Boolean)
+    supply_year: Mapped[int | None] = mapped_column(Integer)
+    is_built: Mapped[bool | None] = mapped_column(Boolean)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    source_document: Mapped[str] = mapped_column(Text)
+
+
+class Road(Base):
+    """A road, expressway, river, railway or boundary line that a 四至 can name."""
+
+    __tablename__ = "road"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    geom: Mapped[Any] = mapped_column(Geometry("MULTILINESTRING", srid=SRID, spatial_index=True))
+    geometry_quality: Mapped[GeometryQuality] = mapped_column(_enum(GeometryQuality, "geometry_quality"))
+    source_document: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """An API key; only its hash is stored."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "api_role"))
+    park_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list, server_default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Base):
+    """Every write: who, when, what, before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
