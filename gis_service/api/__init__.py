@@ -1,0 +1,1 @@
+"""The web face: FastAPI application factory and routers."""

@@ -1,0 +1,39 @@
+"""The ``gis-service`` command line: a thin face over the library.
+
+Each command group lives in its own module and is registered here.  Commands print
+with rich; domain errors (:class:`gis_service.errors.GisServiceError`) become a red
+message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gis_service.cli import db as db_commands
+from gis_service.cli import serve as serve_commands
+from gis_service.cli._common import console, err_console
+from gis_service.errors import GisServiceError
+
+app = typer.Typer(
+    name="gis-service",
+    help="松江区产业园区空间规划平台 — Songjiang industrial-park planning platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_commands.app, name="db")
+serve_commands.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``gis-service`` console script."""
+    try:
+        app(args=argv, prog_name="gis-service", standalone_mode=True)
+    except GisServiceError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+__all__ = ["app", "main", "console"]
