@@ -1,0 +1,127 @@
+"""The ``gis-service`` command as a user runs it: help, errors, and the managed-cluster path
+from ``db start`` to a served health check."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+
+def gis(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "gis_service", *args],
+        capture_output=True, text=True, env=full_env, timeout=timeout,
+    )
+
+
+def test_help_lists_command_groups() -> None:
+    out = gis("--help")
+    assert out.returncode == 0
+    for command in ("db", "serve"):
+        assert command in out.stdout
+    db_help = gis("db", "--help").stdout
+    for command in ("start", "stop", "status", "migrate"):
+        assert command in db_help
+
+
+def test_db_start_without_binaries_names_the_package(tmp_path: Path) -> None:
+    out = gis("db", "start", env={"GIS_DATA_DIR": str(tmp_path), "GIS_PG_BINDIR": str(tmp_path / "none")})
+    assert out.returncode == 2
+    assert "postgresql" in out.stderr and "apt-get install" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_db_start_refused_when_external_database_configured(tmp_path: Path) -> None:
+    out = gis("db", "start", env={"GIS_DATABASE_URL": "postgresql://x@127.0.0.1:1/db"})
+    assert out.returncode == 2
+    assert "GIS_DATABASE_URL is set" in out.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    out = gis("frobnicate")
+    assert out.returncode == 2
+    assert "No such command" in out.stderr
+
+
+@pytest.fixture
+def managed_env() -> Iterator[dict[str, str]]:
+    # Not under pytest's tmp_path: that is private to root, and the cluster runs as an
+    # unprivileged account when the suite runs as root.
+    root = Path(tempfile.mkdtemp(prefix="gis-cli-"))
+    root.chmod(0o755)
+    env = {"GIS_DATA_DIR": str(root / "data"), "GIS_PG_PORT": str(free_port())}
+    yield env
+    gis("db", "stop", env=env)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_managed_cluster_to_served_health_check(managed_env: dict[str, str]) -> None:
+    first = gis("db", "start", env=managed_env)
+    assert first.returncode == 0, first.stderr
+    assert "started" in first.stdout
+    again = gis("db", "start", env=managed_env)
+    assert again.returncode == 0 and "already running" in again.stdout
+
+    status = gis("db", "status", "--json", env=managed_env)
+    assert status.returncode == 0
+    info = json.loads(status.stdout)
+    assert info["running"] is True and info["initialised"] is True
+
+    migrated = gis("db", "migrate", env=managed_env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "0001" in migrated.stdout
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gis_service", "serve", "--port", str(port)],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("GIS_")}, **managed_env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        body = _wait_for_health(f"http://127.0.0.1:{port}/health")
+        assert body["status"] == "ok"
+        assert body["postgis"].startswith("3")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    stopped = gis("db", "stop", env=managed_env)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    down = gis("db", "status", env=managed_env)
+    assert down.returncode == 1, "status exits non-zero when the managed cluster is not running"
+
+
+def _wait_for_health(url: str, seconds: float = 30) -> dict[str, str]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not become healthy in {seconds} s")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the cluster to another account")
+def test_unreachable_data_dir_is_named(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    out = gis("db", "start", env={"GIS_DATA_DIR": str(private / "data"), "GIS_PG_PORT": str(free_port())})
+    assert out.returncode == 2
+    assert "cannot reach" in out.stderr and "GIS_DATA_DIR" in out.stderr
