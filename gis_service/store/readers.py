@@ -1,0 +1,183 @@
+"""Loaders: PostGIS tables -> GeoDataFrames (EPSG:4326) and DataFrames.
+
+Every frame keeps the provenance columns of its rows (``source_document``,
+``source_section``) and the geometry quality, so that what is approximate stays
+labelled approximate wherever the frame goes.  Values are bound parameters; no SQL
+is built from user input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from gis_service.db.models import ZoneKind
+
+CRS = "EPSG:4326"
+
+
+def boundary_date(year: int | None) -> dt.date:
+    """The date at which boundaries are taken for a data year: its last day.
+
+    ``None`` means today, i.e. the boundaries in force now.
+    """
+    return dt.date.today() if year is None else dt.date(year, 12, 31)
+
+
+def _read_geo(engine: Engine, sql: str, params: dict[str, object] | None = None, geom: str = "geometry") -> gpd.GeoDataFrame:
+    with engine.connect() as conn:
+        frame = gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=CRS)
+    return frame
+
+
+def _read(engine: Engine, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql_query(text(sql), conn, params=params or {})
+
+
+def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
+    """Parks with the boundary version valid at the end of ``year`` (today when ``None``).
+
+    Parks without a boundary valid at that date are included with an empty geometry,
+    so a park never silently disappears from a table.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326) with columns ``park_id, code, name, kind, parent_id,
+    parent_name, boundary_id, valid_from, valid_to, geometry_quality, method,
+    source_document, source_section, geometry``.
+    """
+    sql = """
+        SELECT p.id AS park_id, p.code, p.name, p.kind::text AS kind, p.parent_id,
+               parent.name AS parent_name, b.id AS boundary_id, b.valid_from, b.valid_to,
+               b.geometry_quality::text AS geometry_quality, b.method,
+               b.source_document, b.source_section, b.geom AS geometry
+        FROM park p
+        LEFT JOIN park parent ON parent.id = p.parent_id
+        LEFT JOIN park_boundary b
+               ON b.park_id = p.id AND b.valid_from <= :on AND (b.valid_to IS NULL OR b.valid_to > :on)
+        WHERE (CAST(:kind AS text) IS NULL OR p.kind::text = :kind)
+        ORDER BY p.id
+    """
+    return _read_geo(engine, sql, {"on": boundary_date(year), "kind": kind})
+
+
+def read_zones(engine: Engine, kind: ZoneKind | str | None = None) -> gpd.GeoDataFrame:
+    """Zones (``corridor``, ``corridor_area`` of 一廊九区, ``pian`` of 三片), with member towns.
+
+    ``member_towns`` lists the towns of a 片 (empty for zones not defined by towns).
+    """
+    kind_value = kind.value if isinstance(kind, ZoneKind) else kind
+    sql = """
+        SELECT z.id AS zone_id, z.code, z.name, z.kind::text AS kind, z.parent_id,
+               z.geometry_quality::text AS geometry_quality, z.note,
+               z.source_document, z.source_section,
+               COALESCE(ARRAY(SELECT t.name FROM zone_town zt JOIN town t ON t.id = zt.town_id
+                              WHERE zt.zone_id = z.id ORDER BY t.name), '{}') AS member_towns,
+               z.geom AS geometry
+        FROM zone z
+        WHERE (CAST(:kind AS text) IS NULL OR z.kind::text = :kind)
+        ORDER BY z.kind, z.id
+    """
+    return _read_geo(engine, sql, {"kind": kind_value})
+
+
+def read_towns(engine: Engine) -> gpd.GeoDataFrame:
+    """The towns (镇) and sub-districts (街道), with the 片 of 三片 each belongs to (if any)."""
+    sql = """
+        SELECT t.id AS town_id, t.name, t.kind, t.geometry_quality::text AS geometry_quality,
+               (SELECT z.name FROM zone_town zt JOIN zone z ON z.id = zt.zone_id
+                 WHERE zt.town_id = t.id AND z.kind = 'pian' LIMIT 1) AS pian,
+               t.note, t.source_document, t.source_section, t.geom AS geometry
+        FROM town t ORDER BY t.id
+    """
+    return _read_geo(engine, sql)
+
+
+def read_district(engine: Engine) -> gpd.GeoDataFrame:
+    sql = """
+        SELECT id AS district_id, adcode, name, geometry_quality::text AS geometry_quality, note,
+               source_document, source_section, geom AS geometry
+        FROM district ORDER BY id
+    """
+    return _read_geo(engine, sql)
+
+
+def read_roads(engine: Engine) -> gpd.GeoDataFrame:
+    """Roads, expressways, rivers and boundary lines (``name``, ``kind``, geometry)."""
+    sql = """
+        SELECT id AS road_id, name, kind, geometry_quality::text AS geometry_quality,
+               source_document, note, geom AS geometry
+        FROM road ORDER BY id
+    """
+    return _read_geo(engine, sql)
+
+
+def read_parcels(
+    engine: Engine, *, bbox: tuple[float, float, float, float] | None = None, land_use_class: str | None = None
+) -> gpd.GeoDataFrame:
+    """Land parcels, optionally within a lon/lat ``bbox`` (minx, miny, maxx, maxy) or of one class."""
+    sql = """
+        SELECT id AS parcel_id, external_id, land_use_code, land_use_class, is_supplied,
+               supply_year, is_built, is_synthetic, source_document, geom AS geometry
+        FROM land_parcel
+        WHERE (CAST(:cls AS text) IS NULL OR land_use_class = :cls)
+          AND (CAST(:minx AS float8) IS NULL
+               OR geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))
+        ORDER BY id
+    """
+    minx, miny, maxx, maxy = bbox if bbox is not None else (None, None, None, None)
+    return _read_geo(
+        engine, sql, {"cls": land_use_class, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    )
+
+
+def read_indicators(
+    engine: Engine, *, year: int | None = None, metric_codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Yearly figures with their scope named (``scope_kind``, ``scope_id``, ``scope_name``).
+
+    ``value`` is a float as published in ``unit``; missing figures are simply absent.
+    """
+    sql = """
+        SELECT i.id AS indicator_id,
+               CASE WHEN i.park_id IS NOT NULL THEN 'park'
+                    WHEN i.zone_id IS NOT NULL THEN 'zone'
+                    WHEN i.town_id IS NOT NULL THEN 'town' ELSE 'district' END AS scope_kind,
+               COALESCE(i.park_id, i.zone_id, i.town_id, i.district_id) AS scope_id,
+               COALESCE(p.name, z.name, t.name, d.name) AS scope_name,
+               i.park_id, i.year, i.metric_code, i.value::float8 AS value, i.unit,
+               i.is_projection, i.note, i.version, i.source_document, i.source_section
+        FROM indicator i
+        LEFT JOIN park p ON p.id = i.park_id
+        LEFT JOIN zone z ON z.id = i.zone_id
+        LEFT JOIN town t ON t.id = i.town_id
+        LEFT JOIN district d ON d.id = i.district_id
+        WHERE (CAST(:year AS int) IS NULL OR i.year = :year)
+          AND (CAST(:codes AS text[]) IS NULL OR i.metric_code = ANY(CAST(:codes AS text[])))
+        ORDER BY i.id
+    """
+    return _read(engine, sql, {"year": year, "codes": metric_codes})
+
+
+def read_targets(engine: Engine) -> pd.DataFrame:
+    """Plan targets and reference baselines (``value`` float, ``nature`` 预期性/约束性)."""
+    sql = """
+        SELECT id AS target_id, code, scope, category, name, metric_code, basis, base_year,
+               base_value::float8 AS base_value, year, value::float8 AS value, value_text, unit,
+               nature::text AS nature, note, source_document, source_section
+        FROM target ORDER BY id
+    """
+    return _read(engine, sql)
+
+
+def read_sizhi(engine: Engine) -> pd.DataFrame:
+    """The 四至 of every park: raw text as published and its parsed structure."""
+    sql = """
+        SELECT s.park_id, p.name AS park_name, s.raw_text, s.parsed, s.source_document, s.source_section
+        FROM sizhi s JOIN park p ON p.id = s.park_id ORDER BY s.park_id
+    """
+    return _read(engine, sql)
