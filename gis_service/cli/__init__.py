@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from gis_service.cli import admin as admin_commands
 from gis_service.cli import db as db_commands
 from gis_service.cli import serve as serve_commands
 from gis_service.cli._common import console, err_console
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 serve_commands.register(app)
+admin_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
