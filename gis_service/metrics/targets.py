@@ -1,0 +1,175 @@
+"""Densities against a plan target: attainment, gap, what closes it, growth needed, status.
+
+The default target is 001 表1 #9: 工业园区单位土地产值(已供应工业用地), 80 亿元/km² in 2025,
+预期性 (indicative), whose basis is *supplied industrial land* (已供应工业用地).  Any target
+row (``target`` table, or built by hand) can be used through :class:`TargetSpec`.
+
+Status classes (labels shown to users): 达标 (attained), 接近 (close: attainment at or above
+the ``near`` threshold), 未达标 (not attained), 无数据 (no data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gis_service.errors import InputError
+from gis_service.metrics.bases import SUPPLIED_INDUSTRIAL_LAND, check_basis
+from gis_service.metrics.density import NUMERATORS
+from gis_service.metrics.errors import NegativeValueError
+from gis_service.metrics.units import density_factor_to_yi_per_km2
+
+ATTAINED = "达标"
+NEAR = "接近"
+NOT_ATTAINED = "未达标"
+NO_DATA = "无数据"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A density target: ``value`` in ``unit`` (亿元/km², 万元/亩...) for ``metric`` over ``basis``.
+
+    ``value_yi_per_km2`` is the value converted to 亿元/km² (raises UnknownUnitError for a
+    unit that is not money per area).
+    """
+
+    value: float
+    unit: str
+    year: int
+    basis: str
+    metric: str
+    source: str
+    code: str | None = None
+    name: str | None = None
+    nature: str | None = None
+
+    def __post_init__(self) -> None:
+        check_basis(self.basis)
+        if self.metric not in NUMERATORS:
+            raise InputError(f"target {self.code or self.name}: unknown metric {self.metric!r}")
+        if not np.isfinite(self.value) or self.value <= 0:
+            raise NegativeValueError(f"target {self.code or self.name}: value must be > 0, got {self.value}")
+        self.value_yi_per_km2  # validates the unit now, not at first use
+
+    @property
+    def value_yi_per_km2(self) -> float:
+        return float(self.value) * density_factor_to_yi_per_km2(self.unit, where=f"target {self.code or self.name}")
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], *, metric: str | None = None) -> TargetSpec:
+        """Build from a ``target`` table row (a dict or a Series from ``read_targets``).
+
+        ``metric`` overrides the row's ``metric_code`` (e.g. when the target's metric code
+        differs from the numerator codes of :data:`~gis_service.metrics.density.NUMERATORS`).
+        A row whose ``value`` is missing (a target published only as text) is rejected.
+        """
+        value = row.get("value")
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            raise InputError(
+                f"target {row.get('code')!r} has no numeric value ({row.get('value_text')!r}); cannot compare"
+            )
+        basis = row.get("basis")
+        if not basis:
+            raise InputError(f"target {row.get('code')!r} names no basis (denominator)")
+        source = f"{row.get('source_document') or ''} {row.get('source_section') or ''}".strip()
+        return cls(
+            value=float(value),
+            unit=str(row["unit"]),
+            year=int(row["year"]),
+            basis=str(basis),
+            metric=metric or str(row["metric_code"]),
+            source=source or "unsourced",
+            code=row.get("code"),
+            name=row.get("name"),
+            nature=row.get("nature"),
+        )
+
+
+#: 001 表1 #9: 80 亿元/km² on supplied industrial land by 2025 (预期性)
+DEFAULT_TARGET = TargetSpec(
+    value=80.0,
+    unit="亿元/km²",
+    year=2025,
+    basis=SUPPLIED_INDUSTRIAL_LAND,
+    metric="output",
+    source="001_13d6efb69ed95403.txt 表1 #9",
+    code="001-t1-9",
+    name="工业园区单位土地产值(已供应工业用地)",
+    nature="预期性",
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Attainment thresholds, as fractions of the target: ≥ ``attained`` → 达标, ≥ ``near`` → 接近."""
+
+    attained: float = 1.0
+    near: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 < self.near <= self.attained:
+            raise InputError(f"thresholds must satisfy 0 < near ≤ attained, got {self.near}, {self.attained}")
+
+
+def against_target(
+    density: pd.DataFrame, target: TargetSpec = DEFAULT_TARGET, *, thresholds: Thresholds = Thresholds()
+) -> pd.DataFrame:
+    """Compare the rows of a density table that match the target's metric and basis.
+
+    Adds, per unit (all money in 亿元, areas in km², densities in 亿元/km²):
+
+    - ``target_yi_per_km2``, ``target_year``, ``target_source``;
+    - ``attainment_pct``: density / target × 100;
+    - ``gap_yi_per_km2``: target − density when below target, else 0;
+    - ``extra_output_yi_yuan``: gap × area, the output that closes the gap on today's land;
+    - ``land_to_release_km2``: area − output / target, the land to give up at today's output
+      (0 when attained);
+    - ``cagr_needed_pct``: (target / density)^(1 / (target year − year)) − 1, the compound
+      annual growth of the density from the data year to the target year (missing when the
+      data year is not before the target year; 0 when attained);
+    - ``status``: 达标 / 接近 / 未达标 / 无数据.
+
+    Raises :class:`InputError` when the table has no row of the target's metric and basis.
+    """
+    rows = density[(density["numerator"] == target.metric) & (density["basis"] == target.basis)].copy()
+    if rows.empty:
+        raise InputError(
+            f"the density table has no {target.metric} over {target.basis}; "
+            f"compute it first (target {target.code or target.name} is on {target.basis})"
+        )
+    goal = target.value_yi_per_km2
+    d = rows["density_yi_per_km2"].astype(float).to_numpy()
+    area = rows["area_km2"].astype(float).to_numpy()
+    value = rows["value_yi_yuan"].astype(float).to_numpy()
+    years = rows["year"].astype(float).to_numpy()
+    gap = np.where(np.isnan(d), np.nan, np.maximum(goal - d, 0.0))
+    horizon = target.year - years
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cagr = np.where(
+            (horizon > 0) & (d > 0), (np.power(goal / d, 1.0 / np.where(horizon > 0, horizon, 1)) - 1.0) * 100, np.nan
+        )
+    cagr = np.where(np.isnan(d), np.nan, np.where(d >= goal, 0.0, cagr))
+    rows["target_yi_per_km2"] = goal
+    rows["target_year"] = target.year
+    rows["target_source"] = target.source
+    rows["attainment_pct"] = d / goal * 100.0
+    rows["gap_yi_per_km2"] = gap
+    rows["extra_output_yi_yuan"] = gap * area
+    rows["land_to_release_km2"] = np.where(np.isnan(d), np.nan, np.maximum(area - value / goal, 0.0))
+    rows["cagr_needed_pct"] = cagr
+    rows["status"] = classify_status(d / goal, thresholds)
+    return rows.reset_index(drop=True)
+
+
+def classify_status(ratio: np.ndarray, thresholds: Thresholds = Thresholds()) -> np.ndarray:
+    """达标 / 接近 / 未达标 / 无数据 for attainment ratios (density / target; NaN = no data)."""
+    r = np.asarray(ratio, dtype=float)
+    return np.select(
+        [np.isnan(r), r >= thresholds.attained, r >= thresholds.near],
+        [NO_DATA, ATTAINED, NEAR],
+        default=NOT_ATTAINED,
+    ).astype(object)
