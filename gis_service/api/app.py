@@ -9,14 +9,18 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from gis_service import __version__
+from gis_service.api import downloads, maps, ogc, rest, tiles
+from gis_service.api.config import ApiSettings, get_api_settings
+from gis_service.api.errors import install_error_handlers
 from gis_service.db.engine import check_database, database_url, engine_for
 from gis_service.errors import DatabaseError
 from gis_service.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, api_settings: ApiSettings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
+    api_settings = api_settings or get_api_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,6 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.api_settings = api_settings
+    # OGC API Features conformance class oas30: the service description is OpenAPI 3.0.
+    app.openapi_version = "3.0.3"
+    install_error_handlers(app)
+    for module in (maps, ogc, rest, tiles, downloads):
+        app.include_router(module.router)
+    maps.mount_static(app)
 
     @app.get("/health", tags=["service"])
     def health() -> JSONResponse:

@@ -1,0 +1,50 @@
+"""Settings of the web face (maps, OGC API, tiles), prefix ``GIS_API_``.
+
+One settings object per concern: the database settings live in
+:mod:`gis_service.settings`; these only shape what the HTTP service serves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """Web settings, e.g. ``GIS_API_OFFLINE=1``, ``GIS_API_TIANDITU_KEY=...``."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_API_", env_file=".env", extra="ignore")
+
+    offline: bool = Field(
+        default=False,
+        description="Serve every script, style and icon of the maps from this service (intranet use). "
+        "Basemap tiles then come from local_tile_url only.",
+    )
+    local_tile_url: str | None = Field(
+        default=None,
+        description="XYZ tile URL template of an intranet tile server ({z}/{x}/{y}); used in offline mode.",
+    )
+    local_tile_attribution: str = "本地底图"
+    tianditu_key: str | None = Field(default=None, description="天地图 key (tk); the basemap is hidden without it.")
+    amap: bool = Field(default=True, description="Offer the 高德 (Amap, GCJ-02) basemap variant.")
+    max_limit: int = Field(default=10_000, ge=1, description="Largest `limit` accepted by the items endpoints.")
+    default_limit: int = Field(default=10, ge=1)
+    count_limit: int = Field(
+        default=50_000,
+        ge=0,
+        description="numberMatched is counted exactly up to this many matches; above it the member is "
+        "omitted (allowed by OGC API Features Part 1), never estimated.",
+    )
+    parcel_tile_minzoom: int = Field(
+        default=10, ge=0, le=22, description="Parcel vector tiles below this zoom are refused, never truncated."
+    )
+    cache_dir: Path | None = Field(default=None, description="Directory of the rendered-map cache (memory only when unset).")
+    overview_tolerance_m: float = Field(default=20.0, gt=0, description="Display simplification of the overview, metres in EPSG:4549.")
+    park_tolerance_m: float = Field(default=2.0, gt=0, description="Display simplification of a park page, metres in EPSG:4549.")
+
+
+def get_api_settings(**overrides: object) -> ApiSettings:
+    """Read the web settings from the environment, explicit overrides first."""
+    return ApiSettings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""Downloads: density metrics as CSV/XLSX, layers as a GeoPackage.
+
+CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese names; the
+GeoPackage holds one table per layer in EPSG:4326 with provenance columns.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+
+from gis_service.api.dependencies import ApiInputError, BBoxDep
+from gis_service.maps.figures import LEVELS, choose, latest_year, level_density, level_units
+from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
+
+router = APIRouter(prefix="/downloads", tags=["downloads"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GPKG = "application/geopackage+sqlite3"
+LAYER_READERS = {
+    "district": lambda engine, bbox: read_district(engine),
+    "towns": lambda engine, bbox: read_towns(engine),
+    "zones": lambda engine, bbox: read_zones(engine),
+    "parks": lambda engine, bbox: read_parks(engine),
+    "roads": lambda engine, bbox: read_roads(engine),
+    "parcels": lambda engine, bbox: read_parcels(engine, bbox=bbox),
+}
+
+
+def metrics_table(engine: Engine, *, year: int | None, numerator: str, level: str) -> pd.DataFrame:
+    """The density table (every basis) of ``level`` for ``year``, as the metrics engine gives it."""
+    choice = choose(engine, year=year or latest_year(engine, numerator), numerator=numerator)
+    units = level_units(engine, level, choice.year)
+    table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
+    return pd.DataFrame(table)
+
+
+def _disposition(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+YearQ = Annotated[int | None, Query(ge=1949, le=2100)]
+LevelQ = Annotated[str, Query(pattern=f"^({'|'.join(LEVELS)})$")]
+
+
+@router.get("/metrics.csv", summary="密度指标 CSV")
+def metrics_csv(request: Request, year: YearQ = None, numerator: str = "output", level: LevelQ = "park") -> Response:
+    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, level=level)
+    data = table.to_csv(index=False).encode("utf-8-sig")
+    return Response(data, media_type="text/csv; charset=utf-8", headers=_disposition(f"density_{level}.csv"))
+
+
+@router.get("/metrics.xlsx", summary="密度指标 XLSX")
+def metrics_xlsx(request: Request, year: YearQ = None, numerator: str = "output", level: LevelQ = "park") -> Response:
+    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, level=level)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="地均指标", index=False)
+    return Response(buffer.getvalue(), media_type=XLSX, headers=_disposition(f"density_{level}.xlsx"))
+
+
+@router.get("/layers.gpkg", summary="图层 GeoPackage")
+def layers_gpkg(
+    request: Request,
+    bbox: BBoxDep,
+    layers: Annotated[str, Query(description=f"comma-separated: {', '.join(LAYER_READERS)}")] = "district,towns,zones,parks,roads",
+) -> Response:
+    names = [n.strip() for n in layers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in LAYER_READERS]
+    if unknown or not names:
+        raise ApiInputError("layers", f"unknown layer(s) {unknown or names}; layers: {', '.join(LAYER_READERS)}")
+    engine = request.app.state.engine
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layers.gpkg"
+        for name in names:
+            frame = LAYER_READERS[name](engine, bbox)
+            for col in frame.columns:
+                if frame[col].map(lambda v: isinstance(v, list | dict)).any():
+                    frame[col] = frame[col].map(lambda v: ",".join(map(str, v)) if isinstance(v, list) else str(v))
+            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        data = path.read_bytes()
+    return Response(data, media_type=GPKG, headers=_disposition("songjiang_layers.gpkg"))

@@ -1,0 +1,77 @@
+"""Routes serving the Folium maps and their offline assets.
+
+``/`` is the district overview, ``/maps/parks/{id}`` one park.  Query parameters
+choose the year, numerator, basis and target and the basemap variant (``amap`` gives
+the 高德 basemap with overlays converted to GCJ-02).  Pages are cached per data version.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from gis_service.api.dependencies import api_settings
+from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map, choose, data_version
+from gis_service.maps.assets import STATIC_DIR, STATIC_URL
+from gis_service.maps.figures import FigureChoice, latest_year
+
+router = APIRouter(tags=["maps"])
+
+YearQuery = Annotated[int | None, Query(ge=1949, le=2100, description="数据年份 (default: latest with data)")]
+NumeratorQuery = Annotated[str, Query(description="numerator metric code, e.g. output, revenue, tax")]
+BasisQuery = Annotated[str | None, Query(description="basis, e.g. supplied_industrial_land, published_area")]
+TargetQuery = Annotated[str | None, Query(description="target code (default 001 表1 #9)")]
+BasemapQuery = Annotated[Literal["default", "amap"], Query(description="default (WGS84 basemaps) or amap (GCJ-02)")]
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the vendored Leaflet/plugin assets under ``/static/maps`` (used in offline mode)."""
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="map-static")
+
+
+def _cache(request: Request) -> RenderCache:
+    state = request.app.state
+    if getattr(state, "map_cache", None) is None:
+        state.map_cache = RenderCache(directory=api_settings(request).cache_dir)
+    return state.map_cache  # type: ignore[no-any-return]
+
+
+def _options(request: Request, basemap: str) -> MapOptions:
+    s = api_settings(request)
+    return MapOptions(variant=basemap, offline=s.offline, tianditu_key=s.tianditu_key, local_tile_url=s.local_tile_url,
+                      local_tile_attribution=s.local_tile_attribution, overview_tolerance_m=s.overview_tolerance_m,
+                      park_tolerance_m=s.park_tolerance_m)
+
+
+def _choice(request: Request, year: int | None, numerator: str, basis: str | None, target: str | None) -> FigureChoice:
+    engine = request.app.state.engine
+    return choose(engine, year=year or latest_year(engine, numerator), numerator=numerator, basis=basis, target=target)
+
+
+def _page(request: Request, kind: str, build, *key: object) -> HTMLResponse:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    cache_key = RenderCache.key(kind, data_version(request.app.state.engine), *key)
+    page, cached = _cache(request).get_or_build(cache_key, build)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return HTMLResponse(page, headers={"X-Map-Cache": "hit" if cached else "miss", "X-Render-Ms": f"{elapsed_ms:.0f}"})
+
+
+@router.get("/", response_class=HTMLResponse, summary="区级总览地图")
+def overview(request: Request, year: YearQuery = None, numerator: NumeratorQuery = "output", basis: BasisQuery = None,
+             target: TargetQuery = None, basemap: BasemapQuery = "default") -> HTMLResponse:
+    choice = _choice(request, year, numerator, basis, target)
+    options = _options(request, basemap)
+    return _page(request, "overview", lambda: build_overview(request.app.state.engine, choice, options), choice, options)
+
+
+@router.get("/maps/parks/{park_id}", response_class=HTMLResponse, summary="单个园区地图")
+def park_map(request: Request, park_id: int, year: YearQuery = None, numerator: NumeratorQuery = "output",
+             basis: BasisQuery = None, target: TargetQuery = None, basemap: BasemapQuery = "default") -> HTMLResponse:
+    choice = _choice(request, year, numerator, basis, target)
+    options = _options(request, basemap)
+    return _page(request, "park", lambda: build_park_map(request.app.state.engine, park_id, choice, options),
+                 park_id, choice, options)

@@ -1,0 +1,209 @@
+"""OGC API - Features Part 1 (Core, GeoJSON, OpenAPI 3.0) under ``/ogc``.
+
+Landing page, conformance, collections (parks, zones, towns, roads, parcels), items
+with bbox, limit/offset, next/prev links, numberMatched (exact or omitted, see
+:mod:`gis_service.api.features`) and numberReturned, single features and equality
+filters on the queryable properties.  Loads in QGIS and GDAL's OAPIF driver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from gis_service.api.catalog import COLLECTIONS, Collection
+from gis_service.api.dependencies import CRS84, ApiInputError, BBoxDep, PagingDep, api_settings
+from gis_service.api.features import collection_extent, property_filters, read_feature, read_items
+from gis_service.errors import NotFoundError
+
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+
+GEOJSON = "application/geo+json"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+#: parameters of the items endpoint that are not property filters
+_ITEM_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "f", "datetime"}
+FormatQuery = Annotated[str | None, Query(description="json (the only format served)")]
+
+
+def _url(request: Request, path: str, **query: object) -> str:
+    base = str(request.base_url).rstrip("/")
+    params = {k: v for k, v in query.items() if v is not None}
+    return f"{base}{path}" + (f"?{urlencode(params)}" if params else "")
+
+
+def _check_format(f: str | None) -> None:
+    if f is not None and f.lower() not in {"json", "geojson", "application/json", "application/geo+json"}:
+        raise ApiInputError("f", f"unsupported format {f!r}; this service serves json")
+
+
+def _collection(collection_id: str) -> Collection:
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFoundError(f"no collection '{collection_id}' (collections: {', '.join(COLLECTIONS)})") from None
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request, f: FormatQuery = None) -> dict[str, Any]:
+    _check_format(f)
+    return {
+        "title": "松江区产业园区空间规划平台 OGC API Features",
+        "description": "Parks, planning zones, towns, roads and land parcels of Songjiang District.",
+        "links": [
+            {"href": _url(request, "/ogc"), "rel": "self", "type": "application/json", "title": "本页"},
+            {"href": _url(request, "/openapi.json"), "rel": "service-desc",
+             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 3.0"},
+            {"href": _url(request, "/docs"), "rel": "service-doc", "type": "text/html", "title": "API 文档"},
+            {"href": _url(request, "/ogc/conformance"), "rel": "conformance", "type": "application/json"},
+            {"href": _url(request, "/ogc/collections"), "rel": "data", "type": "application/json"},
+        ],
+    }
+
+
+@router.get("/api", include_in_schema=False)
+def api_definition() -> RedirectResponse:
+    return RedirectResponse("/openapi.json")
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(f: FormatQuery = None) -> dict[str, list[str]]:
+    _check_format(f)
+    return {"conformsTo": CONFORMANCE}
+
+
+def _collection_doc(request: Request, collection: Collection) -> dict[str, Any]:
+    extent = collection_extent(request.app.state.engine, collection)
+    base = f"/ogc/collections/{collection.id}"
+    doc: dict[str, Any] = {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            {"href": _url(request, base), "rel": "self", "type": "application/json"},
+            {"href": _url(request, f"{base}/items"), "rel": "items", "type": GEOJSON, "title": "要素"},
+            {"href": _url(request, f"{base}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "type": "application/schema+json"},
+        ],
+    }
+    if extent is not None:
+        doc["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
+    return doc
+
+
+@router.get("/collections", summary="Feature collections")
+def collections(request: Request, f: FormatQuery = None) -> dict[str, Any]:
+    _check_format(f)
+    return {
+        "links": [{"href": _url(request, "/ogc/collections"), "rel": "self", "type": "application/json"}],
+        "collections": [_collection_doc(request, c) for c in COLLECTIONS.values()],
+    }
+
+
+@router.get("/collections/{collection_id}", summary="One feature collection")
+def collection(request: Request, collection_id: str, f: FormatQuery = None) -> dict[str, Any]:
+    _check_format(f)
+    return _collection_doc(request, _collection(collection_id))
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)")
+def queryables(request: Request, collection_id: str) -> JSONResponse:
+    coll = _collection(collection_id)
+    props = {p.name: {"title": p.title, "type": p.type} for p in coll.properties if p.queryable}
+    body = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": _url(request, f"/ogc/collections/{coll.id}/queryables"),
+        "type": "object",
+        "title": coll.title,
+        "properties": props,
+    }
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def items(
+    request: Request,
+    collection_id: str,
+    paging: PagingDep,
+    bbox: BBoxDep,
+    f: FormatQuery = None,
+    datetime: Annotated[str | None, Query(description="accepted and ignored: no collection is temporal")] = None,
+) -> Response:
+    """Features ordered by id.  Other query parameters are equality filters on queryables."""
+    _check_format(f)
+    coll = _collection(collection_id)
+    filters = property_filters(coll, {k: v for k, v in request.query_params.items() if k not in _ITEM_PARAMS})
+    settings = api_settings(request)
+    page = read_items(
+        request.app.state.engine, coll, bbox=bbox, filters=filters,
+        limit=paging.limit, offset=paging.offset, count_limit=settings.count_limit,
+    )
+    links = _page_links(request, coll, paging.limit, paging.offset, page.returned, page.matched)
+    tail: dict[str, Any] = {"numberReturned": page.returned}
+    if page.matched is not None:
+        tail["numberMatched"] = page.matched
+    tail["timeStamp"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    tail["links"] = links
+    body = '{"type":"FeatureCollection","features":[' + page.features + "]," + json.dumps(tail, ensure_ascii=False)[1:]
+    return Response(body.encode(), media_type=GEOJSON)
+
+
+def _page_links(
+    request: Request, coll: Collection, limit: int, offset: int, returned: int, matched: int | None
+) -> list[dict[str, str]]:
+    path = f"/ogc/collections/{coll.id}/items"
+    query = {k: v for k, v in request.query_params.items() if k not in {"limit", "offset"}}
+    links = [
+        {"href": _url(request, path, **query, limit=limit, offset=offset), "rel": "self", "type": GEOJSON},
+        {"href": _url(request, f"/ogc/collections/{coll.id}"), "rel": "collection", "type": "application/json"},
+    ]
+    has_more = returned == limit and (matched is None or offset + returned < matched)
+    if has_more:
+        links.append({"href": _url(request, path, **query, limit=limit, offset=offset + limit), "rel": "next",
+                      "type": GEOJSON, "title": "下一页"})
+    if offset > 0:
+        links.append({"href": _url(request, path, **query, limit=limit, offset=max(0, offset - limit)),
+                      "rel": "prev", "type": GEOJSON, "title": "上一页"})
+    return links
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def item(request: Request, collection_id: str, feature_id: str, f: FormatQuery = None) -> Response:
+    _check_format(f)
+    coll = _collection(collection_id)
+    try:
+        fid = int(feature_id)
+    except ValueError:
+        raise NotFoundError(f"no feature '{feature_id}' in '{coll.id}' (ids are integers)") from None
+    if not -(2**63) <= fid < 2**63:
+        raise NotFoundError(f"no feature '{feature_id}' in '{coll.id}'")
+    feature = read_feature(request.app.state.engine, coll, fid)
+    if feature is None:
+        raise NotFoundError(f"no feature {fid} in '{coll.id}'")
+    links = [
+        {"href": _url(request, f"/ogc/collections/{coll.id}/items/{fid}"), "rel": "self", "type": GEOJSON},
+        {"href": _url(request, f"/ogc/collections/{coll.id}"), "rel": "collection", "type": "application/json"},
+    ]
+    body = feature[:-1] + ',"links":' + json.dumps(links) + "}"
+    return Response(body.encode(), media_type=GEOJSON)

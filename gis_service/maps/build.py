@@ -1,0 +1,344 @@
+"""Folium maps of the district overview and of one park (labels, popups, legends in Chinese).
+
+Both pages draw data from the shared loaders and figures from the metrics engine (via
+:mod:`gis_service.maps.figures`), simplified for display (:mod:`.simplify`), styled by
+:mod:`.styles`, and, on the 高德 (Amap) variant, converted to GCJ-02 so the overlays
+line up with its tiles.  Approximate geometry is dashed and said to be approximate.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from folium import plugins
+from sqlalchemy import Engine
+
+from gis_service.coords import wgs84_to_gcj02
+from gis_service.errors import NotFoundError
+from gis_service.maps import styles
+from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
+from gis_service.maps.figures import FigureChoice, basis_label, park_figures
+from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
+from gis_service.metrics.bases import ALL_BASES
+from gis_service.metrics.density import NUMERATORS
+from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
+
+VARIANTS = ("default", "amap")
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How a page is rendered: basemap ``variant`` (``default`` or ``amap``), offline assets, keys."""
+
+    variant: str = "default"
+    offline: bool = False
+    tianditu_key: str | None = None
+    local_tile_url: str | None = None
+    local_tile_attribution: str = "本地底图"
+    static_prefix: str = STATIC_URL
+    overview_tolerance_m: float = 20.0
+    park_tolerance_m: float = 2.0
+
+    @property
+    def gcj02(self) -> bool:
+        """Overlays are drawn in GCJ-02 (only on the Amap basemap, never offline)."""
+        return self.variant == "amap" and not self.offline
+
+
+# ----------------------------------------------------------------------------- helpers
+def _fmt(value: object, digits: int = 2, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "无数据"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}f}{(' ' + unit) if unit else ''}"
+    return html.escape(str(value))
+
+
+def _esc(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return html.escape(str(value))
+
+
+def _display(frame: gpd.GeoDataFrame, tolerance_m: float, options: MapOptions, *, coverage: bool = False) -> gpd.GeoDataFrame:
+    """Simplify for display, then convert to GCJ-02 on the Amap variant."""
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if frame.empty:
+        return frame
+    shown = simplify_for_display(frame, tolerance_m, coverage=coverage)
+    return wgs84_to_gcj02(shown) if options.gcj02 else shown
+
+
+def _geojson_data(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
+    cols = [c for c in columns if c in frame.columns]
+    return frame[[*cols, frame.geometry.name]].to_geo_dict(na="null", drop_id=True)
+
+
+def _base_map(bounds: tuple[float, float, float, float], options: MapOptions) -> folium.Map:
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
+    layers = basemaps(variant=options.variant, offline=options.offline, tianditu_key=options.tianditu_key,
+                      local_tile_url=options.local_tile_url, local_attribution=options.local_tile_attribution)
+    for i, layer in enumerate(layers):
+        folium.TileLayer(tiles=layer.url, attr=layer.attribution, name=layer.name, subdomains=layer.subdomains,
+                         overlay=layer.overlay, control=True, show=(i == 0 or layer.overlay), max_zoom=19).add_to(m)
+    minx, miny, maxx, maxy = bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    plugins.Fullscreen(title="全屏", title_cancel="退出全屏", position="topleft").add_to(m)
+    plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+                           primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
+    mini = _minimap_layer(layers)
+    if mini is not None:
+        plugins.MiniMap(tile_layer=mini, toggle_display=True, position="bottomright").add_to(m)
+    return m
+
+
+def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
+    """The minimap shows the first basemap; with no basemap (offline, no local tiles) there is none."""
+    base = next((b for b in layers if not b.overlay), None)
+    if base is None:
+        return None
+    return folium.TileLayer(tiles=base.url, attr=base.attribution, subdomains=base.subdomains)
+
+
+def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str:
+    m.get_root().html.add_child(folium.Element(header + legend))
+    m.get_root().header.add_child(folium.Element(_PAGE_CSS))
+    m.get_root().header.add_child(folium.Element('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
+    localise(m, offline=options.offline, prefix=options.static_prefix)
+    return m.get_root().render()
+
+
+_PAGE_CSS = """<style>
+.gis-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.94);padding:8px 10px;border-radius:4px;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;}
+.gis-header{top:10px;left:60px;max-width:60%;} .gis-header h1{font-size:16px;margin:0 0 4px 0;}
+.gis-legend{bottom:30px;left:10px;max-width:340px;} .gis-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555;}
+.gis-legend .dash{border:2px dashed #252525;background:none;}
+.gis-popup table{border-collapse:collapse;font-size:12px;} .gis-popup th{text-align:left;padding-right:8px;white-space:nowrap;color:#444;vertical-align:top;}
+.gis-popup td{padding:1px 0;} .gis-warn{color:#b2182b;}
+</style>"""
+
+
+def _choice_text(choice: FigureChoice) -> str:
+    t = choice.target
+    nature = f",{t.nature}" if t.nature else ""
+    return (f"数据年份 {choice.year} · 指标 {NUMERATORS[choice.numerator].label_zh} / {basis_label(choice.basis)} · "
+            f"目标 {t.value:g} {html.escape(t.unit)}({t.year}年{nature};口径 {basis_label(choice.target_basis)};"
+            f"来源 {html.escape(t.source)})")
+
+
+def _comparability_note(choice: FigureChoice) -> str:
+    if choice.comparable:
+        return ""
+    return (f'<div class="gis-warn">注意:目标按{basis_label(choice.target_basis)}计算,当前地均产值按'
+            f"{basis_label(choice.basis)}计算,两者口径不同,达标率仅供参考。</div>")
+
+
+def _legend(choice: FigureChoice, extra: str = "") -> str:
+    rows = "".join(f'<div><i style="background:{c}"></i>{label}</div>' for _, c, label in styles.ATTAINMENT_CLASSES)
+    return (
+        '<div class="gis-panel gis-legend" id="gis-legend"><b>达标率(地均产值 ÷ 目标)</b>'
+        f"<div>{_choice_text(choice)}</div>{rows}"
+        f'<div><i style="background:{styles.NO_DATA_COLOUR}"></i>无数据</div>'
+        '<div><i class="dash"></i>虚线边界:近似边界(据四至推算,非测绘)</div>'
+        f"{_comparability_note(choice)}{extra}</div>"
+    )
+
+
+# ----------------------------------------------------------------------------- park popup
+def park_popup_html(row: pd.Series, choice: FigureChoice) -> str:
+    """The popup of one park: name, 四至, areas, output, densities per basis, target, gap, status, sources."""
+    sides = row.get("sizhi_sides") or {}
+    side_rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in sides.items())
+    num_label = NUMERATORS[choice.numerator].label_zh
+    density_rows = "".join(
+        f"<tr><th>地均{num_label}({basis_label(b)})</th><td>{_fmt(row.get(f'density_{b}'), 2, '亿元/km²')}</td></tr>"
+        for b in ALL_BASES
+    )
+    approx = row.get("geometry_quality") != "surveyed"
+    measured = _fmt(row.get("measured_area_km2"), 2, "km²") + (("(近似)") if approx and row.get("measured_area_km2") is not None else "")
+    reason = row.get("missing_reason")
+    reason_txt = f"({_esc(reason)})" if isinstance(reason, str) and reason else ""
+    attainment = row.get("attainment_pct")
+    t = choice.target
+    return (
+        f'<div class="gis-popup"><h4 style="margin:0 0 4px 0">{_esc(row.get("unit_name"))}</h4><table>'
+        f"<tr><th>四至</th><td>{_esc(row.get('sizhi_text'))}</td></tr>{side_rows}"
+        f"<tr><th>管辖面积(公布)</th><td>{_fmt(row.get('published_area_km2'), 2, 'km²')}</td></tr>"
+        f"<tr><th>量算面积(EPSG:4549)</th><td>{measured}</td></tr>"
+        f"<tr><th>{num_label}</th><td>{_fmt(row.get('value_yi_yuan'), 2, '亿元')}</td></tr>"
+        f"{density_rows}"
+        f"<tr><th>目标</th><td>{t.value:g} {html.escape(t.unit)}({t.year}年,{basis_label(choice.target_basis)})</td></tr>"
+        f"<tr><th>达标率</th><td>{_fmt(attainment, 1, '%')}{reason_txt}</td></tr>"
+        f"<tr><th>差距</th><td>{_fmt(row.get('gap_yi_per_km2'), 2, '亿元/km²')}</td></tr>"
+        f"<tr><th>状态</th><td>{_esc(row.get('status'))}</td></tr>"
+        f"<tr><th>数据年份</th><td>{choice.year}</td></tr>"
+        f"<tr><th>数据来源</th><td>{_esc(row.get('numerator_source'))}</td></tr>"
+        f"<tr><th>面积来源</th><td>{_esc(row.get('basis_source'))}</td></tr>"
+        f"<tr><th>边界来源</th><td>{_esc(row.get('source_document'))} {_esc(row.get('source_section'))}</td></tr>"
+        f"<tr><th>几何质量</th><td{' class=gis-warn' if approx else ''}>{styles.quality_zh(row.get('geometry_quality'))}</td></tr>"
+        f"</table>{_comparability_note(choice)}</div>"
+    )
+
+
+def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, name: str) -> folium.GeoJson:
+    parks = parks.copy()
+    parks["name"] = parks["unit_name"]
+    parks["popup_html"] = [park_popup_html(r, choice) for _, r in parks.iterrows()]
+    parks["fill"] = [styles.attainment_colour(v) for v in parks["attainment_pct"]]
+    parks["density_text"] = [_fmt(v, 2, "亿元/km²") for v in parks["density"]]
+    data = _geojson_data(parks, ["unit_id", "name", "geometry_quality", "fill", "status", "density_text", "popup_html"])
+    layer = folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "density_text"], aliases=["名称", "地均产值"]),
+        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460),
+    )
+    layer.add_to(m)
+    return layer
+
+
+# ----------------------------------------------------------------------------- overview
+def build_overview(engine: Engine, choice: FigureChoice, options: MapOptions = MapOptions()) -> str:
+    """HTML of the district overview for ``choice`` (year, numerator/basis, target)."""
+    tol = options.overview_tolerance_m
+    district = _display(read_district(engine), tol, options)
+    towns = _display(read_towns(engine), tol, options, coverage=True)
+    zones = read_zones(engine)
+    parks = _display(park_figures(engine, choice), tol / 4, options)
+    extent_source = district if not district.empty else parks
+    if extent_source.empty:
+        raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
+    m = _base_map(tuple(extent_source.total_bounds), options)  # type: ignore[arg-type]
+
+    if not district.empty:
+        folium.GeoJson(_geojson_data(district, ["name"]), name="松江区界", style_function=lambda f: styles.DISTRICT_STYLE,
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["名称"])).add_to(m)
+    if not towns.empty:
+        folium.GeoJson(
+            _geojson_data(towns, ["name", "kind", "pian", "geometry_quality"]), name="镇、街道",
+            style_function=lambda f: {**styles.TOWN_STYLE, **styles.outline(f["properties"]["geometry_quality"], "#737373", 1)},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "pian"], aliases=["名称", "类型", "所属片区"]),
+        ).add_to(m)
+    for kind, label in (("pian", "三片"), ("corridor", "G60科创走廊"), ("corridor_area", "一廊九区 功能区")):
+        subset = _display(zones[zones["kind"] == kind], tol, options)
+        if subset.empty:
+            continue
+        subset = subset.assign(quality_text=[styles.quality_zh(q) for q in subset["geometry_quality"]])
+        folium.GeoJson(
+            _geojson_data(subset, ["name", "kind", "geometry_quality", "quality_text", "source_document"]), name=label,
+            style_function=lambda f: styles.zone_style(f["properties"]["kind"], f["properties"]["geometry_quality"]),
+            tooltip=folium.GeoJsonTooltip(fields=["name", "quality_text"], aliases=["名称", "几何"]),
+            show=kind != "corridor_area",
+        ).add_to(m)
+    parks_layer = _add_parks(m, parks, choice, "园区(按达标率着色)")
+    plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
+                   position="topright", search_zoom=14).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    header = _header("松江区产业园区地均产值总览", choice, options, park_links=parks[["unit_id", "unit_name"]])
+    return _finish(m, options, header, _legend(choice))
+
+
+def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links: pd.DataFrame | None = None,
+            base: str = "/") -> str:
+    query = f"year={choice.year}&numerator={choice.numerator}&basis={choice.basis}"
+    crs_note = "坐标:GCJ-02(已由 WGS84 转换,与高德底图对齐)" if options.gcj02 else "坐标:WGS84"
+    variants = (f'底图:<a href="{base}?{query}">标准(WGS84)</a> | <a href="{base}?{query}&basemap=amap">高德(GCJ-02)</a>'
+                if not options.offline else "离线模式:脚本与样式由本服务提供")
+    links = ""
+    if park_links is not None and not park_links.empty:
+        links = "<div>园区详情:" + " ".join(
+            f'<a href="/maps/parks/{int(r.unit_id)}?{query}">{_esc(r.unit_name)}</a>' for r in park_links.itertuples()
+        ) + "</div>"
+    return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{html.escape(title)}</h1>'
+            f"<div>{_choice_text(choice)}</div><div>{crs_note} · {variants}</div>{links}</div>")
+
+
+# ----------------------------------------------------------------------------- one park
+def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: MapOptions = MapOptions()) -> str:
+    """HTML of one park: boundary, 四至 sides labelled, bounding roads, parcels by land use, figures."""
+    figures = park_figures(engine, choice)
+    rows = figures[figures["unit_id"] == park_id]
+    if rows.empty:
+        raise NotFoundError(f"no park with id {park_id}")
+    row = rows.iloc[0]
+    if row.geometry is None or row.geometry.is_empty:
+        raise NotFoundError(f"park {park_id} ({row.unit_name}) has no boundary valid in {choice.year}")
+    tol = options.park_tolerance_m
+    park = _display(rows, tol, options)
+    roads = _bounding_roads(engine, rows)
+    parcels = _park_parcels(engine, rows)
+    m = _base_map(tuple(park.total_bounds), options)  # type: ignore[arg-type]
+
+    if not parcels.empty:
+        shown = _display(parcels, tol, options)
+        shown = shown.assign(land_use_zh=[styles.LAND_USE_ZH.get(c, c) for c in shown["land_use_class"]])
+        folium.GeoJson(
+            _geojson_data(shown, ["parcel_id", "land_use_class", "land_use_zh", "land_use_code", "is_synthetic"]),
+            name="用地地块(按用途)", style_function=lambda f: styles.parcel_style(f["properties"]["land_use_class"]),
+            tooltip=folium.GeoJsonTooltip(fields=["land_use_zh", "land_use_code", "is_synthetic"],
+                                          aliases=["用途", "用地代码", "合成数据"]),
+        ).add_to(m)
+    if not roads.empty:
+        shown_roads = _display(roads, tol, options)
+        folium.GeoJson(
+            _geojson_data(shown_roads, ["name", "kind", "geometry_quality"]), name="边界道路与河道",
+            style_function=lambda f: styles.road_style(f["properties"]["kind"], f["properties"]["geometry_quality"]),
+            tooltip=folium.GeoJsonTooltip(fields=["name", "kind"], aliases=["名称", "类型"]),
+        ).add_to(m)
+    _add_parks(m, park, choice, "园区边界")
+    _add_side_labels(m, park.iloc[0].geometry, row.get("sizhi_sides") or {})
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    land_uses = sorted(set(parcels["land_use_class"])) if not parcels.empty else []
+    land_legend = "".join(
+        f'<div><i style="background:{styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)}"></i>'
+        f"{styles.LAND_USE_ZH.get(c, c)}</div>" for c in land_uses
+    )
+    figures_panel = f'<div class="gis-panel" style="top:10px;right:240px;max-width:420px;max-height:70%;overflow:auto" id="gis-figures">{park_popup_html(row, choice)}</div>'
+    header = _header(f"{row.unit_name}", choice, options, base=f"/maps/parks/{park_id}")
+    legend = _legend(choice, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
+    return _finish(m, options, header + figures_panel, legend)
+
+
+def _bounding_roads(engine: Engine, park: gpd.GeoDataFrame, within_m: float = 150.0) -> gpd.GeoDataFrame:
+    """Roads/rivers within ``within_m`` metres (EPSG:4549) of the park boundary, or named in its 四至."""
+    roads = read_roads(engine)
+    if roads.empty:
+        return roads
+    boundary = park.to_crs(DISPLAY_CRS).geometry.iloc[0].boundary
+    near = roads.to_crs(DISPLAY_CRS).distance(boundary) <= within_m
+    text = str(park.iloc[0].get("sizhi_text") or "")
+    named = roads["name"].map(lambda n: bool(n) and n in text)
+    return roads[near | (named & roads.to_crs(DISPLAY_CRS).distance(boundary).le(2000))]
+
+
+def _park_parcels(engine: Engine, park: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    geom = park.geometry.iloc[0]
+    parcels = read_parcels(engine, bbox=tuple(geom.bounds))  # type: ignore[arg-type]
+    return parcels[parcels.intersects(geom)] if not parcels.empty else parcels
+
+
+def _add_side_labels(m: folium.Map, geom: Any, sides: dict[str, str]) -> None:
+    """Label each 四至 side at the middle of that side of the boundary's envelope."""
+    minx, miny, maxx, maxy = geom.bounds
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    anchors = {"东至": (cy, maxx), "南至": (miny, cx), "西至": (cy, minx), "北至": (maxy, cx)}
+    group = folium.FeatureGroup(name="四至标注")
+    for side, text in sides.items():
+        if side not in anchors:
+            continue
+        colour = styles.SIDE_COLOURS.get(side, "#333")
+        label = (f'<div class="gis-side" style="white-space:nowrap;font:bold 12px sans-serif;color:{colour};'
+                 f'background:rgba(255,255,255,.85);padding:1px 4px;border:1px solid {colour};display:inline-block;">'
+                 f"{html.escape(side)}:{html.escape(text)}</div>")
+        folium.Marker(anchors[side], icon=folium.DivIcon(html=label, icon_size=(0, 0)),
+                      tooltip=f"{side}:{text}").add_to(group)
+    group.add_to(m)

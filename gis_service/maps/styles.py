@@ -1,0 +1,102 @@
+"""Every visual choice of the maps in one place: colours, line styles, legends' wording.
+
+Attainment (density / target) is coloured on a diverging scale centred on 100 %:
+reds below target, blues above, a pale neutral at the target.  Approximate geometry
+is always drawn with a dashed outline and said so in words.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: attainment classes (lower bound in %, colour, label); diverging around 100 %
+ATTAINMENT_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (0.0, "#b2182b", "< 50%"),
+    (50.0, "#ef8a62", "50–80%"),
+    (80.0, "#fddbc7", "80–100%"),
+    (100.0, "#d1e5f0", "100–120%"),
+    (120.0, "#67a9cf", "120–150%"),
+    (150.0, "#2166ac", "≥ 150%"),
+)
+NO_DATA_COLOUR = "#bdbdbd"
+APPROXIMATE_DASH = "6 4"
+
+QUALITY_ZH = {
+    "surveyed": "测绘边界",
+    "approximate": "近似边界(据四至与近似道路推算,非测绘数据)",
+    "synthetic": "合成数据(演示/测试用,非真实边界)",
+}
+
+LAND_USE_COLOURS = {
+    "industrial": "#8c6bb1",
+    "warehouse": "#b3a2c7",
+    "commercial": "#e34a33",
+    "residential": "#fec44f",
+    "public": "#41b6c4",
+    "green": "#78c679",
+    "road": "#969696",
+    "water": "#6baed6",
+}
+LAND_USE_ZH = {
+    "industrial": "工业用地",
+    "warehouse": "仓储用地",
+    "commercial": "商业服务业用地",
+    "residential": "居住用地",
+    "public": "公共管理与服务用地",
+    "green": "绿地",
+    "road": "道路用地",
+    "water": "水域",
+}
+OTHER_LAND_USE_COLOUR = "#d9d9d9"
+
+ROAD_COLOURS = {"expressway": "#e6550d", "river": "#3182bd", "boundary": "#636363"}
+ROAD_DEFAULT_COLOUR = "#525252"
+
+ZONE_COLOURS = {"corridor": "#e7298a", "corridor_area": "#d95f02", "pian": "#1b9e77"}
+DISTRICT_STYLE = {"color": "#252525", "weight": 3, "fill": False}
+TOWN_STYLE = {"color": "#737373", "weight": 1, "fillOpacity": 0.0, "dashArray": None}
+
+SIDE_COLOURS = {"东至": "#d7301f", "南至": "#238b45", "西至": "#2171b5", "北至": "#6a51a3"}
+
+
+def attainment_colour(pct: float | None) -> str:
+    """Fill colour of an attainment percentage (grey for missing)."""
+    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
+        return NO_DATA_COLOUR
+    colour = ATTAINMENT_CLASSES[0][1]
+    for lower, col, _ in ATTAINMENT_CLASSES:
+        if pct >= lower:
+            colour = col
+    return colour
+
+
+def outline(quality: str | None, colour: str, weight: float = 2.0) -> dict[str, Any]:
+    """Leaflet path style of an outline: dashed when the geometry is not surveyed."""
+    style: dict[str, Any] = {"color": colour, "weight": weight}
+    if quality != "surveyed":
+        style["dashArray"] = APPROXIMATE_DASH
+    return style
+
+
+def park_style(fill: str, quality: str | None) -> dict[str, Any]:
+    return {**outline(quality, "#252525", 2.0), "fillColor": fill, "fillOpacity": 0.7}
+
+
+def zone_style(kind: str, quality: str | None) -> dict[str, Any]:
+    colour = ZONE_COLOURS.get(kind, "#666666")
+    return {**outline(quality, colour, 2.5), "fillColor": colour, "fillOpacity": 0.08}
+
+
+def road_style(kind: str, quality: str | None) -> dict[str, Any]:
+    colour = next((c for k, c in ROAD_COLOURS.items() if k in (kind or "")), ROAD_DEFAULT_COLOUR)
+    return outline(quality, colour, 3.0)
+
+
+def parcel_style(land_use_class: str | None) -> dict[str, Any]:
+    colour = LAND_USE_COLOURS.get(land_use_class or "", OTHER_LAND_USE_COLOUR)
+    return {"color": "#555555", "weight": 0.5, "fillColor": colour, "fillOpacity": 0.6}
+
+
+def quality_zh(quality: str | None) -> str:
+    return QUALITY_ZH.get(quality or "", "未知")
