@@ -84,8 +84,8 @@ def validate_parcels(parcels: gpd.GeoDataFrame) -> pd.DataFrame:
             "land_use_code": gdf["land_use_code"].to_numpy() if "land_use_code" in gdf else None,
             "land_use_class": classes,
             "is_supplied": supplied.astype(bool).to_numpy(),
-            "supply_year": gdf["supply_year"].astype("Int64").to_numpy() if "supply_year" in gdf else pd.NA,
-            "is_built": gdf["is_built"].astype("boolean").to_numpy() if "is_built" in gdf else pd.NA,
+            "supply_year": gdf["supply_year"].astype("Int64").array if "supply_year" in gdf else pd.NA,
+            "is_built": gdf["is_built"].astype("boolean").array if "is_built" in gdf else pd.NA,
             "is_synthetic": gdf["is_synthetic"].fillna(False).astype(bool).to_numpy() if "is_synthetic" in gdf else False,
             "source_document": gdf["source_document"].astype(str).to_numpy(),
         }

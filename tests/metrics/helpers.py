@@ -22,7 +22,10 @@ def rect(x: float, y: float, w: float, h: float) -> shapely.Polygon:
 
 
 def to_4326(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
-    return list(gpd.GeoSeries(geoms, crs="EPSG:4549").to_crs(4326))
+    """Project to EPSG:4326, densified every 5 m so that edges stay straight in EPSG:4549 too
+    (a 1 km edge straight in lon/lat bows by centimetres in the projected plane)."""
+    dense = shapely.segmentize(list(geoms), 5.0)
+    return list(gpd.GeoSeries(dense, crs="EPSG:4549").to_crs(4326))
 
 
 def insert_park(
