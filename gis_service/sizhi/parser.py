@@ -1,0 +1,634 @@
+"""Parse a 四至 text into :class:`~gis_service.sizhi.model.Sizhi`.
+
+How a text is read
+------------------
+1. The text is normalised character by character (full-width → ASCII, traditional →
+   simplified); lengths are kept, so every span reported indexes the original text.
+2. It is cut into *clauses* at , ; 。 newlines and spaces (never inside brackets).
+   A clause that holds a side marker in the middle after a complete feature
+   ("东至A路南至B路", a lost comma) is cut there too.
+3. Each clause is one of
+   - a forward side: ``[label|subject] 东至 CHAIN`` with the variants 东临/东靠/东邻/东侧至/
+     东到/东接/东起/东为/东界/东:…, several sides at once ("东、南至"), diagonals ("东北至");
+     "东以CHAIN为界" is the same with its closing words removed;
+   - an inverse side: "CHAIN以南" (the area lies south of CHAIN, so CHAIN is its
+     *north* side), "位于A以东、B以西…围合区域", "以CHAIN为北界", "CHAIN为北界";
+   - a continuation of the previous side (features after a comma), a lead-in
+     sentence before the first side (kept as ``preamble``), or a note after it
+     (kept in the part's ``notes``).
+4. A CHAIN is split into features at dashes (—, -, －, ～ …) and enumerations (、, 及, 和,
+   与).  The OCR'd dash 一 and the words 和/及/与 only separate when the text before them
+   ends a feature (路, 河, 开发边界, G60, "…200米") and the text after does not continue a
+   name ("工业一路", "临港一号桥" stay whole).
+5. A feature is a name plus an optional offset: "文汇路北80米" (north, 80 m),
+   "鼎兴路东约200米" (east, ~200 m, approx), "A路以北" / "A路北侧" / "A河西岸" (no
+   distance), units 米/m/公里/千米/km, Arabic or Chinese numerals.  After an offset,
+   a generic word is an unnamed feature there ("鼎兴路东约200米道路") while a real name
+   starts a new feature even without a separator ("文吉路南约400米鼎兴路西约320米" is
+   two features, as the staircase of 松江工业区西区 in 004 附件 requires).
+   A direction not followed by a distance is part of the name ("文翔路北第二条规划路"
+   is one planned road), as are numbers without a direction ("5米等深线").
+6. Brackets after or inside a name hold an alias ("沈海(G15)高速公路" → name 沈海高速公路,
+   alias G15; "X路(原Y路)") or, when they do not name a feature, a note of the part
+   ("(用地面积178公顷)").  A doubled word is collapsed ("G60高速高速公路" → "G60高速公路",
+   the spelling kept as ``as_written``).
+
+Anything that cannot be read raises :class:`SizhiParseError` with its span; no other
+exception escapes :func:`parse` for any string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gis_service.sizhi import lexicon as lx
+from gis_service.sizhi.errors import SizhiParseError
+from gis_service.sizhi.model import Offset, Part, Segment, Sizhi
+
+# A forward side marker: direction(s), optional side word, verb.
+_FWD = re.compile(
+    r"(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})"
+    r"(?P<count>两|三|四)?(?P<mod>侧|面|边|部|端|方向|方|向|界线|界)?(?:均|都|皆|分别)?"
+    r"(?P<verb>至|到|临|靠|邻|接|抵|达|止|起|毗邻|紧邻|濒临|濒|傍|沿|为|是|界|以|:)"
+)
+#: Verbs strong enough to start a side in the middle of a clause ("A路南至B路").
+_STRONG_VERBS = {"至", "到", "临", "靠", "邻", "起", "毗邻", "紧邻", "濒临"}
+_YI_CLOSING = re.compile(r"(?:为界线|为边界|为界|为限|为止|为线|一线|为边)$")
+_YI_FORM = re.compile(
+    r"^以(?P<chain>.+?)为(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})(?:侧|面|边)?(?:边界|界线|界|边|线|限)$"
+)
+_WEI_FORM = re.compile(
+    r"^(?P<chain>.+?)为(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})(?:侧|面|边)?(?:边界|界线|界)$"
+)
+_LEAD_VERB = re.compile(r"^(?:位于|地处|处于|介于|坐落于|在)")
+_INV_ITEM = re.compile(r"(?P<chain>.+?)(?:以|之)(?P<dir>[东南西北])(?:侧|面|边|部)?(?:的)?")
+_INV_ITEM_SIDEWORD = re.compile(r"(?P<chain>.+?)(?P<dir>[东南西北])(?:侧|面|边)(?:的)?")
+_INV_JOIN = re.compile(r"[、和及与]|以及")
+_REGION_TAIL = re.compile(
+    r"(?:(?:所|之间|中间)?(?:围合|合围|围成|包围|所围|之间)?(?:的)?(?:区域|范围|地块|地区|用地|部分|范围内|以内)|之间|所围合)$"
+)
+_OFFSET = re.compile(
+    r"(?:以|向|往|偏)?(?P<dir>[东南西北])(?:侧|面|边|方|岸|向)?(?:方向)?(?P<approx1>约|大约|大概|距离约?|距约?)?"
+    r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?P<approx2>余|多)?"
+    r"(?P<unit>米|m|M|公里|千米|km|KM|Km)(?P<approx3>左右|许)?(?:处)?"
+)
+_NODIST = re.compile(r"(?:(?:以|之)(?P<d1>[东南西北])(?:侧|面|边|岸)?|(?P<d2>[东南西北])(?:侧|面|边|岸|沿))$")
+_BARE_DIR = re.compile(r"(?P<d>[东南西北])$")
+_ALIAS_PREFIX = re.compile(r"^(?:原名|原称|原|旧称|又称|又名|即|亦称|曾用名|现名|俗称|今)")
+_AREA_WORDS = re.compile(r"面积|公顷|平方|亩|km2|hm2|含|不含|包括|以内|以外|暂定|规划|约")
+_DOUBLED = re.compile(r"(高速|公路)\1+")
+_LABEL = re.compile(
+    r"^(?:[(]?[一二三四五六七八九十\d]+[)、.]?"
+    r"|(?:地块|区块|片区|分区|部分|组团)[一二三四五六七八九十\dA-Za-z]+"
+    r"|[^的,]{0,14}?(?:部分|片区|地块|区块|分区|组团|板块|园区|基地|片|块|部|区|园)[一二三四五六七八九十\dA-Za-z]*)$"
+)
+_SUBJECT_WORDS = {
+    "园区", "地块", "区块", "项目", "基地", "范围", "规划范围", "用地", "宗地", "用地范围", "规划区", "片区",
+    "区域", "项目用地", "本区", "四至", "四至范围", "四至边界", "边界", "其四至", "园区四至", "四至为", "范围为",
+}
+#: Characters that make 和 the start of a name ("和平路", "和兴路"), not a conjunction.
+_HE_NAME_CHARS = set("平兴顺谐睦美乐安煦丰合静畅盛泰")
+_NAME_CHARS = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9·.#]+$")
+_BAD_CHAR = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9·.#]")
+
+
+@dataclass
+class _PartState:
+    label: str | None = None
+    sides: dict[str, list[Segment]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def has_sides(self) -> bool:
+        return bool(self.sides)
+
+
+@dataclass
+class _Pending:
+    """A side declared by a marker whose features follow in the next clause ("东至 A路")."""
+
+    sides: list[str]
+    span: tuple[int, int]
+
+
+class _Reader:
+    """Stateful reader over the normalised text (one instance per :func:`parse` call)."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.text = lx.normalise(original)
+        self.parts: list[_PartState] = [_PartState()]
+        self.preamble: list[str] = []
+        self.pending: _Pending | None = None
+        self.last_sides: list[str] = []
+        self._label_text: str | None = None
+
+    # -- errors ---------------------------------------------------------------
+    def error(self, reason: str, start: int, end: int) -> SizhiParseError:
+        start = max(0, min(start, len(self.original)))
+        end = max(start, min(end, len(self.original)))
+        return SizhiParseError(reason, start=start, end=end, text=self.original[start:end])
+
+    # -- clause splitting -----------------------------------------------------
+    def clauses(self) -> list[tuple[int, int]]:
+        """Spans of clauses, cut at separators outside brackets."""
+        out: list[tuple[int, int]] = []
+        depth, start, open_at = 0, 0, -1
+        for i, ch in enumerate(self.text):
+            if ch in lx.OPEN_BRACKETS:
+                if depth == 0:
+                    open_at = i
+                depth += 1
+            elif ch in lx.CLOSE_BRACKETS:
+                if depth == 0:
+                    raise self.error("右括号没有对应的左括号 (unmatched closing bracket)", i, i + 1)
+                depth -= 1
+            elif depth == 0 and ch in lx.CLAUSE_SEPARATORS:
+                out.append((start, i))
+                start = i + 1
+        if depth:
+            raise self.error("左括号没有闭合 (unclosed bracket)", open_at, len(self.text))
+        out.append((start, len(self.text)))
+        return [span for span in (self._strip(s, e) for s, e in out) if span[0] < span[1]]
+
+    def _strip(self, s: int, e: int) -> tuple[int, int]:
+        junk = " :" + lx.QUOTES
+        while s < e and self.text[s] in junk:
+            s += 1
+        while e > s and self.text[e - 1] in junk:
+            e -= 1
+        return s, e
+
+    def _depth_at(self, s: int, p: int) -> int:
+        depth = 0
+        for ch in self.text[s:p]:
+            if ch in lx.OPEN_BRACKETS:
+                depth += 1
+            elif ch in lx.CLOSE_BRACKETS:
+                depth -= 1
+        return depth
+
+    # -- main loop ------------------------------------------------------------
+    def read(self) -> Sizhi:
+        for s, e in self.clauses():
+            self.clause(s, e)
+        if self.pending is not None:
+            s, e = self.pending.span
+            raise self.error("方位词后没有边界要素 (side marker without a feature)", s, e)
+        parts = [p for p in self.parts if p.has_sides()]
+        if not parts:
+            raise self.error(
+                "没有找到四至方位词,如“东至”“南临”“X路以北” (no side marker found)", 0, len(self.original)
+            )
+        return Sizhi(
+            parts=tuple(self._freeze(p) for p in parts),
+            preamble=",".join(self.preamble) if self.preamble else None,
+        )
+
+    @staticmethod
+    def _freeze(p: _PartState) -> Part:
+        diagonals = tuple((d, tuple(p.sides[d])) for d in ("northeast", "southeast", "southwest", "northwest") if d in p.sides)
+        return Part(
+            label=p.label,
+            east=tuple(p.sides.get("east", ())),
+            south=tuple(p.sides.get("south", ())),
+            west=tuple(p.sides.get("west", ())),
+            north=tuple(p.sides.get("north", ())),
+            diagonals=diagonals,
+            notes=tuple(p.notes),
+        )
+
+    def clause(self, s: int, e: int) -> None:
+        for sub_s, sub_e, marker in self._split_on_markers(s, e):
+            self.subclause(sub_s, sub_e, marker)
+
+    def _split_on_markers(self, s: int, e: int) -> list[tuple[int, int, re.Match[str] | None]]:
+        """Cut a clause where forward side markers start; returns (start, end, marker)."""
+        text = self.text
+        cuts: list[tuple[int, re.Match[str] | None]] = []
+        label_prefix_end: int | None = None
+        for m in _FWD.finditer(text, s, e):
+            p = m.start()
+            if self._depth_at(s, p):
+                continue
+            last_cut = cuts[-1][0] if cuts else s
+            if cuts and cuts[-1][1] is not None and cuts[-1][1].end() == p:
+                continue  # directly after another marker: part of a name ("东至东达路")
+            if p == s:
+                cuts.append((p, m))
+                continue
+            prefix = text[last_cut:p]
+            if not cuts and self._is_label(prefix):
+                label_prefix_end = p
+                cuts.append((s, m))
+                continue
+            last_piece = re.split(f"[{re.escape(lx.DASHES)}、]", prefix)[-1]
+            if m.group("verb") in _STRONG_VERBS and lx.ends_like_feature(last_piece):
+                if not cuts:
+                    cuts.append((s, None))
+                cuts.append((p, m))
+                continue
+            if not cuts and self._is_subject(prefix):
+                label_prefix_end = p
+                cuts.append((s, m))
+        if not cuts:
+            return [(s, e, None)]
+        out: list[tuple[int, int, re.Match[str] | None]] = []
+        for i, (start, m) in enumerate(cuts):
+            end = cuts[i + 1][0] if i + 1 < len(cuts) else e
+            out.append((start, end, m))
+        if label_prefix_end is not None:
+            self._label_text = self.text[s:label_prefix_end]
+        else:
+            self._label_text = None
+        return out
+
+    @staticmethod
+    def _clean_prefix(prefix: str) -> str:
+        return prefix.strip().rstrip(":").strip()
+
+    def _is_label(self, prefix: str) -> bool:
+        p = self._clean_prefix(prefix)
+        if not p or p in _SUBJECT_WORDS or re.match(r"^(?:该|本|此|其|整个)", p):
+            return False
+        if _LEAD_VERB.match(p) or "的" in p or any(ch in p for ch in lx.DASHES):
+            return False
+        return bool(_LABEL.match(p))
+
+    def _is_subject(self, prefix: str) -> bool:
+        p = self._clean_prefix(prefix)
+        if not p or len(p) > 30 or any(ch in p for ch in lx.DASHES):
+            return False
+        if p.endswith(("以", "为", "至", "距")):
+            return False
+        return not lx.ends_like_feature(p) or p in _SUBJECT_WORDS
+
+    # -- clauses --------------------------------------------------------------
+    def subclause(self, s: int, e: int, marker: re.Match[str] | None) -> None:
+        if marker is not None:
+            label_text = self._label_text if marker.start() > s else None
+            self._label_text = None
+            self.forward(marker, e, label_text)
+            return
+        s, e = self._strip(s, e)
+        if s >= e:
+            return
+        if self.pending is not None:
+            segs, notes = self.chain(s, e)
+            pending = self.pending
+            self.pending = None
+            if not segs:
+                raise self.error("方位词后没有边界要素 (side marker without a feature)", *pending.span)
+            self.add(pending.sides, segs, notes, None, pending.span)
+            return
+        if self.inverse(s, e):
+            return
+        if self.parts[-1].has_sides() or len(self.parts) > 1:
+            self.continuation(s, e)
+        else:
+            self.preamble.append(self.text[s:e])
+
+    def _sides_of(self, dirs: str, count: str | None, span: tuple[int, int]) -> list[str]:
+        chars = [c for c in dirs if c in lx.SIDE_OF_CHAR]
+        if len(chars) == 2 and dirs in lx.DIAGONAL_OF_CHARS and not count:
+            return [lx.DIAGONAL_OF_CHARS[dirs]]
+        sides = []
+        for c in chars:
+            if lx.SIDE_OF_CHAR[c] not in sides:
+                sides.append(lx.SIDE_OF_CHAR[c])
+        if not sides:
+            raise self.error("无法识别的方位 (unknown direction)", *span)
+        return sides
+
+    def forward(self, m: re.Match[str], e: int, label_text: str | None) -> None:
+        span = (m.start(), m.end())
+        sides = self._sides_of(m.group("dirs"), m.group("count"), span)
+        label = None
+        if label_text is not None:
+            cleaned = self._clean_prefix(label_text)
+            if self._is_label(label_text):
+                label = cleaned
+            elif cleaned:
+                self.preamble.append(cleaned)
+        cs, ce = self._strip(m.end(), e)
+        if m.group("verb") == "以":
+            closing = _YI_CLOSING.search(self.text, cs, ce)
+            if closing:
+                ce = closing.start()
+        if cs >= ce:
+            self._new_part_if_needed(sides, label)
+            self.pending = _Pending(sides=sides, span=span)
+            return
+        segs, notes = self.chain(cs, ce)
+        if not segs:
+            raise self.error("方位词后没有边界要素 (side marker without a feature)", span[0], ce)
+        self.add(sides, segs, notes, label, span)
+
+    def inverse(self, s: int, e: int) -> bool:
+        """Read "以A为北界", "A为北界", "A路以南、B路以北…区域"; False when the clause is none."""
+        text = self.text[s:e]
+        for form in (_YI_FORM, _WEI_FORM):
+            m = form.match(text)
+            if m and not (form is _WEI_FORM and text.startswith("以")):
+                sides = self._sides_of(m.group("dirs"), None, (s, e))
+                segs, notes = self.chain(s + m.start("chain"), s + m.end("chain"))
+                if not segs:
+                    return False
+                self.add(sides, segs, notes, None, (s, e))
+                return True
+        lead = _LEAD_VERB.match(text)
+        pos = lead.end() if lead else 0
+        tail = _REGION_TAIL.search(text, pos)
+        end = tail.start() if tail else len(text)
+        items: list[tuple[int, int, str]] = []
+        item_re = _INV_ITEM_SIDEWORD if lead else None
+        while pos < end:
+            m = _INV_ITEM.match(text, pos, end)
+            if m is None or not self._inverse_item_ok(m, end):
+                m = item_re.match(text, pos, end) if item_re else None
+                if m is None or not self._inverse_item_ok(m, end):
+                    return False
+            items.append((s + m.start("chain"), s + m.end("chain"), m.group("dir")))
+            pos = m.end()
+            join = _INV_JOIN.match(text, pos, end)
+            if join:
+                pos = join.end()
+        if not items:
+            return False
+        for cs, ce, d in items:
+            segs, notes = self.chain(cs, ce)
+            if not segs:
+                return False
+            self.add([lx.OPPOSITE[lx.SIDE_OF_CHAR[d]]], segs, notes, None, (cs, ce))
+        return True
+
+    @staticmethod
+    def _inverse_item_ok(m: re.Match[str], end: int) -> bool:
+        """An inverse item must end at a joiner or at the end of the clause."""
+        rest = m.string[m.end():end]
+        return rest == "" or bool(_INV_JOIN.match(rest))
+
+    def continuation(self, s: int, e: int) -> None:
+        """Features after a comma belong to the previous side; other text is a note."""
+        try:
+            segs, notes = self.chain(s, e)
+        except SizhiParseError:
+            segs, notes = [], []
+        if segs and self.last_sides and all(seg.unnamed or lx.looks_like_feature(seg.name) for seg in segs):
+            part = self.parts[-1]
+            for side in self.last_sides:
+                part.sides.setdefault(side, []).extend(segs)
+            part.notes.extend(notes)
+        else:
+            self.parts[-1].notes.append(self.text[s:e])
+
+    def _new_part_if_needed(self, sides: list[str], label: str | None) -> None:
+        part = self.parts[-1]
+        if label is not None:
+            if part.has_sides():
+                self.parts.append(_PartState(label=label))
+            else:
+                part.label = label
+        elif any(side in part.sides for side in sides):
+            self.parts.append(_PartState())
+
+    def add(self, sides: list[str], segs: list[Segment], notes: list[str], label: str | None, span: tuple[int, int]) -> None:
+        self._new_part_if_needed(sides, label)
+        part = self.parts[-1]
+        for side in sides:
+            part.sides.setdefault(side, []).extend(segs)
+        part.notes.extend(notes)
+        self.last_sides = sides
+
+    # -- chains and features --------------------------------------------------
+    def chain(self, s: int, e: int) -> tuple[list[Segment], list[str]]:
+        """Segments of a chain text[s:e] and the notes found in its brackets."""
+        segs: list[Segment] = []
+        notes: list[str] = []
+        for ps, pe in self._pieces(s, e):
+            piece_segs, piece_notes = self.piece(ps, pe)
+            segs.extend(piece_segs)
+            notes.extend(piece_notes)
+        return segs, notes
+
+    def _pieces(self, s: int, e: int) -> list[tuple[int, int]]:
+        text = self.text
+        pieces: list[tuple[int, int]] = []
+        start, depth, i = s, 0, s
+        while i < e:
+            ch = text[i]
+            if ch in lx.OPEN_BRACKETS:
+                depth += 1
+            elif ch in lx.CLOSE_BRACKETS:
+                depth -= 1
+            elif depth == 0:
+                width = self._joiner_width(start, i, e)
+                if width:
+                    pieces.append((start, i))
+                    start = i + width
+                    i = start
+                    continue
+            i += 1
+        pieces.append((start, e))
+        return [p for p in (self._strip(a, b) for a, b in pieces) if p[0] < p[1]]
+
+    def _joiner_width(self, start: int, i: int, e: int) -> int:
+        """Width of a separator at text[i] (0 when none) for a piece begun at ``start``."""
+        text = self.text
+        ch = text[i]
+        before = text[start:i].strip()
+        after = text[i + 1 : e]
+        if ch in lx.DASHES:
+            if not before and after[:1].isdigit():
+                return 0  # a minus sign: "-5米等深线"
+            return 1
+        if ch in lx.ENUM_CHARS:
+            return 1
+        if ch == "一":
+            if lx.ends_like_feature(before) and not lx.continues_name(after):
+                return 1
+            return 0
+        for word in lx.ENUM_WORDS:
+            if text.startswith(word, i) and i + len(word) <= e:
+                rest = text[i + len(word) : e]
+                nxt = re.split(f"[{re.escape(lx.DASHES)}、/]", rest)[0]
+                if (
+                    lx.ends_like_feature(before)
+                    and len(nxt) >= 2
+                    and not lx.continues_name(rest)
+                    and not (word == "和" and rest[0] in _HE_NAME_CHARS)
+                ):
+                    return len(word)
+                return 0
+        return 0
+
+    def piece(self, s: int, e: int) -> tuple[list[Segment], list[str]]:
+        """Read one piece between separators: one or more features with offsets."""
+        text = self.text
+        core_chars: list[str] = []
+        core_pos: list[int] = []
+        brackets: list[tuple[int, str, int, int]] = []  # (core index, content, start, end)
+        depth, open_at = 0, -1
+        for i in range(s, e):
+            ch = text[i]
+            if ch in lx.OPEN_BRACKETS:
+                if depth == 0:
+                    open_at = i
+                depth += 1
+            elif ch in lx.CLOSE_BRACKETS:
+                depth -= 1
+                if depth == 0:
+                    brackets.append((len(core_chars), text[open_at + 1 : i].strip(), open_at, i + 1))
+            elif depth == 0 and ch not in lx.QUOTES and not ch.isspace():
+                core_chars.append(ch)
+                core_pos.append(i)
+        core = "".join(core_chars)
+        aliases_at: list[tuple[int, str]] = []
+        notes: list[str] = []
+        for idx, content, _bs, _be in brackets:
+            alias = _ALIAS_PREFIX.sub("", content)
+            if alias and not _AREA_WORDS.search(alias) and (lx.ROAD_CODE.fullmatch(alias) or lx.looks_like_feature(alias)):
+                aliases_at.append((idx, lx.normalise(alias)))
+            elif content:
+                notes.append(content)
+        if not core:
+            return [], notes
+        segs = self._features(core, core_pos, s, e)
+        if aliases_at:
+            segs = self._attach_aliases(segs, aliases_at, core_pos)
+        return segs, notes
+
+    def _attach_aliases(self, segs: list[Segment], aliases_at: list[tuple[int, str]], core_pos: list[int]) -> list[Segment]:
+        out = list(segs)
+        for idx, alias in aliases_at:
+            pos = core_pos[idx - 1] if idx > 0 else core_pos[0]
+            target = len(out) - 1
+            for k, seg in enumerate(out):
+                if seg.span is not None and seg.span[0] <= pos < seg.span[1] + 1:
+                    target = k
+                    break
+            seg = out[target]
+            if alias not in seg.aliases and alias != seg.name:
+                out[target] = Segment(
+                    name=seg.name,
+                    kind=seg.kind,
+                    offset=seg.offset,
+                    aliases=seg.aliases + (alias,),
+                    unnamed_feature=seg.unnamed_feature,
+                    as_written=seg.as_written,
+                    span=seg.span,
+                )
+        return out
+
+    def _features(self, core: str, core_pos: list[int], s: int, e: int) -> list[Segment]:
+        segs: list[Segment] = []
+        pos = 0
+        n = len(core)
+        while pos < n:
+            m = self._next_offset(core, pos)
+            if m is None:
+                segs.append(self._feature(core, core_pos, pos, n, None, None))
+                break
+            offset = Offset(
+                direction=lx.SIDE_OF_CHAR[m.group("dir")],  # type: ignore[arg-type]
+                meters=lx.parse_number(m.group("num")) * lx.UNIT_FACTORS[m.group("unit")],
+                approx=bool(m.group("approx1") or m.group("approx2") or m.group("approx3")),
+            )
+            rest = core[m.end():]
+            unnamed = None
+            end = m.end()
+            for word in lx.GENERIC_AFTER_OFFSET:
+                if rest == word or (len(word) >= 2 and rest.startswith(word) and len(rest) - len(word) >= 3):
+                    unnamed = word if word not in ("处", "一线", "线") else None
+                    end = m.end() + len(word)
+                    break
+            segs.append(self._feature(core, core_pos, pos, m.start(), offset, unnamed, end))
+            pos = end
+        return segs
+
+    @staticmethod
+    def _next_offset(core: str, pos: int) -> re.Match[str] | None:
+        for m in _OFFSET.finditer(core, pos):
+            if m.start() > pos:
+                try:
+                    lx.parse_number(m.group("num"))
+                except ValueError:
+                    continue
+                return m
+        return None
+
+    def _feature(
+        self,
+        core: str,
+        core_pos: list[int],
+        start: int,
+        end: int,
+        offset: Offset | None,
+        unnamed: str | None,
+        span_end: int | None = None,
+    ) -> Segment:
+        name = core[start:end]
+        span = (core_pos[start], core_pos[(span_end or end) - 1] + 1)
+        if offset is None:
+            nd = _NODIST.search(name)
+            bare = _BARE_DIR.search(name) if nd is None else None
+            if nd is not None and nd.start() > 0:
+                d = nd.group("d1") or nd.group("d2")
+                offset = Offset(direction=lx.SIDE_OF_CHAR[d])  # type: ignore[arg-type]
+                name = name[: nd.start()]
+            elif bare is not None and bare.start() > 0 and lx.ends_like_feature(name[: bare.start()]):
+                offset = Offset(direction=lx.SIDE_OF_CHAR[bare.group("d")])  # type: ignore[arg-type]
+                name = name[: bare.start()]
+        written = name
+        name = _REGION_TAIL.sub("", name) if _REGION_TAIL.search(name) and len(_REGION_TAIL.sub("", name)) >= 2 else name
+        name = re.sub(r"(?:一线|为界|为止|沿线)$", "", name) or name
+        name = re.sub(r"^(?:沿|至|到)", "", name) or name
+        name = _DOUBLED.sub(r"\1", name)
+        if not name:
+            raise self.error("缺少要素名称 (feature name missing before offset)", span[0], span[1])
+        bad = _BAD_CHAR.search(name[1:] if re.match(r"-\d", name) else name)
+        if bad is not None:
+            raise self.error(f"要素名称含有无法识别的字符 {bad.group()!r} (unexpected character in feature name)", span[0], span[1])
+        if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", name):
+            raise self.error("要素名称无效 (not a feature name)", span[0], span[1])
+        return Segment(
+            name=name,
+            kind=lx.classify(name),  # type: ignore[arg-type]
+            offset=offset,
+            unnamed_feature=unnamed,
+            as_written=written if written != name else None,
+            span=span,
+        )
+
+
+def parse(text: str) -> Sizhi:
+    """Parse a 四至 description.
+
+    Parameters
+    ----------
+    text
+        The description as published, e.g. "东至人民北路,南至文汇路,西至河道一文汇路北80米一
+        龙源路,北至广富林路", possibly with a lead-in sentence and several parts.
+
+    Returns
+    -------
+    Sizhi
+        Parts with their segments in the order written; ``.to_dict()`` gives the JSON
+        shape of issue 3.
+
+    Raises
+    ------
+    SizhiParseError
+        When the text has no side marker or holds something unreadable; the error
+        carries the character span ``(start, end)`` and the offending text.
+    """
+    if not isinstance(text, str):
+        raise SizhiParseError("四至必须是文本 (text must be a string)", start=0, end=0, text="")
+    if not text.strip():
+        raise SizhiParseError("四至为空 (empty text)", start=0, end=len(text), text=text)
+    try:
+        return _Reader(text).read()
+    except SizhiParseError:
+        raise
+    except (ValueError, IndexError, KeyError, re.error) as exc:  # a grammar gap must not crash callers
+        raise SizhiParseError(f"无法解析 (unreadable text: {exc})", start=0, end=len(text), text=text) from exc
