@@ -1,0 +1,158 @@
+"""load-sample: everything in one transaction, idempotent, atomic on a broken file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gis_service.errors import InputError
+from gis_service.ingest import SAMPLE_DATA_DIR, load_layer, load_sample
+
+TABLES = ("district", "town", "zone", "zone_town", "road", "park", "sizhi", "park_boundary", "indicator", "target")
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of the loaded tables (geometries as WKB hex), ordered, for exact comparison."""
+    out: dict[str, list[tuple]] = {}
+    with engine.connect() as conn:
+        for table in TABLES:
+            cols = [
+                r[0] for r in conn.execute(text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = :t ORDER BY ordinal_position"
+                ), {"t": table})
+            ]
+            select = ", ".join(f"ST_AsEWKB({c})::text" if c in ("geom", "centerline") else f"{c}::text" for c in cols)
+            out[table] = [tuple(r) for r in conn.execute(text(f"SELECT {select} FROM {table} ORDER BY 1, 2"))]
+    return out
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def test_sample_loads_every_layer(engine: Engine) -> None:
+    report = load_sample(engine)
+    n = counts(engine)
+    assert n["district"] == 1
+    assert n["town"] == 17
+    assert n["zone"] == 3 + 1 + 9
+    assert n["zone_town"] == 12
+    assert n["park"] == 8
+    assert n["sizhi"] == 7
+    assert n["target"] == 31
+    assert n["indicator"] == 103
+    assert n["road"] >= 40
+    # sizhi rows ride along with their parks and are not counted separately
+    assert report.changed == sum(v for k, v in n.items() if k != "sizhi")
+
+
+def test_second_load_changes_nothing_and_keeps_ids(engine: Engine) -> None:
+    load_sample(engine)
+    before = snapshot(engine)
+    report = load_sample(engine)
+    assert report.changed == 0
+    assert all(r.unchanged > 0 for r in report.layers)
+    assert snapshot(engine) == before
+
+
+def _copy_data(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA_DIR, target)
+    return target
+
+
+def _corrupt_road(data: Path) -> None:
+    path = data / "layers" / "roads.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    feature = doc["features"][5]
+    # A bow-tie: a polygon where a line is expected is caught by type; make a bad type.
+    feature["geometry"] = {"type": "Polygon", "coordinates": [[[121.2, 31.0], [121.3, 31.1], [121.3, 31.0], [121.2, 31.1], [121.2, 31.0]]]}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def test_broken_file_mid_load_leaves_empty_database_empty(engine: Engine, tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    _corrupt_road(data)
+    with pytest.raises(InputError) as err:
+        load_sample(engine, data_dir=data)
+    message = str(err.value)
+    assert "roads.geojson" in message and "feature 5" in message and "Polygon" in message
+    # district, towns and zones were loaded before roads in the same transaction: all rolled back
+    assert all(v == 0 for v in counts(engine).values())
+
+
+def test_broken_last_file_leaves_loaded_database_exactly_as_it_was(engine: Engine, tmp_path: Path) -> None:
+    load_sample(engine)
+    before = snapshot(engine)
+    data = _copy_data(tmp_path)
+    # Change an earlier layer (so a partial load would show) and break the last file.
+    towns = data / "boundaries" / "towns.geojson"
+    towns.write_text(towns.read_text(encoding="utf-8").replace("Voronoi", "VORONOI"), encoding="utf-8")
+    indicators = data / "layers" / "indicators.csv"
+    lines = indicators.read_text(encoding="utf-8").splitlines()
+    lines[10] = lines[10].replace("park,sj_west", "park,no_such_park")
+    indicators.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"indicators.csv: line 11: unknown park 'no_such_park'"):
+        load_sample(engine, data_dir=data)
+    assert snapshot(engine) == before
+
+
+def test_invalid_geometry_is_named(engine: Engine, tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    path = data / "boundaries" / "towns.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["features"][2]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[121.2, 31.0], [121.3, 31.1], [121.3, 31.0], [121.2, 31.1], [121.2, 31.0]]],
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    name = doc["features"][2]["properties"]["name"]
+    with pytest.raises(InputError, match=rf"towns.geojson: feature 2 \({name}\): geometry is not valid \(Self-intersection"):
+        load_sample(engine, data_dir=data)
+    assert counts(engine)["district"] == 0
+
+
+def test_missing_value_is_refused_not_zeroed(engine: Engine, tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    path = data / "layers" / "indicators.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[2].startswith("park,sj_west,2020,output,165,")
+    lines[2] = lines[2].replace(",output,165,", ",output,,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"indicators.csv: line 3: column 'value' is empty"):
+        load_sample(engine, data_dir=data)
+
+
+def test_replacing_a_layer_with_an_office_file(engine: Engine, tmp_path: Path) -> None:
+    """A planning office replaces the roads layer with its own (here: GCJ-02) file."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from gis_service.coords.gcj02 import wgs84_to_gcj02
+
+    load_sample(engine)
+    roads_before = counts(engine)["road"]
+    with engine.connect() as conn:
+        road_id = conn.execute(text("SELECT id FROM road WHERE name = '人民北路'")).scalar_one()
+    wgs = LineString([(121.2180, 31.000), (121.2180, 31.080)])
+    office = gpd.GeoDataFrame(
+        [{"name": "人民北路", "kind": "road", "geometry_quality": "surveyed", "source_document": "区规划资源局 2024 测绘"}],
+        geometry=[wgs84_to_gcj02(wgs)], crs=4326,
+    )
+    path = tmp_path / "office_roads.geojson"
+    office.to_file(path, driver="GeoJSON")
+    result = load_layer(engine, "roads", path, source_crs="gcj02", replace=True)
+    assert (result.updated, result.inserted) == (1, 0)
+    assert result.deleted == roads_before - 1
+    assert counts(engine)["road"] == 1
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT id, geometry_quality::text, ST_X(ST_StartPoint(ST_GeometryN(geom, 1))) FROM road"
+        )).one()
+    assert row[0] == road_id and row[1] == "surveyed"
+    assert abs(row[2] - 121.2180) < 1e-7  # converted back from GCJ-02
