@@ -14,6 +14,7 @@ import typer
 from gis_service.cli import admin as admin_commands
 from gis_service.cli import db as db_commands
 from gis_service.cli import serve as serve_commands
+from gis_service.cli import sizhi as sizhi_commands
 from gis_service.cli._common import console, err_console
 from gis_service.errors import GisServiceError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(sizhi_commands.app, name="sizhi")
 serve_commands.register(app)
 admin_commands.register(app)
 
