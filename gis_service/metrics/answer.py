@@ -58,7 +58,7 @@ def park_zone_answer(
     zone (computed in the same PostGIS pass as the park areas).
     """
     units = units_from_parks(read_parks(engine, year=year))
-    indicators = indicators_for_parks(read_indicators(engine))
+    indicators = indicators_for_parks(read_indicators(engine, year=year))
     parcel_bases = [target.basis] if target.basis.endswith("_land") else []
     if zone_kind is not None and parcel_bases:
         park_bases, shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=parcel_bases)

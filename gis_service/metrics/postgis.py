@@ -41,17 +41,22 @@ WITH b AS (
     WHERE pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on)
       AND (CAST(:park_ids AS int[]) IS NULL OR pb.park_id = ANY(CAST(:park_ids AS int[])))
 ),
+z AS (
+    SELECT id, geom FROM zone
+    WHERE CAST(:zone_kind AS text) IS NOT NULL AND kind::text = CAST(:zone_kind AS text) AND geom IS NOT NULL
+),
 pieces AS (
-    SELECT boundary_id, park_id, NULL::int AS zone_id, quality, geom FROM b
+    -- a park is cut into its parts inside each zone and the rest, so that every parcel is
+    -- visited once: park totals are the sums over the pieces (zones of one kind do not overlap)
+    SELECT b.boundary_id, z.id AS zone_id, ST_CollectionExtract(ST_Intersection(b.geom, z.geom), 3) AS geom
+    FROM b JOIN z ON ST_Intersects(b.geom, z.geom)
     UNION ALL
-    SELECT b.boundary_id, b.park_id, z.id, b.quality,
-           ST_CollectionExtract(ST_Intersection(b.geom, z.geom), 3)
-    FROM b JOIN zone z
-      ON CAST(:zone_kind AS text) IS NOT NULL AND z.kind::text = CAST(:zone_kind AS text)
-     AND z.geom IS NOT NULL AND ST_Intersects(b.geom, z.geom)
+    SELECT b.boundary_id, NULL::int,
+           COALESCE(ST_Difference(b.geom, (SELECT ST_Union(z.geom) FROM z WHERE ST_Intersects(z.geom, b.geom))), b.geom)
+    FROM b
 ),
 pairs AS (
-    SELECT pc.boundary_id, pc.park_id, pc.zone_id, pc.quality,
+    SELECT pc.boundary_id, pc.zone_id, p.id AS parcel_id,
            p.land_use_class, p.is_supplied, p.supply_year, p.is_built, p.is_synthetic, p.source_document,
            CASE WHEN ST_ContainsProperly(pc.geom, p.geom)
                 THEN ST_Area(ST_Transform(p.geom, 4549))
@@ -62,22 +67,27 @@ pairs AS (
     WHERE (p.land_use_class = 'industrial'
            AND (:all_industrial OR (p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year))))
        OR (:with_built AND p.is_built)
+),
+flagged AS (
+    SELECT pr.*,
+           pr.land_use_class = 'industrial' AS is_ind,
+           pr.land_use_class = 'industrial' AND pr.is_supplied
+               AND (pr.supply_year IS NULL OR pr.supply_year <= :year) AS is_sup
+    FROM pairs pr
 )
-SELECT b.boundary_id, b.park_id, pr.zone_id, b.quality,
-       COALESCE(SUM(pr.area_m2) FILTER (WHERE pr.land_use_class = 'industrial'), 0) AS industrial_land_m2,
-       COUNT(pr.area_m2) FILTER (WHERE pr.land_use_class = 'industrial') AS industrial_land_n,
-       COALESCE(SUM(pr.area_m2) FILTER (WHERE pr.land_use_class = 'industrial' AND pr.is_supplied
-                AND (pr.supply_year IS NULL OR pr.supply_year <= :year)), 0) AS supplied_industrial_land_m2,
-       COUNT(pr.area_m2) FILTER (WHERE pr.land_use_class = 'industrial' AND pr.is_supplied
-                AND (pr.supply_year IS NULL OR pr.supply_year <= :year)) AS supplied_industrial_land_n,
-       COALESCE(SUM(pr.area_m2) FILTER (WHERE pr.is_built), 0) AS built_up_land_m2,
-       COUNT(pr.area_m2) FILTER (WHERE pr.is_built) AS built_up_land_n,
-       COALESCE(bool_or(pr.is_synthetic), false) AS any_synthetic,
-       string_agg(DISTINCT pr.source_document, '; ') AS sources
+SELECT b.boundary_id, b.park_id, f.zone_id, b.quality, GROUPING(f.zone_id) = 1 AS is_park_total,
+       COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_ind), 0) AS industrial_land_m2,
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_ind) AS industrial_land_n,
+       COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_sup), 0) AS supplied_industrial_land_m2,
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_sup) AS supplied_industrial_land_n,
+       COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_built), 0) AS built_up_land_m2,
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_built) AS built_up_land_n,
+       COALESCE(bool_or(f.is_synthetic), false) AS any_synthetic,
+       string_agg(DISTINCT f.source_document, '; ') AS sources
 FROM b
-LEFT JOIN pairs pr ON pr.boundary_id = b.boundary_id
-GROUP BY b.boundary_id, b.park_id, pr.zone_id, b.quality
-ORDER BY b.park_id, pr.zone_id NULLS FIRST
+LEFT JOIN flagged f ON f.boundary_id = b.boundary_id
+GROUP BY GROUPING SETS ((b.boundary_id, b.park_id, b.quality), (b.boundary_id, b.park_id, b.quality, f.zone_id))
+ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 ).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
 
@@ -97,9 +107,11 @@ def parcel_piece_areas(
 ) -> pd.DataFrame:
     """Raw per-piece parcel areas from PostGIS (m², EPSG:4549).
 
-    Returns one row per park boundary (``zone_id`` missing) and, when ``zone_kind`` is given,
-    one row per park-zone piece, with ``<basis>_m2`` and ``<basis>_n`` (parcel count) columns.
-    A park boundary without any qualifying parcel still has a row (areas 0).
+    Returns one row per park boundary (``is_park_total``) and, when ``zone_kind`` is given,
+    one row per park-zone piece (``zone_id`` set), with ``<basis>_m2`` and ``<basis>_n``
+    (parcel count) columns.  A park boundary without any qualifying parcel still has a row
+    (areas 0).  The zones of one kind are taken not to overlap (三片 are unions of distinct
+    towns); overlapping zones would count the overlap twice in the park totals.
     """
     for b in bases:
         if b not in PARCEL_BASES:
@@ -117,8 +129,8 @@ def parcel_piece_areas(
     frame = pd.DataFrame([dict(r) for r in rows])
     if frame.empty:
         return frame
-    # a park with zone pieces but no qualifying parcel has only the LEFT JOIN row: keep it as the park row
-    return frame
+    # drop the per-piece row of the rest-of-park piece (and the empty LEFT JOIN group)
+    return frame[frame["is_park_total"] | frame["zone_id"].notna()].reset_index(drop=True)
 
 
 def parcel_bases_sql(
@@ -135,8 +147,7 @@ def parcel_bases_sql(
     raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids)
     if raw.empty:
         return pd.DataFrame(columns=BASES_COLUMNS)
-    raw = raw[raw["zone_id"].isna()]
-    return _to_bases(raw, bases, year, unit_column="park_id")
+    return _to_bases(raw[raw["is_park_total"]], bases, year, unit_column="park_id")
 
 
 def zone_piece_bases_sql(
@@ -153,8 +164,8 @@ def zone_piece_bases_sql(
     ``share_method``, ready for :func:`gis_service.metrics.apportion.aggregate_to_zones`.
     """
     raw = parcel_piece_areas(engine, year=year, bases=bases, zone_kind=zone_kind)
-    parks = raw[raw["zone_id"].isna()]
-    pieces = raw[raw["zone_id"].notna()]
+    parks = raw[raw["is_park_total"]]
+    pieces = raw[~raw["is_park_total"]]
     key = f"{bases[0]}_m2"
     total = parks.set_index("park_id")[key]
     denom = total.loc[pieces["park_id"]].to_numpy()
