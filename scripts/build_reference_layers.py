@@ -82,7 +82,7 @@ ROADS: dict[str, tuple[str, list[Polyline]]] = {
     # B2 环大学城科创园
     "人民北路": ("road", [[(1750, -4500), (1750, 5000)]]),
     "文汇路": ("road", [[(-1500, 0), (4000, 0)]]),
-    "河道": ("river", [[(0, -300), (0, 400)]]),
+    "环大学城科创园西侧河道": ("river", [[(0, -300), (0, 400)]]),
     "龙源路": ("road", [[(150, -300), (150, 1700)]]),
     # B3 松江工业区北区(中山工业园)
     "文翔东路": ("road", [[(6000, -800), (7400, -800)]]),
@@ -101,7 +101,7 @@ ROADS: dict[str, tuple[str, list[Polyline]]] = {
     "泗砖公路": ("road", [[(4480, 4800), (4480, 6400)]]),
     "高技路": ("road", [[(5340, 4900), (5340, 6300)]]),
     "陈泾路": ("road", [[(4200, 6050), (5600, 6050)]]),
-    "开发边界": ("development_boundary", [[(4300, 5600), (6000, 5600)]]),
+    "洞泾泗泾两部之间开发边界": ("development_boundary", [[(4300, 5600), (6000, 5600)]]),
     "长浜路": ("road", [[(4800, 5150), (5300, 5150), (5380, 5300), (6100, 5300)]]),
     "长施南路": ("road", [[(4950, 4900), (4950, 5350)]]),
     "莘砖公路": ("road", [[(4200, 5050), (5100, 5050)]]),
@@ -125,8 +125,14 @@ ROAD_NOTES: dict[str, str] = {
     "G60高速公路": "G60 沪昆高速 (named 'G60高速公路' as in 004 附件); approximate centreline across the district.",
     "G1501高速公路": "G1501 上海绕城高速; approximate centreline across the district.",
     "G15沈海高速": "G15 沈海高速 (also written '沈海(G15)高速公路' in 004 附件); approximate centreline.",
-    "河道": "Unnamed watercourse ('河道') on the west side of 环大学城科创园; position approximate.",
-    "开发边界": "Development boundary between the 洞泾 and 泗泾 parts of 洞泾智能机器人产业基地; schematic line.",
+    "环大学城科创园西侧河道": (
+        "The unnamed watercourse ('河道') of the west side of 环大学城科创园's 四至, given a descriptive "
+        "name here so that it can be found; position approximate."
+    ),
+    "洞泾泗泾两部之间开发边界": (
+        "The unnamed '开发边界' of 洞泾智能机器人产业基地's 四至 (south of the 洞泾 part, north of the 泗泾 "
+        "part), given a descriptive name here; schematic line."
+    ),
     "G60高速开发边界": "Development boundary along the G60 at 临港松江科技城; schematic line 100 m north of the G60.",
     "盐铁塘开发边界": "Development boundary along 盐铁塘 at 莘莘学子创业园; schematic line.",
     "文翔路北第二条规划路": "Planned road ('second planned road north of 文翔路'); schematic position.",

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from gis_service.cli import admin as admin_commands
+from gis_service.cli import data as data_commands
 from gis_service.cli import db as db_commands
 from gis_service.cli import serve as serve_commands
 from gis_service.cli import sizhi as sizhi_commands
@@ -29,6 +30,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(sizhi_commands.app, name="sizhi")
 serve_commands.register(app)
 admin_commands.register(app)
+data_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
