@@ -16,7 +16,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
-from shapely.ops import linemerge, transform
+from shapely.ops import linemerge
 
 from gis_service.errors import InputError
 from gis_service.sizhi.matching import match_features
@@ -31,12 +31,12 @@ _UNIT = {"east": (1.0, 0.0), "west": (-1.0, 0.0), "north": (0.0, 1.0), "south": 
 
 def to_projected(geom: BaseGeometry) -> BaseGeometry:
     """EPSG:4326 (lon, lat) → EPSG:4549 metres."""
-    return transform(_TO_PROJECTED.transform, geom)
+    return shapely.transform(geom, lambda xy: np.column_stack(_TO_PROJECTED.transform(xy[:, 0], xy[:, 1])))
 
 
 def to_storage(geom: BaseGeometry) -> BaseGeometry:
     """EPSG:4549 metres → EPSG:4326 (lon, lat)."""
-    return transform(_TO_STORAGE.transform, geom)
+    return shapely.transform(geom, lambda xy: np.column_stack(_TO_STORAGE.transform(xy[:, 0], xy[:, 1])))
 
 
 def roads_projected(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
