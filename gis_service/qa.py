@@ -214,6 +214,7 @@ def _towns_partition(conn: Connection) -> QaCheck:
     return QaCheck("towns_partition", "镇街划分", "ok" if ok else "warning", message, data)
 
 
+_QUALITY_ZH = {"surveyed": "测绘", "approximate": "近似", "synthetic": "合成"}
 _GEO_TABLES = {"district": "区界", "town": "镇街", "zone": "功能区/片区", "road": "道路河道", "park_boundary": "园区边界"}
 
 
@@ -222,7 +223,7 @@ def _geometry_quality(conn: Connection) -> QaCheck:
     for table in _GEO_TABLES:
         rows = conn.execute(text(f"SELECT geometry_quality::text, count(*) FROM {table} GROUP BY 1 ORDER BY 1")).all()
         data[table] = {q: int(n) for q, n in rows}
-    parts = [f"{_GEO_TABLES[t]}:" + (",".join(f"{q} {n}" for q, n in d.items()) or "无")
+    parts = [f"{_GEO_TABLES[t]}:" + (",".join(f"{_QUALITY_ZH.get(q, q)} {n}" for q, n in d.items()) or "无")
              for t, d in data.items()]
     not_surveyed = any(q != "surveyed" for d in data.values() for q in d)
     return QaCheck("geometry_quality", "几何质量", "info" if not_surveyed else "ok",
