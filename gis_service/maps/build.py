@@ -80,7 +80,8 @@ def _geojson_data(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]
     return frame[[*cols, frame.geometry.name]].to_geo_dict(na="null", drop_id=True)
 
 
-def _base_map(bounds: tuple[float, float, float, float], options: MapOptions) -> folium.Map:
+def _base_map(bounds: tuple[float, float, float, float], options: MapOptions,
+              padding: tuple[tuple[int, int], tuple[int, int]] = ((40, 130), (40, 40))) -> folium.Map:
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
     layers = basemaps(variant=options.variant, offline=options.offline, tianditu_key=options.tianditu_key,
                       local_tile_url=options.local_tile_url, local_attribution=options.local_tile_attribution)
@@ -88,7 +89,7 @@ def _base_map(bounds: tuple[float, float, float, float], options: MapOptions) ->
         folium.TileLayer(tiles=layer.url, attr=layer.attribution, name=layer.name, subdomains=layer.subdomains,
                          overlay=layer.overlay, control=True, show=(i == 0 or layer.overlay), max_zoom=19).add_to(m)
     minx, miny, maxx, maxy = bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=padding[0], padding_bottom_right=padding[1])
     plugins.Fullscreen(title="全屏", title_cancel="退出全屏", position="topleft").add_to(m)
     plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
                            primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
@@ -117,8 +118,8 @@ def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str
 _PAGE_CSS = """<style>
 .gis-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.94);padding:8px 10px;border-radius:4px;
  box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;}
-.gis-header{top:10px;left:60px;max-width:60%;} .gis-header h1{font-size:16px;margin:0 0 4px 0;}
-.gis-legend{bottom:30px;left:10px;max-width:340px;} .gis-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555;}
+.gis-header{top:10px;left:60px;max-width:55%;} .gis-header h1{font-size:16px;margin:0 0 4px 0;}
+.gis-legend{bottom:60px;left:10px;max-width:340px;} .gis-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555;}
 .gis-legend .dash{border:2px dashed #252525;background:none;}
 .gis-popup table{border-collapse:collapse;font-size:12px;} .gis-popup th{text-align:left;padding-right:8px;white-space:nowrap;color:#444;vertical-align:top;}
 .gis-popup td{padding:1px 0;} .gis-warn{color:#b2182b;}
@@ -157,8 +158,9 @@ def park_popup_html(row: pd.Series, choice: FigureChoice) -> str:
     sides = row.get("sizhi_sides") or {}
     side_rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in sides.items())
     num_label = NUMERATORS[choice.numerator].label_zh
+    short = num_label.split("(")[0]  # "产值(工业总产值)" -> "产值"
     density_rows = "".join(
-        f"<tr><th>地均{num_label}({basis_label(b)})</th><td>{_fmt(row.get(f'density_{b}'), 2, '亿元/km²')}</td></tr>"
+        f"<tr><th>地均{short}({basis_label(b)})</th><td>{_fmt(row.get(f'density_{b}'), 2, '亿元/km²')}</td></tr>"
         for b in ALL_BASES
     )
     approx = row.get("geometry_quality") != "surveyed"
@@ -187,7 +189,8 @@ def park_popup_html(row: pd.Series, choice: FigureChoice) -> str:
     )
 
 
-def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, name: str) -> folium.GeoJson:
+def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, name: str,
+               fill_opacity: float = 0.7) -> folium.GeoJson:
     parks = parks.copy()
     parks["name"] = parks["unit_name"]
     parks["popup_html"] = [park_popup_html(r, choice) for _, r in parks.iterrows()]
@@ -197,7 +200,8 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, nam
     layer = folium.GeoJson(
         data,
         name=name,
-        style_function=lambda f: styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
+        style_function=lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
+                                  "fillOpacity": fill_opacity},
         highlight_function=lambda f: {"weight": 4},
         tooltip=folium.GeoJsonTooltip(fields=["name", "density_text"], aliases=["名称", "地均产值"]),
         popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460),
@@ -276,7 +280,8 @@ def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: 
     park = _display(rows, tol, options)
     roads = _bounding_roads(engine, rows)
     parcels = _park_parcels(engine, rows)
-    m = _base_map(tuple(park.total_bounds), options)  # type: ignore[arg-type]
+    # keep the park clear of the header (top) and of the figures panel (right)
+    m = _base_map(tuple(park.total_bounds), options, padding=((90, 150), (480, 60)))  # type: ignore[arg-type]
 
     if not parcels.empty:
         shown = _display(parcels, tol, options)
@@ -294,7 +299,7 @@ def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: 
             style_function=lambda f: styles.road_style(f["properties"]["kind"], f["properties"]["geometry_quality"]),
             tooltip=folium.GeoJsonTooltip(fields=["name", "kind"], aliases=["名称", "类型"]),
         ).add_to(m)
-    _add_parks(m, park, choice, "园区边界")
+    _add_parks(m, park, choice, "园区边界", fill_opacity=0.12)
     _add_side_labels(m, park.iloc[0].geometry, row.get("sizhi_sides") or {})
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     land_uses = sorted(set(parcels["land_use_class"])) if not parcels.empty else []
@@ -302,7 +307,7 @@ def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: 
         f'<div><i style="background:{styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)}"></i>'
         f"{styles.LAND_USE_ZH.get(c, c)}</div>" for c in land_uses
     )
-    figures_panel = f'<div class="gis-panel" style="top:10px;right:240px;max-width:420px;max-height:70%;overflow:auto" id="gis-figures">{park_popup_html(row, choice)}</div>'
+    figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{park_popup_html(row, choice)}</div>'
     header = _header(f"{row.unit_name}", choice, options, base=f"/maps/parks/{park_id}")
     legend = _legend(choice, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
     return _finish(m, options, header + figures_panel, legend)
