@@ -47,6 +47,13 @@ def test_sample_loads_every_layer(engine: Engine) -> None:
     assert n["target"] == 31
     assert n["indicator"] == 103
     assert n["road"] >= 40
+    assert n["park_boundary"] == 8
+    with engine.connect() as conn:
+        # the verbatim 四至 is stored with its parsed structure (issue 3's JSON shape)
+        parsed = conn.execute(text("SELECT parsed FROM sizhi ORDER BY park_id")).scalars().all()
+        quality = conn.execute(text("SELECT DISTINCT geometry_quality::text FROM park_boundary")).scalars().all()
+    assert all(p is not None and p["parts"] for p in parsed)
+    assert quality == ["approximate"]
     # sizhi rows ride along with their parks and are not counted separately
     assert report.changed == sum(v for k, v in n.items() if k != "sizhi")
 
