@@ -54,6 +54,8 @@ def name_keys(name: str) -> frozenset[str]:
     bare = _BRACKETED.sub("", folded)
     if bare:
         keys.add(bare)
+    if bare in _CODE_OF_ALIAS:  # a bare expressway alias ("郊环")
+        keys.add(_CODE_OF_ALIAS[bare])
     if lx.classify(bare) not in ("road", "expressway", "planned_road"):
         return frozenset(k for k in keys if k)  # a river or boundary matches by its name only
     codes = [code.upper() for code in lx.ROAD_CODE.findall(bare)]
