@@ -137,3 +137,14 @@ def test_geojson_output_flags_approximate() -> None:
     props = fc["features"][0]["properties"]
     assert props["geometry_quality"] == "approximate" and props["area_km2"] == pytest.approx(2.0, rel=1e-3)
     assert props["source_document"] == "test"
+
+
+def test_road_stored_in_pieces_with_a_gap_is_joined() -> None:
+    # 经三路 split into two pieces with a 50 m gap inside the block's east side
+    pieces = [
+        ("断路", "road", LineString([(X0 + 2000, Y0 - 1000), (X0 + 2000, Y0 + 1800)])),
+        ("断路", "road", LineString([(X0 + 2000, Y0 + 1850), (X0 + 2000, Y0 + 5000)])),
+    ]
+    roads = grid_roads(pieces)
+    result = build(parse("东至断路,南至纬二路,西至经二路,北至纬四路"), roads)
+    assert result.area_km2 == pytest.approx(2.0, rel=1e-6)
