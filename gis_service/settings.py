@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default=Path(".gisdata"),
         description="Directory for the managed PostgreSQL cluster, caches and logs.",
     )
+    sample_data_dir: Path | None = Field(
+        default=None,
+        description="Directory laid out like the repository's data/ for 'load-sample' "
+        "(default: the repository's data/; set it when the package is installed elsewhere).",
+    )
     # Managed local cluster (only used when database_url is unset).
     pg_bindir: Path | None = Field(
         default=None, description="Directory of initdb/pg_ctl/postgres; found automatically when unset."

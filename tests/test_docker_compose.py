@@ -67,3 +67,8 @@ def test_dockerfile_builds_the_package_and_runs_unprivileged() -> None:
     assert "pip install ." in text
     assert "USER gis" in text
     assert "gis-service serve" in text
+
+
+def test_dockerfile_points_load_sample_at_the_copied_data() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "COPY data ./data" in text and "GIS_SAMPLE_DATA_DIR=/app/data" in text

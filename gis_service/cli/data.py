@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Load the sample reference layers and figures (one transaction; rerunning changes nothing)."""
         from gis_service.ingest import load_sample
 
-        report = load_sample(_engine(), data_dir=data_dir)
+        report = load_sample(_engine(), data_dir=data_dir or load_settings().sample_data_dir)
         table = Table(title="load-sample")
         for column in ("图层 layer", "文件 file", "新增", "更新", "未变", "删除"):
             table.add_column(column)
