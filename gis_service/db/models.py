@@ -23,9 +23,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -288,6 +291,20 @@ class LandParcel(Base):
     is_built: Mapped[bool | None] = mapped_column(Boolean)
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     source_document: Mapped[str] = mapped_column(Text)
+    #: area in m², EPSG:4549, computed by PostgreSQL from ``geom`` (never written by clients)
+    area_m2: Mapped[float | None] = mapped_column(
+        Float(precision=53), Computed("ST_Area(ST_Transform(geom, 4549))", persisted=True)
+    )
+
+    __table_args__ = (
+        # the default density basis (supplied industrial land) probes only these parcels
+        Index(
+            "ix_land_parcel_geom_supplied_industrial",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where=text("land_use_class = 'industrial' AND is_supplied"),
+        ),
+    )
 
 
 class Road(Base):

@@ -16,11 +16,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.metrics.apportion import aggregate_to_zones
-from gis_service.metrics.bases import measured_area_base, published_area_base
+from gis_service.metrics.bases import PARCEL_BASES, SUPPLIED_INDUSTRIAL_LAND, measured_area_base, published_area_base
 from gis_service.metrics.density import density_table
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target
-from gis_service.store.readers import read_indicators, read_parks, read_zones
+from gis_service.store.readers import read_indicators, read_parks
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,20 @@ def park_zone_answer(
     """Every park (and zone of ``zone_kind``) in ``year`` against ``target``.
 
     Parks are apportioned to zones by the share of their target-basis parcel land in each
-    zone (computed in the same PostGIS pass as the park areas).
+    zone (computed in the same PostGIS pass as the park areas; supplied industrial land when
+    the target's basis is not made of parcels).  Zones of one kind must not overlap
+    (:class:`~gis_service.metrics.errors.OverlappingZonesError`).
     """
+    numerators = list(dict.fromkeys([target.metric, *numerators]))  # the target's metric is always computed
     units = units_from_parks(read_parks(engine, year=year))
     indicators = indicators_for_parks(read_indicators(engine, year=year))
-    parcel_bases = [target.basis] if target.basis.endswith("_land") else []
-    if zone_kind is not None and parcel_bases:
-        park_bases, shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=parcel_bases)
+    parcel_bases = [target.basis] if target.basis in PARCEL_BASES else []
+    if zone_kind is not None:
+        # parks are apportioned by their parcel land in each zone: the target's parcel basis,
+        # or supplied industrial land when the target is over a published or measured area
+        share_basis = parcel_bases or [SUPPLIED_INDUSTRIAL_LAND]
+        piece_bases, shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=share_basis)
+        park_bases = piece_bases if parcel_bases else None
     else:
         park_bases = parcel_bases_sql(engine, year=year, bases=parcel_bases) if parcel_bases else None
         shares = None
@@ -73,6 +80,8 @@ def park_zone_answer(
     parks = against_target(table, target, thresholds=thresholds)
     zones = None
     if shares is not None:
-        names = read_zones(engine, zone_kind).set_index("zone_id")["name"].to_dict()
-        zones = against_target(aggregate_to_zones(table, shares, zone_names=names), target, thresholds=thresholds)
+        names = dict(zip(shares["zone_id"], shares["zone_name"]))
+        # only the target's numerator over its basis is compared, so only it is apportioned
+        on_target = table[(table["numerator"] == target.metric) & (table["basis"] == target.basis)]
+        zones = against_target(aggregate_to_zones(on_target, shares, zone_names=names), target, thresholds=thresholds)
     return Answer(parks, zones)

@@ -27,3 +27,7 @@ class UnknownBasisError(InputError):
 
 class DuplicateUnitError(InputError):
     """A unit (park, zone...) appears twice where one row per unit is required."""
+
+
+class OverlappingZonesError(InputError):
+    """Two zones of one kind overlap, so apportioning to them would count land twice."""

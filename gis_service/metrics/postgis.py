@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
@@ -30,11 +30,19 @@ from gis_service.metrics.bases import (
     PARCEL_BASES,
     SUPPLIED_INDUSTRIAL_LAND,
 )
-from gis_service.metrics.errors import UnknownBasisError
+from gis_service.metrics.errors import OverlappingZonesError, UnknownBasisError
 from gis_service.metrics.units import M2_PER_KM2
 
-_PIECE_AREAS_SQL = text(
-    """
+#: parcel filters, one per shape of the basis set; fixed texts (no user input goes in).
+#: The supplied-industrial one matches the partial GiST index
+#: ``ix_land_parcel_geom_supplied_industrial`` (migration 0002), so the planner uses it.
+_PARCEL_FILTERS: dict[str, str] = {
+    "supplied": "p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year)",
+    "industrial": "p.land_use_class = 'industrial'",
+    "any": "p.land_use_class = 'industrial' OR p.is_built",
+}
+
+_PIECE_AREAS_TEMPLATE = """
 WITH b AS (
     SELECT pb.id AS boundary_id, pb.park_id, pb.geom, pb.geometry_quality::text AS quality
     FROM park_boundary pb
@@ -47,7 +55,8 @@ z AS (
 ),
 pieces AS (
     -- a park is cut into its parts inside each zone and the rest, so that every parcel is
-    -- visited once: park totals are the sums over the pieces (zones of one kind do not overlap)
+    -- visited once: park totals are the sums over the pieces (zones of one kind must not
+    -- overlap; parcel_piece_areas checks that first)
     SELECT b.boundary_id, z.id AS zone_id, ST_CollectionExtract(ST_Intersection(b.geom, z.geom), 3) AS geom
     FROM b JOIN z ON ST_Intersects(b.geom, z.geom)
     UNION ALL
@@ -56,40 +65,60 @@ pieces AS (
     FROM b
 ),
 pairs AS (
-    SELECT pc.boundary_id, pc.zone_id, p.id AS parcel_id,
-           p.land_use_class, p.is_supplied, p.supply_year, p.is_built, p.is_synthetic, p.source_document,
-           CASE WHEN ST_ContainsProperly(pc.geom, p.geom)
-                THEN ST_Area(ST_Transform(p.geom, 4549))
-                ELSE ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), 4549))
+    -- candidates by bounding box only; one prepared predicate decides most of them: a parcel
+    -- properly inside its piece counts whole with its stored area (no transform, no
+    -- intersection); only crossers are intersected; non-intersecting candidates give NULL
+    SELECT pc.boundary_id, pc.zone_id, p.id AS parcel_id, p.is_synthetic, p.source_document,
+           p.land_use_class = 'industrial' AS is_ind,
+           p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year) AS is_sup,
+           COALESCE(p.is_built, false) AS is_built,
+           CASE WHEN ST_ContainsProperly(pc.geom, p.geom) THEN p.area_m2
+                WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), 4549))
            END AS area_m2
     FROM pieces pc
-    JOIN land_parcel p ON ST_Intersects(pc.geom, p.geom)
-    WHERE (p.land_use_class = 'industrial'
-           AND (:all_industrial OR (p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year))))
-       OR (:with_built AND p.is_built)
-),
-flagged AS (
-    SELECT pr.*,
-           pr.land_use_class = 'industrial' AS is_ind,
-           pr.land_use_class = 'industrial' AND pr.is_supplied
-               AND (pr.supply_year IS NULL OR pr.supply_year <= :year) AS is_sup
-    FROM pairs pr
+    JOIN land_parcel p ON pc.geom && p.geom
+    WHERE {parcel_filter}
 )
 SELECT b.boundary_id, b.park_id, f.zone_id, b.quality, GROUPING(f.zone_id) = 1 AS is_park_total,
+       (SELECT zn.name FROM zone zn WHERE zn.id = f.zone_id) AS zone_name,
        COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_ind), 0) AS industrial_land_m2,
-       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_ind) AS industrial_land_n,
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_ind AND f.area_m2 IS NOT NULL) AS industrial_land_n,
        COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_sup), 0) AS supplied_industrial_land_m2,
-       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_sup) AS supplied_industrial_land_n,
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_sup AND f.area_m2 IS NOT NULL) AS supplied_industrial_land_n,
        COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_built), 0) AS built_up_land_m2,
-       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_built) AS built_up_land_n,
-       COALESCE(bool_or(f.is_synthetic), false) AS any_synthetic,
-       string_agg(DISTINCT f.source_document, '; ') AS sources
+       COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_built AND f.area_m2 IS NOT NULL) AS built_up_land_n,
+       COALESCE(bool_or(f.is_synthetic) FILTER (WHERE f.area_m2 IS NOT NULL), false) AS any_synthetic,
+       string_agg(DISTINCT f.source_document, '; ') FILTER (WHERE f.area_m2 IS NOT NULL) AS sources
 FROM b
-LEFT JOIN flagged f ON f.boundary_id = b.boundary_id
+LEFT JOIN pairs f ON f.boundary_id = b.boundary_id
 GROUP BY GROUPING SETS ((b.boundary_id, b.park_id, b.quality), (b.boundary_id, b.park_id, b.quality, f.zone_id))
 ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
-).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
+
+_PIECE_AREAS_SQL: dict[str, TextClause] = {
+    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where)).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
+    for kind, where in _PARCEL_FILTERS.items()
+}
+
+#: zones of one kind whose interiors overlap (DE-9IM: interiors meet in an area), with the
+#: overlap area in m² (EPSG:4549)
+_ZONE_OVERLAPS_SQL = text(
+    """
+SELECT a.code AS code_a, a.name AS name_a, b.code AS code_b, b.name AS name_b,
+       ST_Area(ST_Transform(ST_Intersection(a.geom, b.geom), 4549)) AS overlap_m2
+FROM zone a JOIN zone b ON a.kind = b.kind AND a.id < b.id AND a.geom && b.geom
+WHERE a.kind::text = :zone_kind AND ST_Relate(a.geom, b.geom, '2********')
+ORDER BY a.id, b.id
+"""
+)
+
+#: per-transaction planner settings: this query is cheap to plan and its cost estimate is
+#: high, so PostgreSQL's JIT would spend ~0.2 s compiling it (more than the query runs);
+#: the sort of the pairs for COUNT(DISTINCT) should stay in memory
+_SESSION_SQL = text("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
+
+#: overlaps smaller than this (m², EPSG:4549) are taken as digitising slivers, not overlaps
+ZONE_OVERLAP_TOLERANCE_M2 = 1.0
 
 
 def boundary_date(year: int) -> dt.date:
@@ -108,10 +137,16 @@ def parcel_piece_areas(
     """Raw per-piece parcel areas from PostGIS (m², EPSG:4549).
 
     Returns one row per park boundary (``is_park_total``) and, when ``zone_kind`` is given,
-    one row per park-zone piece (``zone_id`` set), with ``<basis>_m2`` and ``<basis>_n``
-    (parcel count) columns.  A park boundary without any qualifying parcel still has a row
-    (areas 0).  The zones of one kind are taken not to overlap (三片 are unions of distinct
-    towns); overlapping zones would count the overlap twice in the park totals.
+    one row per park-zone piece (``zone_id``, ``zone_name`` set), with ``<basis>_m2`` and
+    ``<basis>_n`` (parcel count) columns.  A park boundary without any qualifying parcel
+    still has a row (areas 0).
+
+    Raises
+    ------
+    OverlappingZonesError
+        when two zones of ``zone_kind`` overlap by more than
+        :data:`ZONE_OVERLAP_TOLERANCE_M2` (their overlap would be counted twice in the
+        park totals and apportioned twice); the message names both zones and the overlap.
     """
     for b in bases:
         if b not in PARCEL_BASES:
@@ -121,16 +156,48 @@ def parcel_piece_areas(
         "year": year,
         "zone_kind": zone_kind,
         "park_ids": list(park_ids) if park_ids is not None else None,
-        "all_industrial": INDUSTRIAL_LAND in bases,
-        "with_built": BUILT_UP_LAND in bases,
     }
-    with engine.connect() as conn:
-        rows = conn.execute(_PIECE_AREAS_SQL, params).mappings().all()
+    with engine.begin() as conn:  # one transaction: the settings are local to it
+        conn.execute(_SESSION_SQL)
+        if zone_kind is not None:
+            check_zones_do_not_overlap(conn, zone_kind)
+        rows = conn.execute(_PIECE_AREAS_SQL[_filter_kind(bases)], params).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
     if frame.empty:
         return frame
     # drop the per-piece row of the rest-of-park piece (and the empty LEFT JOIN group)
     return frame[frame["is_park_total"] | frame["zone_id"].notna()].reset_index(drop=True)
+
+
+def check_zones_do_not_overlap(
+    conn: Connection, zone_kind: str, *, tolerance_m2: float = ZONE_OVERLAP_TOLERANCE_M2
+) -> None:
+    """Raise :class:`OverlappingZonesError` naming the zones of ``zone_kind`` that overlap.
+
+    Zones of one kind (the 三片, the areas of 一廊九区) partition space; an overlap larger
+    than ``tolerance_m2`` (EPSG:4549) is a data error the engine refuses to guess around.
+    """
+    overlaps = [
+        r for r in conn.execute(_ZONE_OVERLAPS_SQL, {"zone_kind": zone_kind}).mappings() if r["overlap_m2"] > tolerance_m2
+    ]
+    if overlaps:
+        pairs = "; ".join(
+            f"{r['name_a']} ({r['code_a']}) and {r['name_b']} ({r['code_b']}) overlap by {r['overlap_m2']:,.0f} m²"
+            for r in overlaps
+        )
+        raise OverlappingZonesError(
+            f"zones of kind {zone_kind!r} overlap, so parcel land would be counted twice: {pairs}. "
+            "Fix the zone boundaries (zones of one kind must not overlap)."
+        )
+
+
+def _filter_kind(bases: Sequence[str]) -> str:
+    """Which fixed parcel filter serves ``bases`` (the narrowest that covers them all)."""
+    if BUILT_UP_LAND in bases:
+        return "any"
+    if INDUSTRIAL_LAND in bases:
+        return "industrial"
+    return "supplied"
 
 
 def parcel_bases_sql(
@@ -161,9 +228,13 @@ def zone_piece_bases_sql(
 
     Returns ``(park_bases, shares)``; ``shares`` has ``unit_id`` (park id), ``zone_id``,
     ``share`` (the park's ``bases[0]`` land in the zone / the park's total) and
-    ``share_method``, ready for :func:`gis_service.metrics.apportion.aggregate_to_zones`.
+    ``share_method`` and ``zone_name``, ready for
+    :func:`gis_service.metrics.apportion.aggregate_to_zones`.
     """
     raw = parcel_piece_areas(engine, year=year, bases=bases, zone_kind=zone_kind)
+    if raw.empty:  # no park has a boundary in force
+        empty_shares = pd.DataFrame(columns=["unit_id", "zone_id", "share", "share_method", "zone_name"])
+        return pd.DataFrame(columns=BASES_COLUMNS), empty_shares
     parks = raw[raw["is_park_total"]]
     pieces = raw[~raw["is_park_total"]]
     key = f"{bases[0]}_m2"
@@ -177,6 +248,7 @@ def zone_piece_bases_sql(
             "zone_id": pieces["zone_id"].astype(int).to_numpy(),
             "share": share,
             "share_method": f"{bases[0]} share (PostGIS, {AREA_CRS})",
+            "zone_name": pieces["zone_name"].to_numpy(),
         }
     )
     return _to_bases(parks, bases, year, unit_column="park_id"), shares
