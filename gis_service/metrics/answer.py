@@ -16,10 +16,16 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.metrics.apportion import aggregate_to_zones
-from gis_service.metrics.bases import PARCEL_BASES, SUPPLIED_INDUSTRIAL_LAND, measured_area_base, published_area_base
+from gis_service.metrics.bases import (
+    PARCEL_BASES,
+    SUPPLIED_INDUSTRIAL_LAND,
+    check_basis,
+    measured_area_base,
+    published_area_base,
+)
 from gis_service.metrics.density import density_table
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
-from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target
+from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target, uncompared
 from gis_service.store.readers import read_indicators, read_parks
 
 
@@ -51,6 +57,7 @@ def park_zone_answer(
     zone_kind: str | None = None,
     numerators: Sequence[str] = ("output",),
     thresholds: Thresholds = Thresholds(),
+    basis: str | None = None,
 ) -> Answer:
     """Every park (and zone of ``zone_kind``) in ``year`` against ``target``.
 
@@ -58,11 +65,18 @@ def park_zone_answer(
     zone (computed in the same PostGIS pass as the park areas; supplied industrial land when
     the target's basis is not made of parcels).  Zones of one kind must not overlap
     (:class:`~gis_service.metrics.errors.OverlappingZonesError`).
+
+    ``basis`` (default: the target's) and the first of ``numerators`` (default: the target's
+    metric) choose the density shown; when they differ from the target's, the rows carry
+    status 不可比 and no comparison (:func:`~gis_service.metrics.targets.uncompared`).
     """
-    numerators = list(dict.fromkeys([target.metric, *numerators]))  # the target's metric is always computed
+    shown_numerator = numerators[0] if numerators else target.metric
+    shown_basis = check_basis(basis) if basis is not None else target.basis
+    comparable = shown_numerator == target.metric and shown_basis == target.basis
+    numerators = list(dict.fromkeys([shown_numerator, *numerators]))
     units = units_from_parks(read_parks(engine, year=year))
     indicators = indicators_for_parks(read_indicators(engine, year=year))
-    parcel_bases = [target.basis] if target.basis in PARCEL_BASES else []
+    parcel_bases = [shown_basis] if shown_basis in PARCEL_BASES else []
     if zone_kind is not None:
         # parks are apportioned by their parcel land in each zone: the target's parcel basis,
         # or supplied industrial land when the target is over a published or measured area
@@ -76,12 +90,18 @@ def park_zone_answer(
         [b for b in (park_bases, measured_area_base(units), published_area_base(indicators, year=year)) if b is not None and not b.empty],
         ignore_index=True,
     )
-    table = density_table(units, indicators, bases, year=year, numerators=numerators)
-    parks = against_target(table, target, thresholds=thresholds)
+    table = density_table(units, indicators, bases, year=year, numerators=numerators, basis=shown_basis)
+
+    def compare(rows: pd.DataFrame) -> pd.DataFrame:
+        if comparable:
+            return against_target(rows, target, thresholds=thresholds)
+        return uncompared(rows, target, numerator=shown_numerator, basis=shown_basis)
+
+    parks = compare(table)
     zones = None
     if shares is not None:
         names = dict(zip(shares["zone_id"], shares["zone_name"]))
-        # only the target's numerator over its basis is compared, so only it is apportioned
-        on_target = table[(table["numerator"] == target.metric) & (table["basis"] == target.basis)]
-        zones = against_target(aggregate_to_zones(on_target, shares, zone_names=names), target, thresholds=thresholds)
+        # only the density shown is apportioned (densities are recomputed from the zone sums)
+        shown = table[table["numerator"] == shown_numerator]
+        zones = compare(aggregate_to_zones(shown, shares, zone_names=names))
     return Answer(parks, zones)

@@ -5,7 +5,9 @@ The default target is 001 表1 #9: 工业园区单位土地产值(已供应工�
 row (``target`` table, or built by hand) can be used through :class:`TargetSpec`.
 
 Status classes (labels shown to users): 达标 (attained), 接近 (close: attainment at or above
-the ``near`` threshold), 未达标 (not attained), 无数据 (no data).
+the ``near`` threshold), 未达标 (not attained), 无数据 (no data); 不可比 (not comparable)
+marks a density over another numerator or basis than the target's (e.g. output over 管辖面积
+against a target on 已供应工业用地), which :func:`uncompared` shows without a comparison.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ ATTAINED = "达标"
 NEAR = "接近"
 NOT_ATTAINED = "未达标"
 NO_DATA = "无数据"
+#: the density is over another numerator or basis than the target's: shown, not compared
+NOT_COMPARABLE = "不可比"
 
 
 @dataclass(frozen=True)
@@ -173,3 +177,21 @@ def classify_status(ratio: np.ndarray, thresholds: Thresholds = Thresholds()) ->
         [NO_DATA, ATTAINED, NEAR],
         default=NOT_ATTAINED,
     ).astype(object)
+
+
+def uncompared(density: pd.DataFrame, target: TargetSpec, *, numerator: str, basis: str) -> pd.DataFrame:
+    """Rows of ``numerator`` over ``basis`` with the target columns left empty, status 不可比.
+
+    A density over a different basis is a different number (a density on 管辖面积 is lower
+    than one on supplied industrial land): comparing it with the target would mislead.
+    """
+    rows = density[(density["numerator"] == numerator) & (density["basis"] == basis)].copy()
+    for column in ("target_yi_per_km2", "attainment_pct", "gap_yi_per_km2", "extra_output_yi_yuan",
+                   "land_to_release_km2", "cagr_needed_pct"):
+        rows[column] = np.nan
+    rows["target_year"] = target.year
+    rows["target_source"] = (
+        f"{target.source} (target on {target.metric} over {target.basis}; not compared with {numerator} over {basis})"
+    )
+    rows["status"] = NOT_COMPARABLE
+    return rows.reset_index(drop=True)
