@@ -109,6 +109,8 @@ _EXPORTS: dict[str, str] = {
     "write_xlsx": "gis_service.export",
     "park_report": "gis_service.reports",
     "district_report": "gis_service.reports",
+    "against_target_on_every_basis": "gis_service.reports.tables",
+    "chinese_rc": "gis_service.reports.mappage",
 }
 
 #: public names that differ from the defining module's own name
@@ -218,6 +220,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from gis_service.parcels import generate_parcels
     from gis_service.qa import run_qa
     from gis_service.reports import district_report, park_report
+    from gis_service.reports.mappage import chinese_rc
+    from gis_service.reports.tables import against_target_on_every_basis
     from gis_service.settings import Settings, get_settings
     from gis_service.sizhi import Sizhi, SizhiParseError, format_sizhi
     from gis_service.sizhi import build as build_sizhi

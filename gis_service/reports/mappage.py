@@ -15,23 +15,20 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
+import matplotlib as mpl
 import shapely
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from sqlalchemy import Engine
 
-matplotlib.use("Agg")  # files only; never a window (reports run on servers)
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
-
-from gis_service.errors import MissingSystemPackageError  # noqa: E402
-from gis_service.maps import styles  # noqa: E402
-from gis_service.metrics.bases import BASIS_LABELS_ZH  # noqa: E402
-from gis_service.reports.tables import ReportData  # noqa: E402
-from gis_service.store.readers import read_district, read_roads, read_towns  # noqa: E402
+from gis_service.errors import MissingSystemPackageError
+from gis_service.maps import styles
+from gis_service.metrics.bases import BASIS_LABELS_ZH
+from gis_service.reports.tables import ReportData
+from gis_service.store.readers import read_district, read_roads, read_towns
 
 MAP_CRS = "EPSG:4549"
 PAGE_SIZE_IN = (11.69, 8.27)  # A4 landscape
@@ -62,21 +59,25 @@ def cjk_font_family() -> str:
 
 def render_map_page(engine: Engine, data: ReportData, paths: list[Path]) -> list[Path]:
     """Draw the report's map page and save it to each of ``paths`` (``.png`` / ``.pdf``)."""
-    family = cjk_font_family()
-    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"],
-                         "axes.unicode_minus": False, "pdf.fonttype": 42}):
+    # a bare Figure (not pyplot): no GUI backend, no global figure registry, so this runs
+    # the same on a server, in a test and inside a notebook without touching its plots
+    with mpl.rc_context(chinese_rc()):
         fig = _draw(engine, data)
-        try:
-            for path in paths:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fig.savefig(path, dpi=DPI)
-        finally:
-            plt.close(fig)
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=DPI)
     return paths
 
 
+def chinese_rc() -> dict[str, object]:
+    """matplotlib settings that draw Chinese labels (use with ``matplotlib.rc_context`` or
+    ``matplotlib.rcParams.update``); PDF fonts are embedded as TrueType."""
+    return {"font.family": "sans-serif", "font.sans-serif": [cjk_font_family(), "DejaVu Sans"],
+            "axes.unicode_minus": False, "pdf.fonttype": 42}
+
+
 def _draw(engine: Engine, data: ReportData) -> Figure:
-    fig = plt.figure(figsize=PAGE_SIZE_IN, dpi=DPI)
+    fig = Figure(figsize=PAGE_SIZE_IN, dpi=DPI)
     ax = fig.add_axes((0.03, 0.10, 0.62, 0.78))
     panel = fig.add_axes((0.67, 0.10, 0.31, 0.78))
     panel.axis("off")
@@ -121,7 +122,7 @@ def _draw(engine: Engine, data: ReportData) -> Figure:
     return fig
 
 
-def _draw_context(engine: Engine, ax: plt.Axes) -> None:
+def _draw_context(engine: Engine, ax: Axes) -> None:
     towns = read_towns(engine)
     if not towns.empty:
         towns.to_crs(MAP_CRS).boundary.plot(ax=ax, color="#9e9e9e", linewidth=0.5, linestyle=(0, (3, 2)))
@@ -130,7 +131,7 @@ def _draw_context(engine: Engine, ax: plt.Axes) -> None:
         district.to_crs(MAP_CRS).boundary.plot(ax=ax, color="#252525", linewidth=1.6)
 
 
-def _draw_roads(engine: Engine, ax: plt.Axes, extent: tuple[float, ...]) -> None:
+def _draw_roads(engine: Engine, ax: Axes, extent: tuple[float, ...]) -> None:
     roads = read_roads(engine)
     if roads.empty:
         return
@@ -145,7 +146,7 @@ def _draw_roads(engine: Engine, ax: plt.Axes, extent: tuple[float, ...]) -> None
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
 
 
-def _set_extent(ax: plt.Axes, extent: tuple[float, ...]) -> None:
+def _set_extent(ax: Axes, extent: tuple[float, ...]) -> None:
     """Fit ``extent`` into the axes keeping 1:1 metres (so the scale bar is true)."""
     minx, miny, maxx, maxy = extent
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -161,7 +162,7 @@ def _set_extent(ax: plt.Axes, extent: tuple[float, ...]) -> None:
     ax.set_aspect("equal", adjustable="box")
 
 
-def _north_arrow(ax: plt.Axes) -> None:
+def _north_arrow(ax: Axes) -> None:
     # the map is in a transverse Mercator with north up (grid convergence < 1° here)
     ax.annotate("", xy=(0.95, 0.96), xytext=(0.95, 0.86), xycoords="axes fraction",
                 arrowprops={"facecolor": "black", "width": 5, "headwidth": 14, "headlength": 14})
@@ -174,7 +175,7 @@ def scale_bar_km(map_width_m: float) -> float:
     return max((k for k in _NICE_KM if k <= wanted), default=_NICE_KM[0])
 
 
-def _scale_bar(ax: plt.Axes) -> None:
+def _scale_bar(ax: Axes) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     km = scale_bar_km(x1 - x0)
@@ -189,7 +190,7 @@ def _scale_bar(ax: plt.Axes) -> None:
     ax.text(left, bottom - height * 0.8, "比例尺", ha="left", va="top", fontsize=7)
 
 
-def _legend(ax: plt.Axes, district_scope: bool) -> None:
+def _legend(ax: Axes, district_scope: bool) -> None:
     handles: list[object] = [
         Patch(facecolor=colour, edgecolor="#252525", label=f"达标率 {label}") for _, colour, label in styles.ATTAINMENT_CLASSES
     ]
@@ -216,7 +217,7 @@ def _header(fig: Figure, data: ReportData) -> None:
     )
 
 
-def _panel(panel: plt.Axes, data: ReportData) -> None:
+def _panel(panel: Axes, data: ReportData) -> None:
     gaps = data.tables["差距"]
     rows = gaps[gaps["口径"] == BASIS_LABELS_ZH[data.map_basis]] if data.scope == "district" else gaps
     lines = ["主要数据" + (f"(按{BASIS_LABELS_ZH[data.map_basis]})" if data.scope == "district" else ""), ""]

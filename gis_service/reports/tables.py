@@ -108,7 +108,7 @@ def build_report_data(
     target = resolve_target(engine, None)
     units = level_units(engine, "park", year)
     density = level_density(engine, units, level="park", year=year, numerators=list(VALUE_NUMERATORS))
-    gaps = _gaps(density, target)
+    gaps = against_target_on_every_basis(density, target)
     map_basis = basis or _default_map_basis(gaps, target)
     chosen = None if park is None else find_park(units, park)
     keep = units["unit_id"] if chosen is None else pd.Series([chosen["unit_id"]])
@@ -147,8 +147,13 @@ def build_report_data(
 
 
 # ----------------------------------------------------------------------------- pieces
-def _gaps(density: pd.DataFrame, target: TargetSpec) -> pd.DataFrame:
-    """Output density against the target on every basis that has an area (and the target's)."""
+def against_target_on_every_basis(density: pd.DataFrame, target: TargetSpec) -> pd.DataFrame:
+    """:func:`~gis_service.metrics.against_target` repeated on every basis of ``density``.
+
+    The target's own basis is always included (with 无数据 rows when it has no area, e.g.
+    no parcels); other bases only when some unit has an area on them.  ``comparable`` is
+    True on the target's own basis only: elsewhere the comparison is indicative.
+    """
     frames = []
     for basis in ALL_BASES:
         rows = density[(density["basis"] == basis) & (density["numerator"] == target.metric)]
