@@ -12,7 +12,7 @@ from shapely.geometry import LineString, Polygon, box
 
 from gis_service.sizhi.geometry import to_storage
 
-X0, Y0 = 519_000.0, 3_433_000.0
+X0, Y0 = 614_000.0, 3_433_000.0
 SPACING = 1000.0
 NUMERALS = "一二三四五"
 EW = [f"纬{c}路" for c in NUMERALS]  # y = Y0 + i*1000
