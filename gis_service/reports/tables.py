@@ -319,9 +319,10 @@ def missing_reason_zh(reason: object) -> object:
     if not isinstance(reason, str) or not reason:
         return None
     text = reason
-    for code, numerator in NUMERATORS.items():
+    for code, numerator in sorted(NUMERATORS.items(), key=lambda item: -len(item[0])):
         text = text.replace(f"no {code} figure", f"无{numerator.label_zh}数据")
-    for basis, label in BASIS_LABELS_ZH.items():
+    # longest names first: "industrial_land" is part of "supplied_industrial_land"
+    for basis, label in sorted(BASIS_LABELS_ZH.items(), key=lambda item: -len(item[0])):
         text = text.replace(f"no {basis} area", f"无{label}面积").replace(f"{basis} area is 0", f"{label}面积为0")
     return text.replace(" and ", "、")
 
