@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gis_service.db.migrate import head_revision
+
 from tests.conftest import free_port
 
 
@@ -83,7 +85,7 @@ def test_managed_cluster_to_served_health_check(managed_env: dict[str, str]) -> 
 
     migrated = gis("db", "migrate", env=managed_env)
     assert migrated.returncode == 0, migrated.stderr
-    assert "0001" in migrated.stdout
+    assert migrated.stdout.strip().endswith(f"revision {head_revision()}")
 
     port = free_port()
     server = subprocess.Popen(
