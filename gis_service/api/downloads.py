@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from gis_service.api.dependencies import ApiInputError, BBoxDep
-from gis_service.maps.figures import LEVELS, choose, latest_year, level_density, level_units
+from gis_service.maps.figures import LEVELS, choose, level_density, level_units
 from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -36,7 +36,7 @@ LAYER_READERS = {
 
 def metrics_table(engine: Engine, *, year: int | None, numerator: str, level: str) -> pd.DataFrame:
     """The density table (every basis) of ``level`` for ``year``, as the metrics engine gives it."""
-    choice = choose(engine, year=year or latest_year(engine, numerator), numerator=numerator)
+    choice = choose(engine, year=year, numerator=numerator)
     units = level_units(engine, level, choice.year)
     table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
     return pd.DataFrame(table)

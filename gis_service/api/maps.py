@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from gis_service.api.dependencies import api_settings
 from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map, choose, data_version
 from gis_service.maps.assets import STATIC_DIR, STATIC_URL
-from gis_service.maps.figures import FigureChoice, latest_year
+from gis_service.maps.figures import FigureChoice
 
 router = APIRouter(tags=["maps"])
 
@@ -49,7 +49,7 @@ def _options(request: Request, basemap: str) -> MapOptions:
 
 def _choice(request: Request, year: int | None, numerator: str, basis: str | None, target: str | None) -> FigureChoice:
     engine = request.app.state.engine
-    return choose(engine, year=year or latest_year(engine, numerator), numerator=numerator, basis=basis, target=target)
+    return choose(engine, year=year, numerator=numerator, basis=basis, target=target)
 
 
 def _page(request: Request, kind: str, build, *key: object) -> HTMLResponse:  # type: ignore[no-untyped-def]

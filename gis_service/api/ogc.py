@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from gis_service.api.catalog import COLLECTIONS, Collection
-from gis_service.api.dependencies import CRS84, ApiInputError, BBoxDep, PagingDep, api_settings
+from gis_service.api.dependencies import CRS84, CRS84_ALIASES, ApiInputError, BBoxDep, PagingDep, api_settings
 from gis_service.api.features import collection_extent, property_filters, read_feature, read_items
 from gis_service.errors import NotFoundError
 
@@ -30,7 +30,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 #: parameters of the items endpoint that are not property filters
-_ITEM_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "f", "datetime"}
+_ITEM_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "f", "datetime", "crs"}
 FormatQuery = Annotated[str | None, Query(description="json (the only format served)")]
 
 
@@ -43,6 +43,14 @@ def _url(request: Request, path: str, **query: object) -> str:
 def _check_format(f: str | None) -> None:
     if f is not None and f.lower() not in {"json", "geojson", "application/json", "application/geo+json"}:
         raise ApiInputError("f", f"unsupported format {f!r}; this service serves json")
+
+
+CrsQuery = Annotated[str | None, Query(description=f"output CRS: only {CRS84} (GDAL sends it)")]
+
+
+def _check_crs(crs: str | None) -> None:
+    if crs is not None and crs not in CRS84_ALIASES:
+        raise ApiInputError("crs", f"only {CRS84} is served, got {crs!r}")
 
 
 def _collection(collection_id: str) -> Collection:
@@ -144,9 +152,11 @@ def items(
     bbox: BBoxDep,
     f: FormatQuery = None,
     datetime: Annotated[str | None, Query(description="accepted and ignored: no collection is temporal")] = None,
+    crs: CrsQuery = None,
 ) -> Response:
     """Features ordered by id.  Other query parameters are equality filters on queryables."""
     _check_format(f)
+    _check_crs(crs)
     coll = _collection(collection_id)
     filters = property_filters(coll, {k: v for k, v in request.query_params.items() if k not in _ITEM_PARAMS})
     settings = api_settings(request)
@@ -189,8 +199,9 @@ def _page_links(
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def item(request: Request, collection_id: str, feature_id: str, f: FormatQuery = None) -> Response:
+def item(request: Request, collection_id: str, feature_id: str, f: FormatQuery = None, crs: CrsQuery = None) -> Response:
     _check_format(f)
+    _check_crs(crs)
     coll = _collection(collection_id)
     try:
         fid = int(feature_id)

@@ -19,7 +19,7 @@ from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, Field
 
 from gis_service.errors import NotFoundError
-from gis_service.maps.figures import LEVELS, choose, latest_year, level_density, level_units, park_figures
+from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
 from gis_service.metrics.targets import against_target
 from gis_service.store import read_indicators, read_sizhi, read_targets, read_towns, read_zones
 
@@ -61,7 +61,7 @@ PARK_COLUMNS = ["unit_id", "code", "unit_name", "kind", "parent_id", "parent_nam
 
 def _park_figures(request: Request, year: int | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     engine = request.app.state.engine
-    choice = choose(engine, year=year or latest_year(engine))
+    choice = choose(engine, year=year)
     figures = park_figures(engine, choice)
     meta = {"year": choice.year, "numerator": choice.numerator, "basis": choice.basis,
             "target": {"code": choice.target.code, "value": choice.target.value, "unit": choice.target.unit,
@@ -169,7 +169,7 @@ def density(
 ) -> DensityResponse:
     """Densities of every unit of ``level`` for ``year``, compared with ``target`` where it applies."""
     engine = request.app.state.engine
-    choice = choose(engine, year=year or latest_year(engine, numerator), numerator=numerator, basis=basis, target=target)
+    choice = choose(engine, year=year, numerator=numerator, basis=basis, target=target)
     units = level_units(engine, level, choice.year)
     table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
     table = table[table["basis"] == choice.basis]

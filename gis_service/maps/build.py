@@ -76,8 +76,16 @@ def _display(frame: gpd.GeoDataFrame, tolerance_m: float, options: MapOptions, *
 
 
 def _geojson_data(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
+    """GeoJSON of ``columns``; text is HTML-escaped because folium's tooltips and popups
+    insert properties with innerHTML (``popup_html`` is built escaped already)."""
     cols = [c for c in columns if c in frame.columns]
-    return frame[[*cols, frame.geometry.name]].to_geo_dict(na="null", drop_id=True)
+    data = frame[[*cols, frame.geometry.name]].to_geo_dict(na="null", drop_id=True)
+    for feature in data["features"]:
+        props = feature["properties"]
+        for key, value in props.items():
+            if isinstance(value, str) and key != "popup_html":
+                props[key] = html.escape(value)
+    return data
 
 
 def _base_map(bounds: tuple[float, float, float, float], options: MapOptions,

@@ -79,13 +79,18 @@ def resolve_target(engine: Engine, code: str | None) -> TargetSpec:
     return TargetSpec.from_row(row, metric=metric)
 
 
-def choose(engine: Engine, *, year: int, numerator: str = "output", basis: str | None = None,
+def choose(engine: Engine, *, year: int | None, numerator: str = "output", basis: str | None = None,
            target: str | None = None) -> FigureChoice:
-    """Validate a choice of year/numerator/basis/target (InputError/NotFoundError naming the culprit)."""
+    """Validate a choice of year/numerator/basis/target (InputError/NotFoundError naming the culprit).
+
+    ``year=None`` takes the latest year with park figures of ``numerator``.
+    """
     if numerator not in NUMERATORS:
         raise InputError(f"numerator: unknown metric {numerator!r}; known: {', '.join(NUMERATORS)}")
+    chosen_basis = check_basis(basis) if basis else None
     spec = resolve_target(engine, target)
-    chosen_basis = check_basis(basis) if basis else spec.basis
+    chosen_basis = chosen_basis or spec.basis
+    year = year if year is not None else latest_year(engine, numerator)
     compared = dataclasses.replace(spec, basis=chosen_basis, metric=numerator)
     return FigureChoice(year=year, numerator=numerator, basis=chosen_basis, target=compared, target_basis=spec.basis)
 
