@@ -25,7 +25,7 @@ area measured after projecting to EPSG:4549, exactly as the PostGIS path does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -262,7 +262,10 @@ def overlap_pairs(
     if parcels.crs is None:
         raise MissingColumnError("parcels have no CRS; set it (EPSG:4326 for stored data)")
     bounds = units.geometry.to_crs(parcels.crs) if units.crs != parcels.crs else units.geometry
-    unit_geoms = np.asarray(bounds.array)
+    # Private copies: shapely.prepare() mutates geometry objects, and the same unit
+    # geometries are shared by concurrent dask tasks (threads), where preparing one object
+    # twice at once crashes GEOS.  Units are few, so the copy costs nothing.
+    unit_geoms = shapely.from_wkb(shapely.to_wkb(np.asarray(bounds.array)))
     parcel_geoms = np.asarray(parcels.geometry.array)
     ui, pj = parcels.sindex.query(unit_geoms)  # bounding-box candidates
     if candidates is not None:
@@ -312,8 +315,10 @@ def parcel_bases(
 
     Returns
     -------
-    A bases frame; a unit with no qualifying parcel gets ``area_km2 = 0`` (a measured zero,
-    not missing data) and ``n_parcels = 0``.
+    A bases frame; a unit with no qualifying parcel gets ``area_km2 = 0`` (a measured zero)
+    and ``n_parcels = 0`` when parcels of some other use show that the parcel data covers
+    it, and ``area_km2 = NaN`` (missing) when no parcel of any use touches it
+    (:func:`mark_uncovered`).
     """
     _check_units(units)
     require_columns(parcels, ["land_use_class", "is_supplied"], "parcels")
@@ -328,7 +333,46 @@ def parcel_bases(
     frames = [
         _aggregate_pairs(units, pairs, masks[b], b, year, synthetic, sources) for b in bases
     ]
-    return pd.concat(frames, ignore_index=True) if frames else _empty_bases()
+    if not frames:
+        return _empty_bases()
+
+    def covered(unit_ids: list[object]) -> set[object]:
+        chosen = units[units["unit_id"].isin(unit_ids)]
+        if parcels.crs is not None and chosen.crs != parcels.crs:
+            chosen = chosen.to_crs(parcels.crs)
+        hit_units, _ = parcels.sindex.query(chosen.geometry.to_numpy(), predicate="intersects")
+        return set(chosen["unit_id"].to_numpy()[np.unique(hit_units)])
+
+    return mark_uncovered(pd.concat(frames, ignore_index=True), covered)
+
+
+#: why a parcel-made area is missing rather than 0
+NO_PARCEL_DATA = "no land parcel of any use touches this boundary: the parcel data does not cover it"
+
+
+def mark_uncovered(bases: pd.DataFrame, covered: Callable[[list[object]], set[object]]) -> pd.DataFrame:
+    """Make the parcel areas of units that the parcel data does not cover missing, not 0.
+
+    A unit with no qualifying parcel has a true zero only if parcels of some use are
+    there at all; otherwise nothing is known about its land.  ``covered`` receives the ids
+    of the units with no qualifying parcel on any basis (usually few) and returns those
+    that some parcel of any use touches; the rest get ``area_km2 = NaN`` and a
+    ``basis_source`` saying why.  Missing stays missing.
+    """
+    if bases.empty:
+        return bases
+    counts = bases.groupby("unit_id")["n_parcels"].sum()
+    empty_units = counts.index[counts == 0].tolist()
+    if not empty_units:
+        return bases
+    uncovered = set(empty_units) - covered(empty_units)
+    if not uncovered:
+        return bases
+    out = bases.copy()
+    mask = out["unit_id"].isin(uncovered)
+    out.loc[mask, "area_km2"] = np.nan
+    out.loc[mask, "basis_source"] = out.loc[mask, "basis_source"].astype(str) + f" — {NO_PARCEL_DATA}"
+    return out
 
 
 def _aggregate_pairs(

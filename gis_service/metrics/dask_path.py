@@ -22,6 +22,7 @@ from gis_service.metrics.bases import (
     BASIS_LABELS_ZH,
     PARCEL_BASES,
     SUPPLIED_INDUSTRIAL_LAND,
+    mark_uncovered,
     overlap_pairs,
     parcel_mask,
     require_columns,
@@ -105,4 +106,17 @@ def parcel_bases_dask(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)[BASES_COLUMNS]
+    def covered(unit_ids: list[object]) -> set[object]:
+        chosen = units[units["unit_id"].isin(unit_ids)]
+        hits = parcels.map_partitions(_partition_touched, chosen, meta=pd.Series(dtype=int)).compute()
+        return set(chosen["unit_id"].to_numpy()[np.unique(hits.to_numpy().astype(int))])
+
+    return mark_uncovered(pd.concat(frames, ignore_index=True)[BASES_COLUMNS], covered)
+
+
+def _partition_touched(part: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.Series:
+    """Positions (in ``units``) of the units that some parcel of this partition touches."""
+    if not len(part):
+        return pd.Series([], dtype=int)
+    hit_units, _ = part.sindex.query(units.geometry.to_numpy(), predicate="intersects")
+    return pd.Series(np.unique(hit_units), dtype=int)

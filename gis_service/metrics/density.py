@@ -25,7 +25,7 @@ import pandas as pd
 
 from gis_service.metrics.bases import BASES_COLUMNS, check_basis, require_columns
 from gis_service.metrics.errors import DuplicateUnitError, NegativeValueError, NoDataForYearError, UnknownUnitError
-from gis_service.metrics.units import MU_PER_KM2, is_count_unit, money_factor_to_yi, yi_per_km2_to_wan_per_mu
+from gis_service.metrics.units import MU_PER_KM2, count_factor, money_factor_to_yi, yi_per_km2_to_wan_per_mu
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def register_numerator(code: str, label_zh: str, kind: str) -> Numerator:
 def normalise_indicators(indicators: pd.DataFrame, *, numerators: Sequence[str]) -> pd.DataFrame:
     """Indicator rows of the given numerators converted to canonical units, validated.
 
-    Money goes to 亿元 (``value_canonical``); counts stay counts.  Raises
+    Money goes to 亿元 (``value_canonical``); counts to single items (万人 -> persons).  Raises
     :class:`UnknownUnitError` for a unit that does not fit the numerator and
     :class:`NegativeValueError` for a negative figure, naming the row.
     """
@@ -98,10 +98,8 @@ def normalise_indicators(indicators: pd.DataFrame, *, numerators: Sequence[str])
         where = f"indicator row {idx}: unit {unit_id!r}, {metric}, {year}"
         if NUMERATORS[metric].kind == "money":
             factors[pos] = money_factor_to_yi(unit, where=where)
-        elif is_count_unit(unit):
-            factors[pos] = 1.0
         else:
-            raise UnknownUnitError(f"unknown count unit {unit!r} ({where}); expected 人, 家 or 个")
+            factors[pos] = count_factor(unit, where=where)
     rows["value_canonical"] = rows["value"].astype(float).to_numpy() * factors
     negative = rows[rows["value_canonical"] < 0]
     if not negative.empty:

@@ -13,7 +13,7 @@ The intersection is taken in EPSG:4326 and its area measured in EPSG:4549, exact
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
 from gis_service.metrics.bases import (
+    mark_uncovered,
     AREA_CRS,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
@@ -121,6 +122,30 @@ _SESSION_SQL = text("SELECT set_config('jit', 'off', true), set_config('work_mem
 ZONE_OVERLAP_TOLERANCE_M2 = 1.0
 
 
+#: which of the given park boundaries some parcel of any use touches (the parcel data
+#: covers them); EXISTS stops at the first parcel found
+_COVERED_BOUNDARIES_SQL = text(
+    """
+SELECT b.id FROM park_boundary b
+WHERE b.id = ANY(:boundary_ids)
+  AND EXISTS (SELECT 1 FROM land_parcel p WHERE p.geom && b.geom AND ST_Intersects(p.geom, b.geom))
+"""
+).bindparams(bindparam("boundary_ids", type_=ARRAY(Integer)))
+
+
+def _covered_by_parcels(engine: Engine, raw: pd.DataFrame) -> Callable[[list[object]], set[object]]:
+    """A ``covered`` callback for :func:`~gis_service.metrics.bases.mark_uncovered` (park ids)."""
+
+    def covered(park_ids: list[object]) -> set[object]:
+        boundary_of = dict(zip(raw["park_id"], raw["boundary_id"]))
+        ids = [int(boundary_of[p]) for p in park_ids]
+        with engine.connect() as conn:
+            hit = set(conn.execute(_COVERED_BOUNDARIES_SQL, {"boundary_ids": ids}).scalars())
+        return {p for p in park_ids if int(boundary_of[p]) in hit}
+
+    return covered
+
+
 def boundary_date(year: int) -> dt.date:
     """Boundaries are taken as valid on the last day of the data year."""
     return dt.date(year, 12, 31)
@@ -214,7 +239,8 @@ def parcel_bases_sql(
     raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids)
     if raw.empty:
         return pd.DataFrame(columns=BASES_COLUMNS)
-    return _to_bases(raw[raw["is_park_total"]], bases, year, unit_column="park_id")
+    parks = raw[raw["is_park_total"]]
+    return mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
 
 
 def zone_piece_bases_sql(
@@ -251,7 +277,8 @@ def zone_piece_bases_sql(
             "zone_name": pieces["zone_name"].to_numpy(),
         }
     )
-    return _to_bases(parks, bases, year, unit_column="park_id"), shares
+    park_bases = mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
+    return park_bases, shares
 
 
 def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, *, unit_column: str) -> pd.DataFrame:

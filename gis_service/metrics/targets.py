@@ -101,7 +101,7 @@ DEFAULT_TARGET = TargetSpec(
     basis=SUPPLIED_INDUSTRIAL_LAND,
     metric="output",
     source="001_13d6efb69ed95403.txt 表1 #9",
-    code="001-t1-9",
+    code="t001_09",  # the code of this row in data/layers/targets.csv
     name="工业园区单位土地产值(已供应工业用地)",
     nature="预期性",
 )

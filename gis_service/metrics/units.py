@@ -56,8 +56,11 @@ _AREA_TO_KM2: dict[str, float] = {
     "平方米": 1.0 / M2_PER_KM2,
 }
 
-#: count units (persons, enterprises): value kept as is
-_COUNT_UNITS = {"人", "persons", "person", "家", "个", "户", "enterprises", "count"}
+#: count units (persons, enterprises) -> factor to single items; 万人 = 10,000 persons
+_COUNT_TO_ONE = {
+    "人": 1.0, "persons": 1.0, "person": 1.0, "家": 1.0, "个": 1.0, "户": 1.0,
+    "enterprises": 1.0, "count": 1.0, "万人": 1e4, "万家": 1e4, "万户": 1e4,
+}
 
 _SPACES = re.compile(r"\s+")
 
@@ -83,8 +86,16 @@ def area_factor_to_km2(unit: str, *, where: str = "") -> float:
 
 
 def is_count_unit(unit: str) -> bool:
-    """True for units of counted things (人 persons, 家/个 enterprises)."""
-    return _norm(unit) in _COUNT_UNITS
+    """True for units of counted things (人 persons, 万人, 家/个 enterprises)."""
+    return _norm(unit) in _COUNT_TO_ONE
+
+
+def count_factor(unit: str, *, where: str = "") -> float:
+    """Factor turning a count in ``unit`` into single items (``万人`` -> 10,000)."""
+    key = _norm(unit)
+    if key not in _COUNT_TO_ONE:
+        raise UnknownUnitError(f"unknown count unit {unit!r}{_at(where)}; expected 人, 万人, 家 or 个")
+    return _COUNT_TO_ONE[key]
 
 
 def to_yi_yuan(value: float | npt.ArrayLike, unit: str, *, where: str = "") -> float | np.ndarray:

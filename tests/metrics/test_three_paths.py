@@ -90,3 +90,28 @@ def test_zone_pieces_agree_and_end_to_end_answer(synthetic_db):
     expected_west = sum(50.0 * a.get((pid, z_w), 0.0) for pid in units["park_id"])
     assert zones_out.loc[z_w, "value_yi_yuan"] == pytest.approx(expected_west, rel=1e-9)
     assert zones_out.loc[z_w, "unit_name"] == "西片"
+
+
+def test_park_outside_the_parcel_data_is_missing_not_zero_on_all_paths(engine):
+    """A park no parcel of any use touches has unknown land (NaN), while a park whose parcels
+    are all non-industrial has a true 0 — on the GeoPandas, PostGIS and dask paths alike."""
+    covered_box = box(121.20, 31.00, 121.21, 31.01)
+    far_box = box(121.30, 31.10, 121.31, 31.11)  # outside every parcel
+    ids = {code: insert_park(engine, code, name, geom)
+           for code, name, geom in (("IN", "有地块园区", covered_box), ("OUT", "无地块园区", far_box))}
+    parcels = generate_parcels(400, seed=5, bbox=(121.199, 30.999, 121.211, 31.011))
+    parcels["land_use_class"] = "residential"  # no industrial land anywhere: a true zero where covered
+    write_parcels(engine, parcels)
+    units = gpd.GeoDataFrame(
+        {"unit_id": [ids["IN"][0], ids["OUT"][0]], "boundary_version": [ids["IN"][1], ids["OUT"][1]]},
+        geometry=[covered_box, far_box], crs="EPSG:4326",
+    )
+    base = ["supplied_industrial_land"]
+    gp = parcel_bases(units, parcels, bases=base, year=2020).set_index("unit_id")
+    pg = parcel_bases_sql(engine, year=2020, bases=base).set_index("unit_id")
+    with LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
+        dk = parcel_bases_dask(units, parcels, bases=base, year=2020, npartitions=3).set_index("unit_id")
+    for frame in (gp, pg, dk):
+        assert frame.loc[ids["IN"][0], "area_km2"] == 0.0
+        assert np.isnan(frame.loc[ids["OUT"][0], "area_km2"])
+        assert "does not cover" in frame.loc[ids["OUT"][0], "basis_source"]

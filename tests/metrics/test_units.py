@@ -46,3 +46,28 @@ def test_unknown_money_unit_is_typed_error(unit):
 def test_unknown_density_unit_names_unit():
     with pytest.raises(UnknownUnitError, match="亿元/人"):
         density_factor_to_yi_per_km2("亿元/人")
+
+
+def test_count_units_scale_wan_ren_to_persons():
+    from gis_service.metrics.units import count_factor
+
+    assert count_factor("人") == 1.0
+    assert count_factor("万人") == 10_000.0  # 004 表1 gives 松江园 employees in 万人
+    with pytest.raises(UnknownUnitError, match="打"):
+        count_factor("打")
+
+
+def test_employee_density_from_wan_ren():
+    import pandas as pd
+
+    from gis_service.metrics import bases_from_areas, density_table
+
+    units = pd.DataFrame({"unit_id": ["p"], "name": ["园"]})
+    indicators = pd.DataFrame(
+        {"unit_id": ["p"], "year": [2020], "metric_code": ["employees"], "value": [7.6], "unit": ["万人"],
+         "source": ["004 表1"]}
+    )
+    bases = bases_from_areas([{"unit_id": "p", "basis": "published_area", "area_km2": 22.98, "year": 2020}])
+    table = density_table(units, indicators, bases, year=2020, numerators=["employees"], basis="published_area")
+    assert table.iloc[0]["value_count"] == pytest.approx(76_000)
+    assert table.iloc[0]["count_per_km2"] == pytest.approx(76_000 / 22.98)
