@@ -14,6 +14,7 @@ clients follow the ``next`` links.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Engine, text
 
@@ -33,6 +34,7 @@ class ItemsPage:
     matched: int | None
 
 
+@lru_cache(maxsize=None)
 def _feature_expression(collection: Collection) -> str:
     pairs = ", ".join(f"'{p.name}', s.{p.name}" for p in collection.properties)
     return (
@@ -79,11 +81,11 @@ def _where(bbox: BBox | None, filters: dict[str, object]) -> tuple[str, dict[str
     clauses: list[str] = []
     params: dict[str, object] = {}
     if bbox is not None:
-        clauses.append("s.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+        clauses.append("s.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)")
         params.update(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True))
     for i, (name, value) in enumerate(filters.items()):
         # ``name`` was checked against the catalog by property_filters: never user text.
-        clauses.append(f"s.{name} = :f{i}")
+        clauses.append(f"s.{name} = %(f{i})s")
         params[f"f{i}"] = value
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -103,25 +105,25 @@ def read_items(
     page_sql = (
         f"SELECT string_agg(f, ',' ORDER BY id), count(*) FROM ("
         f"SELECT s.id, {_feature_expression(collection)} AS f FROM ({collection.source}) s{where}"
-        f" ORDER BY s.id LIMIT :limit OFFSET :offset) q"
+        f" ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s) q"
     )
     with engine.connect() as conn:
-        body, returned = conn.execute(text(page_sql), {**params, "limit": limit, "offset": offset}).one()
+        body, returned = conn.exec_driver_sql(page_sql, {**params, "limit": limit, "offset": offset}).one()
         matched: int | None
         if returned < limit and (returned > 0 or offset == 0):
             matched = offset + returned
         else:
-            count_sql = f"SELECT count(*) FROM (SELECT 1 FROM ({collection.source}) s{where} LIMIT :cap) c"
-            counted = conn.execute(text(count_sql), {**params, "cap": count_limit}).scalar_one()
+            count_sql = f"SELECT count(*) FROM (SELECT 1 FROM ({collection.source}) s{where} LIMIT %(cap)s) c"
+            counted = conn.exec_driver_sql(count_sql, {**params, "cap": count_limit}).scalar_one()
             matched = counted if counted < count_limit else None
     return ItemsPage(features=body or "", returned=int(returned), matched=matched)
 
 
 def read_feature(engine: Engine, collection: Collection, feature_id: int) -> str | None:
     """One feature as GeoJSON text, or None when there is no such id."""
-    sql = f"SELECT {_feature_expression(collection)} FROM ({collection.source}) s WHERE s.id = :id"
+    sql = f"SELECT {_feature_expression(collection)} FROM ({collection.source}) s WHERE s.id = %(id)s"
     with engine.connect() as conn:
-        return conn.execute(text(sql), {"id": feature_id}).scalar_one_or_none()
+        return conn.exec_driver_sql(sql, {"id": feature_id}).scalar_one_or_none()
 
 
 def collection_extent(engine: Engine, collection: Collection) -> tuple[float, float, float, float] | None:

@@ -8,10 +8,11 @@ is ever cut short.  Parcel tiles below ``parcel_tile_minzoom`` are refused with 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from gis_service.api.catalog import COLLECTIONS
 from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
@@ -46,26 +47,31 @@ def _layer(name: str) -> TileLayer:
         raise NotFoundError(f"no tile layer '{name}' (layers: {', '.join(TILE_LAYERS)})") from None
 
 
-def render_tile(engine: Engine, layer: TileLayer, z: int, x: int, y: int) -> bytes:
-    """The MVT of ``layer`` for tile ``z/x/y`` (Web Mercator quadtree), all features included."""
+@lru_cache(maxsize=None)
+def _tile_sql(layer: TileLayer) -> str:
+    """The tile query of a layer, built once (driver-level %(name)s parameters)."""
     source = COLLECTIONS[layer.collection].source
     props = ", ".join(f"s.{p}" for p in layer.properties)
     # Margin in tile units -> fraction of the tile for ST_TileEnvelope; the bbox test is done
     # in EPSG:4326 so the GiST index on the stored geometry is used.
-    sql = f"""
-        WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-                          ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS env4326),
+    return f"""
+        WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
+                          ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS env4326),
         f AS (
             SELECT s.id, {props},
                    ST_AsMVTGeom(ST_Transform(s.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
             FROM ({source}) s, b
             WHERE s.geom && b.env4326
         )
-        SELECT ST_AsMVT(f, :name, {EXTENT}, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
+        SELECT ST_AsMVT(f, %(name)s, {EXTENT}, 'geom', 'id') FROM f WHERE f.geom IS NOT NULL
     """
+
+
+def render_tile(engine: Engine, layer: TileLayer, z: int, x: int, y: int) -> bytes:
+    """The MVT of ``layer`` for tile ``z/x/y`` (Web Mercator quadtree), all features included."""
     params = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "name": layer.name}
     with engine.connect() as conn:
-        tile = conn.execute(text(sql), params).scalar_one()
+        tile = conn.exec_driver_sql(_tile_sql(layer), params).scalar_one()
     return bytes(tile or b"")
 
 
