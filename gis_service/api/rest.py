@@ -18,10 +18,13 @@ from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, Field
 
-from gis_service.errors import NotFoundError
+import shapely
+from shapely.geometry import shape as shapely_shape
+
+from gis_service.errors import InputError, NotFoundError
 from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
 from gis_service.metrics.targets import against_target
-from gis_service.store import read_indicators, read_sizhi, read_targets, read_towns, read_zones
+from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
 
 router = APIRouter(tags=["REST"])
 
@@ -226,3 +229,45 @@ def sizhi_parse(body: Annotated[SizhiText, Body()]) -> dict[str, Any]:
     from gis_service.sizhi import parse
 
     return parse(body.text).to_dict()  # type: ignore[no-any-return]
+
+
+class SizhiVerifyRequest(BaseModel):
+    """A 四至 text and a boundary (GeoJSON Polygon/MultiPolygon, EPSG:4326) to check against the roads."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    geometry: dict[str, Any]
+    tolerance_m: float = Field(default=150.0, gt=0, le=5000, description="metres (EPSG:4549)")
+
+
+def _verify(request: Request, boundary: Any, text_: str, tolerance_m: float) -> dict[str, Any]:
+    from gis_service.sizhi import parse, verify
+
+    roads = read_roads(request.app.state.engine)
+    return verify(boundary, parse(text_), roads, tolerance_m=tolerance_m).to_dict()  # type: ignore[no-any-return]
+
+
+@router.post("/sizhi/verify", summary="核对边界与四至")
+def sizhi_verify(request: Request, body: Annotated[SizhiVerifyRequest, Body()]) -> dict[str, Any]:
+    """Per side: which named features the boundary follows, coverage and distance (m, EPSG:4549)."""
+    try:
+        boundary = shapely_shape(body.geometry)
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise InputError(f"geometry: not a GeoJSON geometry ({exc})") from None
+    if boundary.geom_type not in ("Polygon", "MultiPolygon") or boundary.is_empty or not boundary.is_valid:
+        raise InputError(f"geometry: expected a valid Polygon or MultiPolygon, got {boundary.geom_type}")
+    return _verify(request, boundary, body.text, body.tolerance_m)
+
+
+@router.get("/parks/{park_id}/sizhi/verify", summary="核对园区现行边界与其四至")
+def park_sizhi_verify(request: Request, park_id: int,
+                      tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 150.0) -> dict[str, Any]:
+    engine = request.app.state.engine
+    sizhi = read_sizhi(engine)
+    rows = sizhi[sizhi["park_id"] == park_id]
+    if rows.empty:
+        raise NotFoundError(f"no 四至 stored for park {park_id}")
+    parks = level_units(engine, "park", None)
+    park_rows = parks[parks["unit_id"] == park_id]
+    if park_rows.empty or park_rows.geometry.iloc[0] is None or park_rows.geometry.iloc[0].is_empty:
+        raise NotFoundError(f"park {park_id} has no current boundary to verify")
+    return {"park_id": park_id, **_verify(request, park_rows.geometry.iloc[0], rows.iloc[0].raw_text, tolerance_m)}

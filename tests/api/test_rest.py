@@ -110,3 +110,18 @@ def test_downloads(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     parks = pyogrio.read_dataframe(target, layer="parks")
     assert sorted(parks["name"]) == ["测试东园", "测试无数据园", "测试西园"] and parks.crs.to_epsg() == 4326
     assert client.get("/downloads/layers.gpkg?layers=lakes").status_code == 422
+
+
+def test_sizhi_verify_endpoints(client, sample) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("gis_service.sizhi.verify", reason="四至 engine still being written")
+    report = client.get(f"/parks/{sample['west']}/sizhi/verify").json()
+    assert report["park_id"] == sample["west"] and report["crs"] == "EPSG:4549"
+    sides = {s["side"]: s for s in report["parts"][0]["sides"]} if "sides" in report["parts"][0] else report["parts"][0]
+    assert "east" in str(sides) and "甲路" in str(sides)  # 甲路 runs along the east edge
+    body = {"text": "东至甲路,南至乙路", "geometry": {"type": "Polygon", "coordinates": [[[121.10, 31.00], [121.12, 31.00],
+                                                                                   [121.12, 31.02], [121.10, 31.02], [121.10, 31.00]]]}}
+    r = client.post("/sizhi/verify", json=body)
+    assert r.status_code == 200 and "甲路" in r.text
+    bad = client.post("/sizhi/verify", json={"text": "东至甲路", "geometry": {"type": "Point", "coordinates": [1, 2]}})
+    assert bad.status_code == 422 and "Polygon" in bad.json()["description"]
+    assert client.get(f"/parks/{sample['east']}/sizhi/verify").status_code == 404  # no 四至 stored
