@@ -36,3 +36,13 @@ class NotFoundError(GisServiceError):
 
 class InputError(GisServiceError):
     """Bad input; the message names what is wrong and where (file, row, feature, character span)."""
+
+
+class PayloadTooLargeError(InputError):
+    """An upload exceeds a configured limit (file size, feature/row count, archive entries or
+    uncompressed size, e.g. a zip bomb).  The API maps it to HTTP 413."""
+
+
+class UnsafeArchiveError(InputError):
+    """An archive entry would be written outside the extraction directory (``../``, an absolute
+    path, a drive letter or a symbolic link).  The API maps it to HTTP 422."""

@@ -13,6 +13,7 @@ raised as :class:`~gis_service.errors.InputError` naming file, feature/line and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from gis_service.errors import InputError
+from gis_service.ingest.archive import check_upload_size
 from gis_service.ingest.catalog import METRICS_FILE, SAMPLE_DATA_DIR, read_metric_catalogue
 from gis_service.ingest.sources import (
     GEOMETRY_QUALITIES,
@@ -40,6 +42,7 @@ from gis_service.ingest.sources import (
     read_features,
     read_rows,
 )
+from gis_service.ingest.vector import ReadOptions
 
 POLYGONS = ("Polygon", "MultiPolygon")
 LINES = ("LineString", "MultiLineString")
@@ -136,6 +139,7 @@ def load_layer(
     source_crs: str | None = None,
     replace: bool = False,
     metrics_file: Path | None = None,
+    options: ReadOptions | None = None,
 ) -> LayerResult:
     """Load one layer file (a planning office's own data, or a sample file).
 
@@ -154,16 +158,20 @@ def load_layer(
         (towns/zones/roads/zone_town/indicators/targets only).
     metrics_file
         Metric catalogue for indicators/targets (default: the sample catalogue).
+    options
+        Vector reading options (GCJ-02 flag, repair flag, limits; see
+        :class:`~gis_service.ingest.vector.ReadOptions`); ``source_crs`` overrides its own.
 
     Raises
     ------
     InputError
         The file is broken (file, feature/line and reason); nothing is written.
     """
+    kwargs: dict[str, Any] = {"source_crs": source_crs, "replace": replace, "metrics_file": metrics_file, "options": options}
     if isinstance(engine, Connection):
-        return _load(engine, layer, Path(path), source_crs=source_crs, replace=replace, metrics_file=metrics_file)
+        return _load(engine, layer, Path(path), **kwargs)
     with engine.begin() as conn:
-        return _load(conn, layer, Path(path), source_crs=source_crs, replace=replace, metrics_file=metrics_file)
+        return _load(conn, layer, Path(path), **kwargs)
 
 
 def _load(
@@ -174,6 +182,7 @@ def _load(
     source_crs: str | None = None,
     replace: bool = False,
     metrics_file: Path | None = None,
+    options: ReadOptions | None = None,
 ) -> LayerResult:
     loaders: dict[str, Callable[..., LayerResult]] = {
         "district": _load_district,
@@ -189,7 +198,12 @@ def _load(
     if layer not in loaders:
         raise InputError(f"unknown layer {layer!r}; expected one of {', '.join(loaders)}")
     result = LayerResult(layer=layer, file=path.name)
-    kwargs: dict[str, Any] = {"source_crs": source_crs} if layer in _GEO_LAYERS else {}
+    options = options or ReadOptions()
+    if source_crs is not None:
+        options = dataclasses.replace(options, source_crs=source_crs)
+    if path.is_file():
+        check_upload_size(path, options.limits)
+    kwargs: dict[str, Any] = {"options": options} if layer in _GEO_LAYERS else {}
     if layer in ("indicators", "targets"):
         kwargs["metrics"] = set(read_metric_catalogue(metrics_file if metrics_file and metrics_file.exists() else None))
     with conn.begin_nested():  # a savepoint, so a failing layer never half-applies
@@ -233,8 +247,8 @@ def _delete_missing(conn: Connection, result: LayerResult, table: str, key: str,
 
 
 # ----------------------------------------------------------------------------- layers
-def _load_district(conn: Connection, path: Path, result: LayerResult, *, replace: bool, source_crs: str | None) -> None:
-    feats = read_features(path, geometry_types=POLYGONS, required=("adcode", "name", "geometry_quality", "source_document"), source_crs=source_crs)
+def _load_district(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
+    feats = read_features(path, geometry_types=POLYGONS, required=("adcode", "name", "geometry_quality", "source_document"), options=options)
     for f in feats:
         p = f.properties
         label = f"{path.name}: feature {f.index} ({p['name']})"
@@ -273,8 +287,8 @@ def _district_id(conn: Connection, adcode: str | None, label: str) -> int:
     return int(ids[0])
 
 
-def _load_towns(conn: Connection, path: Path, result: LayerResult, *, replace: bool, source_crs: str | None) -> None:
-    feats = read_features(path, geometry_types=POLYGONS, required=("name", "kind", "geometry_quality", "source_document"), source_crs=source_crs)
+def _load_towns(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
+    feats = read_features(path, geometry_types=POLYGONS, required=("name", "kind", "geometry_quality", "source_document"), options=options)
     for f in feats:
         p = f.properties
         label = f"{path.name}: feature {f.index} ({p['name']})"
@@ -297,8 +311,8 @@ def _load_towns(conn: Connection, path: Path, result: LayerResult, *, replace: b
         _delete_missing(conn, result, "town", "name", [f.properties["name"] for f in feats])
 
 
-def _load_zones(conn: Connection, path: Path, result: LayerResult, *, replace: bool, source_crs: str | None) -> None:
-    feats = read_features(path, geometry_types=POLYGONS, required=("code", "name", "kind", "geometry_quality", "source_document"), source_crs=source_crs)
+def _load_zones(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
+    feats = read_features(path, geometry_types=POLYGONS, required=("code", "name", "kind", "geometry_quality", "source_document"), options=options)
     codes = {f.properties["code"] for f in feats}
     for f in feats:
         p = f.properties
@@ -374,8 +388,8 @@ def _load_zone_town(conn: Connection, path: Path, result: LayerResult, *, replac
         _delete_missing(conn, result, "zone_town", "(zone_id::text || ':' || town_id::text)", keep)
 
 
-def _load_roads(conn: Connection, path: Path, result: LayerResult, *, replace: bool, source_crs: str | None) -> None:
-    feats = read_features(path, geometry_types=LINES, required=("name", "kind", "geometry_quality", "source_document"), source_crs=source_crs)
+def _load_roads(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
+    feats = read_features(path, geometry_types=LINES, required=("name", "kind", "geometry_quality", "source_document"), options=options)
     seen: set[str] = set()
     for f in feats:
         p = f.properties
@@ -462,8 +476,8 @@ def _upsert_sizhi(conn: Connection, v: dict[str, Any], where: str) -> None:
            "doc": v["source_document"], "sec": v.get("source_section")})
 
 
-def _load_park_boundaries(conn: Connection, path: Path, result: LayerResult, *, replace: bool, source_crs: str | None) -> None:
-    feats = read_features(path, geometry_types=POLYGONS, required=("code", "geometry_quality", "source_document"), source_crs=source_crs)
+def _load_park_boundaries(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
+    feats = read_features(path, geometry_types=POLYGONS, required=("code", "geometry_quality", "source_document"), options=options)
     for f in feats:
         p = f.properties
         label = f"{path.name}: feature {f.index} ({p['code']})"
@@ -514,6 +528,24 @@ _SCOPE_LOOKUP = {
 }
 
 
+#: Upsert of one indicator by its natural key (scope, year, metric, projection): an unchanged
+#: row is not touched; a changed one gets ``version + 1`` (optimistic concurrency).
+UPSERT_INDICATOR_SQL = """
+            INSERT INTO indicator (district_id, town_id, zone_id, park_id, year, metric_code, value, unit,
+                                   is_projection, note, source_document, source_section)
+            VALUES (:district_id, :town_id, :zone_id, :park_id, :year, :metric, :value, :unit, :proj, :note, :doc, :sec)
+            ON CONFLICT (COALESCE(district_id, 0), COALESCE(town_id, 0), COALESCE(zone_id, 0), COALESCE(park_id, 0),
+                         year, metric_code, is_projection)
+            DO UPDATE SET value = EXCLUDED.value, unit = EXCLUDED.unit, note = EXCLUDED.note,
+                source_document = EXCLUDED.source_document, source_section = EXCLUDED.source_section,
+                version = indicator.version + 1, updated_at = now()
+            WHERE (indicator.value, indicator.unit, indicator.note, indicator.source_document, indicator.source_section)
+                  IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.note, EXCLUDED.source_document,
+                  EXCLUDED.source_section)
+            RETURNING id, (xmax = 0) AS inserted, version
+"""
+
+
 def _load_indicators(conn: Connection, path: Path, result: LayerResult, *, replace: bool, metrics: set[str]) -> None:
     rows = read_rows(path, required=("scope_type", "scope_code", "year", "metric_code", "value", "unit", "source_document"))
     keep: list[int] = []
@@ -526,20 +558,7 @@ def _load_indicators(conn: Connection, path: Path, result: LayerResult, *, repla
         if v["metric_code"] not in metrics:
             raise InputError(f"{where}: metric_code {v['metric_code']!r} is not in the metric catalogue (metrics.csv)")
         ids = {f"{s}_id": (scope_id if s == scope else None) for s in SCOPE_TYPES}
-        returned = conn.execute(text("""
-            INSERT INTO indicator (district_id, town_id, zone_id, park_id, year, metric_code, value, unit,
-                                   is_projection, note, source_document, source_section)
-            VALUES (:district_id, :town_id, :zone_id, :park_id, :year, :metric, :value, :unit, :proj, :note, :doc, :sec)
-            ON CONFLICT (COALESCE(district_id, 0), COALESCE(town_id, 0), COALESCE(zone_id, 0), COALESCE(park_id, 0),
-                         year, metric_code, is_projection)
-            DO UPDATE SET value = EXCLUDED.value, unit = EXCLUDED.unit, note = EXCLUDED.note,
-                source_document = EXCLUDED.source_document, source_section = EXCLUDED.source_section,
-                version = indicator.version + 1
-            WHERE (indicator.value, indicator.unit, indicator.note, indicator.source_document, indicator.source_section)
-                  IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.note, EXCLUDED.source_document,
-                  EXCLUDED.source_section)
-            RETURNING (xmax = 0) AS inserted
-        """), {**ids, "year": parse_int(v["year"], where=where, column="year"),
+        returned = conn.execute(text(UPSERT_INDICATOR_SQL), {**ids, "year": parse_int(v["year"], where=where, column="year"),
                "metric": v["metric_code"], "value": parse_number(v["value"], where=where, column="value"),
                "unit": v["unit"], "proj": parse_bool(v.get("is_projection"), where=where, column="is_projection"),
                "note": v.get("note"), "doc": v["source_document"], "sec": v.get("source_section")})

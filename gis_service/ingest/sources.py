@@ -1,13 +1,13 @@
-"""Reading and validating the layer files (GeoJSON, CSV) into plain records.
+"""Reading and validating the layer files (GeoJSON, GeoPackage, KML, zipped Shapefile, CSV) into plain records.
 
 Nothing here touches the database.  Every problem raises
 :class:`~gis_service.errors.InputError` naming the file, the feature (or CSV row) and
 the reason, e.g. ``roads.geojson: feature 3 (文汇路): geometry is not valid (Self-
 intersection[...])``.
 
-Geometries are returned in EPSG:4326.  A file may declare another CRS: projected
-CRSs are transformed with pyproj; GCJ-02 (Amap) data has no EPSG code, so the caller
-says so with ``source_crs="gcj02"`` and the project's converter is applied.
+Geometries are returned in EPSG:4326.  The CRS contract and the geometry checks are in
+:mod:`gis_service.ingest.vector`: EPSG:4326/4490/4549 accepted, GCJ-02 (Amap) declared
+by the caller with ``source_crs="gcj02"`` and converted with the project's converter.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import shapely
-from shapely.geometry import MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from gis_service.coords.gcj02 import gcj02_to_wgs84
 from gis_service.errors import InputError
+from gis_service.ingest.errors import DuplicateIdError, NotANumberError
+from gis_service.ingest.vector import ReadOptions, check_geometry, epsg_of, open_vector, to_wgs84_function
 
 GEOMETRY_QUALITIES = ("surveyed", "approximate", "synthetic")
 ROAD_KINDS = (
@@ -52,6 +50,8 @@ class Feature:
     index: int
     properties: dict[str, Any]
     geometry: BaseGeometry
+    repaired: bool = False  # made valid with shapely.make_valid on the caller's explicit request
+    crs: str = "EPSG:4326"  # the CRS the file was in (recorded; the geometry is EPSG:4326)
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ class Row:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def _label(path: Path, index: int, props: dict[str, Any]) -> str:
-    name = props.get("name") or props.get("code")
-    return f"{path.name}: feature {index}" + (f" ({name})" if name else "")
+def _label(file_label: str, index: int, props: dict[str, Any]) -> str:
+    name = props.get("name") or props.get("code") or props.get("Name")
+    return f"{file_label}: feature {index}" + (f" ({name})" if name else "")
 
 
 def read_features(
@@ -73,80 +73,64 @@ def read_features(
     geometry_types: tuple[str, ...],
     required: Iterable[str],
     source_crs: str | None = None,
+    options: ReadOptions | None = None,
 ) -> list[Feature]:
     """Read a vector file and validate every feature.
 
     Parameters
     ----------
     path
-        GeoJSON (or any format pyogrio reads).
+        GeoJSON, GeoPackage, KML or zipped Shapefile.
     geometry_types
         Accepted types, e.g. ``("Polygon", "MultiPolygon")``; results are promoted to
         the Multi type.
     required
         Property names that must be present and non-empty.
     source_crs
-        ``"gcj02"`` for Amap/GCJ-02 data (converted with :mod:`gis_service.coords`);
-        otherwise the file's declared CRS is used (EPSG:4326 assumed when absent).
+        ``"gcj02"`` for Amap/GCJ-02 data (converted with :mod:`gis_service.coords`), or
+        the CRS of a file that declares none (``"EPSG:4549"``).  A GeoJSON file without
+        a ``crs`` member is WGS84 by RFC 7946.
+    options
+        Everything else (repair flag, id field, limits); ``source_crs`` overrides its own.
 
     Raises
     ------
     InputError
-        The file is unreadable, or a feature lacks a property, has no geometry, the
-        wrong geometry type, an invalid geometry, or coordinates outside lon/lat range.
+        The file is unreadable or too large, its CRS is missing or not accepted, or a
+        feature lacks a property, has no geometry, the wrong geometry type, an invalid
+        geometry, coordinates outside Shanghai or swapped lat/lon, or a duplicate id.
+        The subclasses are in :mod:`gis_service.ingest.errors`.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"{path.name}: cannot be read as a vector file ({exc.__class__.__name__}: {exc})") from exc
-    frame = _to_wgs84(frame, path, source_crs)
+    options = options or ReadOptions()
+    if source_crs is not None:
+        options = replace(options, source_crs=source_crs)
+    vector = open_vector(Path(path), options)
+    frame = vector.frame
+    to_wgs84 = to_wgs84_function(epsg_of(vector.crs))
     required = tuple(required)
     features: list[Feature] = []
+    seen: dict[Any, int] = {}
     for index, (_, row) in enumerate(frame.iterrows()):
         props = {k: _clean(v) for k, v in row.items() if k != frame.geometry.name}
-        label = _label(path, index, props)
+        label = _label(vector.label, index, props)
         for key in required:
             if props.get(key) in (None, ""):
                 raise InputError(f"{label}: property '{key}' is missing or empty")
-        geom = row[frame.geometry.name]
-        features.append(Feature(index, props, _check_geometry(geom, geometry_types, label)))
+        if options.id_field is not None:
+            key_value = props.get(options.id_field)
+            if key_value in (None, ""):
+                raise InputError(f"{label}: property '{options.id_field}' is missing or empty")
+            if key_value in seen:
+                raise DuplicateIdError(
+                    f"{label}: {options.id_field} {key_value!r} already given by feature {seen[key_value]}"
+                )
+            seen[key_value] = index
+        geom, repaired = check_geometry(
+            row[frame.geometry.name], types=geometry_types, label=label, to_wgs84=to_wgs84,
+            crs_label=vector.crs, extent=options.limits.extent, repair=options.repair,
+        )
+        features.append(Feature(index, props, geom, repaired=repaired, crs=vector.crs))
     return features
-
-
-def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, source_crs: str | None) -> gpd.GeoDataFrame:
-    if source_crs is not None and source_crs.lower().replace("-", "") == "gcj02":
-        return gcj02_to_wgs84(frame.set_crs(4326, allow_override=True))
-    if frame.crs is None:
-        return frame.set_crs(4326)
-    if frame.crs.to_epsg() in (4326, 4490):
-        # CGCS2000 differs from WGS84 by centimetres: treated as equal at planning scale.
-        return frame.set_crs(4326, allow_override=True)
-    try:
-        return frame.to_crs(4326)
-    except Exception as exc:
-        raise InputError(f"{path.name}: cannot transform from {frame.crs} to EPSG:4326 ({exc})") from exc
-
-
-def _check_geometry(geom: Any, types: tuple[str, ...], label: str) -> BaseGeometry:
-    if geom is None or (isinstance(geom, BaseGeometry) and geom.is_empty):
-        raise InputError(f"{label}: geometry is missing or empty")
-    if geom.geom_type not in types:
-        raise InputError(f"{label}: geometry type {geom.geom_type}, expected one of {', '.join(types)}")
-    coords = shapely.get_coordinates(geom)
-    if not (
-        (coords[:, 0] >= -180).all() and (coords[:, 0] <= 180).all()
-        and (coords[:, 1] >= -90).all() and (coords[:, 1] <= 90).all()
-    ):
-        raise InputError(f"{label}: coordinates outside longitude/latitude range (is the CRS declared?)")
-    if not geom.is_valid:
-        raise InputError(f"{label}: geometry is not valid ({shapely.is_valid_reason(geom)})")
-    if geom.geom_type == "Polygon":
-        return MultiPolygon([geom])
-    if geom.geom_type == "LineString":
-        return MultiLineString([geom])
-    return geom
 
 
 def _clean(value: Any) -> Any:
@@ -194,9 +178,9 @@ def parse_number(value: str | None, *, where: str, column: str) -> float | None:
     try:
         number = float(value.replace(",", ""))
     except ValueError as exc:
-        raise InputError(f"{where}: column '{column}' is not a number: {value!r}") from exc
+        raise NotANumberError(f"{where}: column '{column}' is not a number: {value!r}") from exc
     if not math.isfinite(number):
-        raise InputError(f"{where}: column '{column}' is not a finite number: {value!r}")
+        raise NotANumberError(f"{where}: column '{column}' is not a finite number: {value!r}")
     return number
 
 

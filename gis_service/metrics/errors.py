@@ -31,3 +31,7 @@ class DuplicateUnitError(InputError):
 
 class OverlappingZonesError(InputError):
     """Two zones of one kind overlap, so apportioning to them would count land twice."""
+
+
+class UnitMismatchError(InputError):
+    """A unit of another kind than the metric's (e.g. 公顷 given for an output in 亿元)."""

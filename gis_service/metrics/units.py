@@ -16,7 +16,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from gis_service.metrics.errors import UnknownUnitError
+from gis_service.metrics.errors import UnitMismatchError, UnknownUnitError
 
 YUAN_PER_YI = 1e8
 WAN_PER_YI = 1e4
@@ -146,3 +146,79 @@ def density_factor_to_yi_per_km2(unit: str, *, where: str = "") -> float:
 
 def _at(where: str) -> str:
     return f" ({where})" if where else ""
+
+
+# ----------------------------------------------------------------------------- conversion between units
+#: units of foreign-currency money -> factor to 亿美元 (no exchange rate is ever applied)
+_USD_TO_YI_USD = {"亿美元": 1.0, "万美元": 1.0 / WAN_PER_YI, "美元": 1.0 / YUAN_PER_YI}
+_PERCENT = frozenset({"%", "％", "百分比", "percent", "pct"})
+#: counted things: base unit -> what it counts; "万<base>" is 10,000 of them
+_COUNT_BASES = {"人": "persons", "家": "enterprises", "个": "items", "件": "items (patents)", "位": "persons",
+                "户": "households", "项": "items"}
+
+
+def unit_kind(unit: str) -> str | None:
+    """The kind of a unit: ``money``, ``money_usd``, ``area``, ``density``, ``percent``,
+    ``count:<base>`` (e.g. ``count:人`` for 人 and 万人), or ``None`` when unknown."""
+    key = _norm(unit)
+    if key in _MONEY_TO_YI:
+        return "money"
+    if key in _USD_TO_YI_USD:
+        return "money_usd"
+    if key in _AREA_TO_KM2:
+        return "area"
+    if key in _PERCENT:
+        return "percent"
+    base = key[1:] if key.startswith("万") and len(key) > 1 else key
+    if base in _COUNT_BASES:
+        return f"count:{base}"
+    if "/" in key:
+        try:
+            density_factor_to_yi_per_km2(key)
+        except UnknownUnitError:
+            return None
+        return "density"
+    return None
+
+
+def _factor(unit: str, kind: str) -> float:
+    """Factor turning a value in ``unit`` into the reference unit of its kind."""
+    key = _norm(unit)
+    if kind == "money":
+        return money_factor_to_yi(key)
+    if kind == "money_usd":
+        return _USD_TO_YI_USD[key]
+    if kind == "area":
+        return area_factor_to_km2(key)
+    if kind == "density":
+        return density_factor_to_yi_per_km2(key)
+    if kind == "percent":
+        return 1.0
+    return WAN_PER_YI if key.startswith("万") and len(key) > 1 else 1.0  # counts
+
+
+def conversion_factor(from_unit: str, to_unit: str, *, where: str = "") -> float:
+    """Factor turning a value in ``from_unit`` into ``to_unit`` (``万元`` -> ``亿元``: 1e-4).
+
+    Both units must be of the same kind (money 亿元/万元/元, area km²/公顷/亩/m², density
+    <money>/<area>, counts such as 人/万人 or 家, %); identical unit strings always convert
+    with factor 1.
+
+    Raises
+    ------
+    UnitMismatchError
+        The units are of different kinds (e.g. 公顷 for a metric in 亿元).
+    UnknownUnitError
+        ``from_unit`` is not a unit this module knows.
+    """
+    if _norm(from_unit) == _norm(to_unit):
+        return 1.0
+    source, target = unit_kind(from_unit), unit_kind(to_unit)
+    if source is None:
+        raise UnknownUnitError(f"unknown unit {from_unit!r}{_at(where)}")
+    if source != target:
+        raise UnitMismatchError(
+            f"unit {from_unit!r} does not match {to_unit!r}{_at(where)}: "
+            f"{source.replace('count:', 'count of ')} vs {(target or 'unknown').replace('count:', 'count of ')}"
+        )
+    return _factor(from_unit, source) / _factor(to_unit, target)
