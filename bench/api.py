@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--scenarios", nargs="*", default=None, help="names to run (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/api.md")
     args = parser.parse_args()
 
@@ -213,6 +214,8 @@ def main() -> None:
             size_results: dict[str, object] = {}
             with server(ours_cmd, ours_env, "/health") as ours, server(tipg_cmd, tipg_env, "/healthz") as tipg:
                 for name, (our_url, tipg_url) in scenarios(ours, tipg).items():
+                    if args.scenarios and name not in args.scenarios:
+                        continue
                     row: dict[str, object] = {}
                     for who, target in (("ours", our_url), ("tipg", tipg_url)):
                         row[who] = asyncio.run(hammer(target, concurrency=args.concurrency, seconds=args.seconds,

@@ -57,7 +57,7 @@ def _tile_sql(layer: TileLayer) -> str:
     return f"""
         WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
                           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS env4326),
-        f AS (
+        f AS MATERIALIZED (  -- materialized: ST_AsMVTGeom runs once per feature, not again in the filter
             SELECT s.id, {props},
                    ST_AsMVTGeom(ST_Transform(s.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
             FROM ({source}) s, b
