@@ -15,7 +15,7 @@ Audit: one row per boundary version inserted (``insert``, after = park, validity
 km² measured in EPSG:4549, bbox and SHA-256 of the WKB) and per version closed (``close``,
 before/after = its validity), plus one ``import`` row per file with the counts.  Layers
 replaced with :func:`import_layer` get one ``import`` row with the counts (the reference
-layers carry no per-row history).
+layers carry no per-row history).  An import that changes nothing writes no audit row.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from pyproj import Transformer
-from shapely import ops
+import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -46,6 +47,10 @@ POLYGONS = ("Polygon", "MultiPolygon")
 LAYER_TABLES = {"district": "district", "towns": "town", "zones": "zone", "zone_town": "zone_town", "roads": "road",
                 "parks": "park", "indicators": "indicator", "targets": "target"}
 _TO_4549 = Transformer.from_crs(4326, 4549, always_xy=True)
+
+
+def _to_4549(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(_TO_4549.transform(xy[:, 0], xy[:, 1]))
 
 
 @dataclass
@@ -137,9 +142,10 @@ def import_boundaries(
             for feature, (code, park_id) in zip(features, resolved, strict=True):
                 _version(conn, feature, code, park_id, result, actor=actor, file=Path(path).name, valid_from=valid_from,
                          source=(source_document, source_section), quality=geometry_quality, method=method)
-            audit.record(conn, actor=actor, action="import", table_name="park_boundary", row_id=None, before=None,
-                         after={**result.to_dict(), "valid_from": valid_from, "source_document": source_document,
-                                "source_section": source_section})
+            if result.changed:  # an import that changes nothing leaves no trace, not even in the audit log
+                audit.record(conn, actor=actor, action="import", table_name="park_boundary", row_id=None, before=None,
+                             after={**result.to_dict(), "valid_from": valid_from,
+                                    "source_document": source_document, "source_section": source_section})
     except DBAPIError as exc:
         reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
         raise InputError(f"{Path(path).name}: rejected by the database: {reason}") from exc
@@ -175,7 +181,7 @@ def _resolve_parks(
 
 def _fingerprint(geom: BaseGeometry) -> dict[str, Any]:
     """What the audit log keeps of a geometry: area (EPSG:4549), bbox and a hash of its WKB."""
-    area_km2 = ops.transform(_TO_4549.transform, geom).area / 1e6
+    area_km2 = shapely.transform(geom, _to_4549).area / 1e6
     return {"area_km2_epsg4549": round(area_km2, 6), "bbox": [round(v, 7) for v in geom.bounds],
             "wkb_sha256": hashlib.sha256(geom.wkb).hexdigest()}
 
@@ -273,10 +279,12 @@ def import_layer(
     with engine.begin() as conn:
         result = load_layer(conn, layer, Path(path), source_crs=source_crs, replace=replace,
                             metrics_file=metrics_file, options=options)
-        audit.record(conn, actor=actor, action="import", table_name=LAYER_TABLES[layer], row_id=None, before=None,
-                     after={"layer": layer, "file": result.file, "replace": replace, "inserted": result.inserted,
-                            "updated": result.updated, "unchanged": result.unchanged, "deleted": result.deleted,
-                            "gcj02": gcj02, "source_crs": source_crs, "repair": repair})
+        if result.changed:
+            audit.record(conn, actor=actor, action="import", table_name=LAYER_TABLES[layer], row_id=None,
+                         before=None, after={"layer": layer, "file": result.file, "replace": replace,
+                                             "inserted": result.inserted, "updated": result.updated,
+                                             "unchanged": result.unchanged, "deleted": result.deleted,
+                                             "gcj02": gcj02, "source_crs": source_crs, "repair": repair})
     return result
 
 

@@ -14,7 +14,7 @@ as given are recorded in the indicator's note (``原值 36000 万元``).
 
 Everything is checked before anything is written; the write is one transaction (upserts
 bump ``indicator.version``), with one audit row per inserted or changed indicator (before
-and after) plus one ``import`` row summarising the file.  An empty cell is a figure that was
+and after) plus one ``import`` row summarising the file (none when nothing changed).  An empty cell is a figure that was
 not published: it is skipped, never stored as 0.
 """
 
@@ -190,8 +190,9 @@ def import_indicators(
             result.records = records
             for record in records:
                 _write(conn, record, result, actor=actor)
-            audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
-                         after={**result.to_dict(), "source_document": source_document})
+            if result.changed:  # an import that changes nothing leaves no trace
+                audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
+                             after={**result.to_dict(), "source_document": source_document})
     except DBAPIError as exc:  # a constraint the validation did not foresee: no internals to the user
         reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
         raise InputError(f"{table.label}: rejected by the database: {reason}") from exc

@@ -105,9 +105,9 @@ def read_features(
     if source_crs is not None:
         options = replace(options, source_crs=source_crs)
     vector = open_vector(Path(path), options)
-    frame = vector.frame
-    to_wgs84 = to_wgs84_function(epsg_of(vector.crs))
     required = tuple(required)
+    frame = _untruncate(vector.frame, required)
+    to_wgs84 = to_wgs84_function(epsg_of(vector.crs))
     features: list[Feature] = []
     seen: dict[Any, int] = {}
     for index, (_, row) in enumerate(frame.iterrows()):
@@ -131,6 +131,19 @@ def read_features(
         )
         features.append(Feature(index, props, geom, repaired=repaired, crs=vector.crs))
     return features
+
+
+#: Optional properties of the layers whose names a Shapefile (DBF: 10 characters) truncates.
+_LONG_PROPERTIES = ("geometry_quality", "source_document", "source_section", "district_adcode", "centerline_wkt")
+
+
+def _untruncate(frame: Any, required: tuple[str, ...]) -> Any:
+    """Restore property names a Shapefile cut to 10 characters (``source_doc`` -> ``source_document``)."""
+    renames = {
+        name[:10]: name for name in (*required, *_LONG_PROPERTIES)
+        if len(name) > 10 and name not in frame.columns and name[:10] in frame.columns
+    }
+    return frame.rename(columns=renames) if renames else frame
 
 
 def _clean(value: Any) -> Any:
