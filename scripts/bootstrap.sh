@@ -27,7 +27,9 @@ bindir="$(pg_bindir || true)"
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then need_pkgs+=(postgresql postgresql-contrib); fi
 if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then need_pkgs+=(postgresql-postgis); fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_pkgs+=(python3-venv); fi
-if [ "$browser" -eq 1 ] && ! have_cmd chromium; then need_pkgs+=(chromium fonts-noto-cjk); fi
+# Chinese labels in report PNG/PDF pages and in screenshots
+if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then need_pkgs+=(fonts-noto-cjk); fi
+if [ "$browser" -eq 1 ] && ! have_cmd chromium; then need_pkgs+=(chromium); fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_pkgs[*]}"
