@@ -120,6 +120,8 @@ def read_features(
             key_value = props.get(options.id_field)
             if key_value in (None, ""):
                 raise InputError(f"{label}: property '{options.id_field}' is missing or empty")
+            if not isinstance(key_value, (str, int, float)):
+                raise InputError(f"{label}: property '{options.id_field}' must be text or a number, not {key_value!r}")
             if key_value in seen:
                 raise DuplicateIdError(
                     f"{label}: {options.id_field} {key_value!r} already given by feature {seen[key_value]}"
@@ -147,13 +149,15 @@ def _untruncate(frame: Any, required: tuple[str, ...]) -> Any:
 
 
 def _clean(value: Any) -> Any:
-    """NaN/None -> None; numpy scalars -> Python values."""
+    """NaN/None -> None; numpy scalars -> Python values; list properties (GDAL IntegerList...) -> lists."""
     if value is None:
         return None
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        return value.tolist()
+    if hasattr(value, "item"):
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if hasattr(value, "item"):
-        return value.item()
     return value
 
 
