@@ -122,4 +122,6 @@ def test_popup_escapes_text_and_says_missing(client, sample, engine) -> None:  #
         conn.execute(text("UPDATE park SET name = '<b>坏</b>园' WHERE id = :p"), {"p": sample["nodata"]})
     page = client.get("/?year=2020").text
     assert in_page("&lt;b&gt;坏&lt;/b&gt;园", page) and not in_page("<b>坏</b>园", page)
-    assert in_page("无数据(no output figure)", page)
+    nodata = next(f for f in client.get("/parks?year=2020").json()["features"] if f["id"] == sample["nodata"])
+    reason = nodata["properties"]["missing_reason"]
+    assert reason and in_page(f"无数据({reason})", page)
