@@ -22,16 +22,18 @@ from gis_service.metrics.bases import (
     PARCEL_BASES,
     PUBLISHED_AREA,
     PUBLISHED_AREA_METRICS,
+    SUPPLIED_INDUSTRIAL_LAND,
     check_basis,
     measured_area_base,
-    parcel_bases,
     published_area_base,
 )
+from gis_service.metrics.answer import indicators_for_parks, leaf_parks, units_from_parks, with_boundary_fallback
+from gis_service.metrics.apportion import aggregate_to_zones
+from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.metrics.density import NUMERATORS, density_table
 from gis_service.metrics.targets import DEFAULT_TARGET, NO_DATA, TargetSpec, against_target
 from gis_service.store import (
     read_indicators,
-    read_parcels,
     read_parks,
     read_sizhi,
     read_targets,
@@ -97,48 +99,69 @@ def choose(engine: Engine, *, year: int | None, numerator: str = "output", basis
 
 def park_units(engine: Engine, year: int | None) -> gpd.GeoDataFrame:
     """Parks with the boundary valid in ``year``, as metric *units* (``unit_id`` = park id)."""
-    parks = read_parks(engine, year=year)
-    return parks.rename(columns={"park_id": "unit_id", "name": "unit_name", "boundary_id": "boundary_version"})
+    return units_from_parks(read_parks(engine, year=year))
 
 
-LEVELS = ("park", "town", "zone")
+#: units a density table can be made for: parks, towns, and zones (all, or one kind)
+ZONE_LEVELS = ("zone", "pian", "corridor_area", "corridor")
+LEVELS = ("park", "town", *ZONE_LEVELS)
 
 
 def level_units(engine: Engine, level: str, year: int | None) -> gpd.GeoDataFrame:
-    """Units of a ``level`` (park, town, zone) with ``unit_id``, ``unit_name`` and boundaries."""
+    """Units of a ``level`` with ``unit_id``, ``unit_name`` and boundaries.
+
+    ``level`` is ``park``, ``town``, ``zone`` (every zone) or a zone kind (``pian`` = 片 of
+    三片, ``corridor_area`` = area of 一廊九区, ``corridor``).
+    """
     if level == "park":
         return park_units(engine, year)
     if level == "town":
         return read_towns(engine).rename(columns={"town_id": "unit_id", "name": "unit_name"})
-    if level == "zone":
-        return read_zones(engine).rename(columns={"zone_id": "unit_id", "name": "unit_name"})
+    if level in ZONE_LEVELS:
+        zones = read_zones(engine, None if level == "zone" else level)
+        return zones.rename(columns={"zone_id": "unit_id", "name": "unit_name"})
     raise InputError(f"level: unknown level {level!r}; levels: {', '.join(LEVELS)}")
 
 
-def _level_indicators(engine: Engine, level: str) -> pd.DataFrame:
-    ind = read_indicators(engine)
-    ind = ind[(ind["scope_kind"] == level) & ~ind["is_projection"].astype(bool)].copy()
-    ind["unit_id"] = ind["scope_id"]
-    return ind
-
-
 def _park_indicators(engine: Engine) -> pd.DataFrame:
-    return _level_indicators(engine, "park")
+    return indicators_for_parks(read_indicators(engine))
 
 
-def level_density(engine: Engine, units: gpd.GeoDataFrame, *, level: str, year: int, numerators: list[str]) -> pd.DataFrame:
-    """The metrics engine's density table of ``units`` for ``year`` over every basis."""
-    indicators = _level_indicators(engine, level)
+def park_bases(engine: Engine, units: gpd.GeoDataFrame, indicators: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """Every basis of the park ``units``: published and measured areas (few boundaries, in
+    GeoPandas) and the parcel-made land (in PostGIS, where the parcels are)."""
     with_geom = units[units.geometry.notna() & ~units.geometry.is_empty]
     frames = [published_area_base(indicators, year=year, metric_codes=PUBLISHED_AREA_METRICS)]
     if not with_geom.empty:
         frames.append(measured_area_base(with_geom))
-        parcels = read_parcels(engine, bbox=tuple(with_geom.total_bounds))  # type: ignore[arg-type]
-        if not parcels.empty:
-            frames.append(parcel_bases(with_geom, parcels, bases=PARCEL_BASES, year=year))
+        frames.append(parcel_bases_sql(engine, year=year, bases=PARCEL_BASES))
     non_empty = [f for f in frames if not f.empty]
-    bases = pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=["unit_id", "basis", "area_km2"])
-    return density_table(units, indicators, bases, year=year, numerators=numerators, basis=list(ALL_BASES))
+    return pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=["unit_id", "basis", "area_km2"])
+
+
+def level_density(engine: Engine, units: gpd.GeoDataFrame, *, level: str, year: int, numerators: list[str]) -> pd.DataFrame:
+    """The metrics engine's density table of ``units`` (from :func:`level_units`) over every basis.
+
+    Parks use their own figures.  Towns and zones have no figures of their own: the figures
+    of the parks in them (blocks, not the parent park that is their union) are apportioned
+    by the parks' share in each unit — of their supplied industrial land where parcels
+    give it (zone kinds), else of their boundary area — summed, and the densities
+    recomputed from the sums (:func:`gis_service.metrics.aggregate_to_zones`).
+    """
+    parks = park_units(engine, year)
+    indicators = _park_indicators(engine)
+    park_table = density_table(parks, indicators, park_bases(engine, parks, indicators, year=year),
+                               year=year, numerators=numerators, basis=list(ALL_BASES))
+    if level == "park":
+        return park_table[park_table["unit_id"].isin(units["unit_id"])].reset_index(drop=True)
+    zones = units.rename(columns={"unit_id": "zone_id"})
+    zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    land_shares = None
+    if level in ZONE_LEVELS and level != "zone":
+        _, land_shares = zone_piece_bases_sql(engine, year=year, zone_kind=level, bases=[SUPPLIED_INDUSTRIAL_LAND])
+    shares = with_boundary_fallback(land_shares, leaf_parks(parks), zones)
+    names = dict(zip(zones["zone_id"], zones["unit_name"]))
+    return aggregate_to_zones(park_table, shares, zone_names=names)
 
 
 def park_density(engine: Engine, units: gpd.GeoDataFrame, *, year: int, numerators: list[str]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis_service.metrics.apportion import aggregate_to_zones
+from gis_service.metrics.apportion import aggregate_to_zones, zone_shares
 from gis_service.metrics.bases import (
     PARCEL_BASES,
     SUPPLIED_INDUSTRIAL_LAND,
@@ -26,7 +26,7 @@ from gis_service.metrics.bases import (
 from gis_service.metrics.density import density_table
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target, uncompared
-from gis_service.store.readers import read_indicators, read_parks
+from gis_service.store.readers import read_indicators, read_parks, read_zones
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,46 @@ def units_from_parks(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def indicators_for_parks(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Park rows of :func:`~gis_service.store.readers.read_indicators` keyed by ``unit_id``."""
-    rows = indicators[indicators["park_id"].notna()].copy()
+    """Park rows of :func:`~gis_service.store.readers.read_indicators` keyed by ``unit_id``.
+
+    Projections (e.g. 004 表2's 2025 figures) are left out: they are not what a park
+    achieved in that year.
+    """
+    projected = indicators["is_projection"].astype(bool) if "is_projection" in indicators else False
+    rows = indicators[indicators["park_id"].notna() & ~projected].copy()
     rows["unit_id"] = rows["park_id"].astype(int)
     return rows
+
+
+def leaf_parks(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parks that are not the parent of other parks, with a boundary.
+
+    A parent park (张江高新区松江园) is the union of its blocks: counting it with them in
+    a zone or town would count the same land and output twice.
+    """
+    parents = set(units["parent_id"].dropna().astype(int)) if "parent_id" in units else set()
+    has_geom = units.geometry.notna() & ~units.geometry.is_empty
+    return units[has_geom & ~units["unit_id"].isin(parents)]
+
+
+def with_boundary_fallback(
+    land_shares: pd.DataFrame | None, units: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Shares of each park in each zone: of its parcel land where it has any, else of its
+    boundary area (EPSG:4549), each row saying which (``share_method``).
+
+    ``land_shares`` comes from :func:`~gis_service.metrics.postgis.zone_piece_bases_sql`
+    (NaN where the park has no parcel land); ``zones`` has ``zone_id`` and boundaries.
+    """
+    boundary = zone_shares(units, zones)
+    if land_shares is None or land_shares.empty:
+        return boundary
+    land_shares = land_shares[land_shares["unit_id"].isin(units["unit_id"])]
+    with_land = land_shares.groupby("unit_id")["share"].apply(lambda s: s.notna().all() and s.sum() > 0)
+    by_land = set(with_land.index[with_land])
+    keep = land_shares[land_shares["unit_id"].isin(by_land)]
+    rest = boundary[~boundary["unit_id"].isin(by_land)]
+    return pd.concat([keep[boundary.columns.intersection(keep.columns)], rest], ignore_index=True)
 
 
 def park_zone_answer(
@@ -81,7 +117,10 @@ def park_zone_answer(
         # parks are apportioned by their parcel land in each zone: the target's parcel basis,
         # or supplied industrial land when the target is over a published or measured area
         share_basis = parcel_bases or [SUPPLIED_INDUSTRIAL_LAND]
-        piece_bases, shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=share_basis)
+        piece_bases, land_shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=share_basis)
+        zones = read_zones(engine, zone_kind).rename(columns={"name": "zone_name"})
+        shares = with_boundary_fallback(land_shares, leaf_parks(units), zones)
+        shares["zone_name"] = shares["zone_id"].map(dict(zip(zones["zone_id"], zones["zone_name"])))
         park_bases = piece_bases if parcel_bases else None
     else:
         park_bases = parcel_bases_sql(engine, year=year, bases=parcel_bases) if parcel_bases else None
