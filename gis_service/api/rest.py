@@ -23,7 +23,6 @@ from shapely.geometry import shape as shapely_shape
 
 from gis_service.errors import InputError, NotFoundError
 from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
-from gis_service.metrics.targets import against_target
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
 
 router = APIRouter(tags=["REST"])
@@ -177,7 +176,7 @@ def density(
     table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
     table = table[table["basis"] == choice.basis]
     if not table.empty:
-        table = against_target(table, choice.target)
+        table = choice.compare(table)
     rows = [DensityRow(**{k: _clean(r.get(k)) for k in DensityRow.model_fields}) for _, r in table.iterrows()]
     return DensityResponse(level=level, year=choice.year, numerator=numerator, basis=choice.basis,
                            target_code=choice.target.code, target_source=choice.target.source,

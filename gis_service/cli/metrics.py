@@ -30,7 +30,7 @@ BASIS_ALIASES: dict[str, str] = {"jurisdiction_area": PUBLISHED_AREA}
 #: ``--level`` values: parks, or the zones of one kind (三片 = pian, 一廊九区 areas = corridor_area)
 LEVELS: tuple[str, ...] = ("park", *(k.value for k in ZoneKind))
 
-_STATUS_STYLE = {"达标": "green", "接近": "yellow", "未达标": "red", "无数据": "dim", "不可比": "cyan"}
+_STATUS_STYLE = {"达标": "green", "接近": "yellow", "未达标": "red", "无数据": "dim"}
 
 
 def resolve_target(engine: Any, code: str | None) -> TargetSpec:
@@ -115,6 +115,7 @@ def to_records(rows: pd.DataFrame, numerator: str) -> list[dict[str, Any]]:
                 "land_to_release_km2": _num(r["land_to_release_km2"]),
                 "cagr_needed_pct": _num(r["cagr_needed_pct"]),
                 "status": r["status"],
+                "comparable_with_target": bool(r["comparable_with_target"]),
                 "numerator_source": r["numerator_source"],
                 "basis_source": r["basis_source"],
                 "target_source": r["target_source"],
@@ -196,6 +197,7 @@ def register(app: typer.Typer) -> None:
         console.print(render_table(rows, spec, numerator, chosen_basis, year))
         if chosen_basis != spec.basis or numerator != spec.metric:
             console.print(
-                f"[cyan]不可比[/]: 目标以「{BASIS_LABELS_ZH[spec.basis]}」为基数、以 {spec.metric} 为分子,"
-                f"此处为「{BASIS_LABELS_ZH[chosen_basis]}」上的 {numerator},只列出数值,不作达成比较。"
+                f"[cyan]口径不同[/]: 目标以「{BASIS_LABELS_ZH[spec.basis]}」为基数、以 {spec.metric} 为分子,"
+                f"此处为「{BASIS_LABELS_ZH[chosen_basis]}」上的 {numerator};达成率仅供参考"
+                f"(该基数包含已供应工业用地,所得地均值与达成率为下限)。"
             )

@@ -7,7 +7,6 @@ compute.  Missing figures stay missing (NaN / None), with the reason.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -31,7 +30,7 @@ from gis_service.metrics.answer import indicators_for_parks, leaf_parks, units_f
 from gis_service.metrics.apportion import aggregate_to_zones
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.metrics.density import NUMERATORS, density_table
-from gis_service.metrics.targets import DEFAULT_TARGET, NO_DATA, TargetSpec, against_target
+from gis_service.metrics.targets import DEFAULT_TARGET, NO_DATA, TargetSpec, compare_with_target
 from gis_service.store import (
     read_indicators,
     read_parks,
@@ -46,20 +45,28 @@ from gis_service.store import (
 class FigureChoice:
     """What a map or table shows: data ``year``, ``numerator`` over ``basis``, against ``target``.
 
-    ``comparable`` is False when the chosen basis is not the target's own basis (e.g.
-    a density on 管辖面积 against the 80 亿元/km² target defined on supplied industrial
-    land): the comparison is then shown but labelled as not like-for-like.
+    ``target`` is the target as defined (its own basis and metric).  ``comparable`` is
+    False when the chosen basis is not the target's own basis (e.g. a density on 管辖面积
+    against the 80 亿元/km² target defined on supplied industrial land): the comparison is
+    then shown but labelled 口径不同 (:func:`~gis_service.metrics.targets.compare_with_target`).
     """
 
     year: int
     numerator: str
     basis: str
     target: TargetSpec
-    target_basis: str
+
+    @property
+    def target_basis(self) -> str:
+        return self.target.basis
 
     @property
     def comparable(self) -> bool:
-        return self.basis == self.target_basis
+        return self.basis == self.target.basis and self.numerator == self.target.metric
+
+    def compare(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``table`` for this choice against the target."""
+        return compare_with_target(table, self.target, numerator=self.numerator, basis=self.basis)
 
 
 def resolve_target(engine: Engine, code: str | None) -> TargetSpec:
@@ -93,8 +100,7 @@ def choose(engine: Engine, *, year: int | None, numerator: str = "output", basis
     spec = resolve_target(engine, target)
     chosen_basis = chosen_basis or spec.basis
     year = year if year is not None else latest_year(engine, numerator)
-    compared = dataclasses.replace(spec, basis=chosen_basis, metric=numerator)
-    return FigureChoice(year=year, numerator=numerator, basis=chosen_basis, target=compared, target_basis=spec.basis)
+    return FigureChoice(year=year, numerator=numerator, basis=chosen_basis, target=spec)
 
 
 def park_units(engine: Engine, year: int | None) -> gpd.GeoDataFrame:
@@ -189,7 +195,7 @@ def park_figures(engine: Engine, choice: FigureChoice) -> gpd.GeoDataFrame:
     any_row = table.drop_duplicates("unit_id").set_index("unit_id")
     out["value_yi_yuan"] = out["unit_id"].map(any_row["value_yi_yuan"])
     out["numerator_source"] = out["unit_id"].map(any_row["numerator_source"])
-    compared = against_target(table, choice.target).set_index("unit_id")
+    compared = choice.compare(table).set_index("unit_id")
     out["density"] = out["unit_id"].map(compared["density_yi_per_km2"])
     out["attainment_pct"] = out["unit_id"].map(compared["attainment_pct"])
     out["gap_yi_per_km2"] = out["unit_id"].map(compared["gap_yi_per_km2"])

@@ -25,7 +25,7 @@ from gis_service.metrics.bases import (
 )
 from gis_service.metrics.density import density_table
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
-from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target, uncompared
+from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, compare_with_target
 from gis_service.store.readers import read_indicators, read_parks, read_zones
 
 
@@ -104,11 +104,11 @@ def park_zone_answer(
 
     ``basis`` (default: the target's) and the first of ``numerators`` (default: the target's
     metric) choose the density shown; when they differ from the target's, the rows carry
-    status 不可比 and no comparison (:func:`~gis_service.metrics.targets.uncompared`).
+    the target applied as a reference only, flagged ``comparable_with_target = False``
+    (:func:`~gis_service.metrics.targets.compare_with_target`).
     """
     shown_numerator = numerators[0] if numerators else target.metric
     shown_basis = check_basis(basis) if basis is not None else target.basis
-    comparable = shown_numerator == target.metric and shown_basis == target.basis
     numerators = list(dict.fromkeys([shown_numerator, *numerators]))
     units = units_from_parks(read_parks(engine, year=year))
     indicators = indicators_for_parks(read_indicators(engine, year=year))
@@ -132,9 +132,7 @@ def park_zone_answer(
     table = density_table(units, indicators, bases, year=year, numerators=numerators, basis=shown_basis)
 
     def compare(rows: pd.DataFrame) -> pd.DataFrame:
-        if comparable:
-            return against_target(rows, target, thresholds=thresholds)
-        return uncompared(rows, target, numerator=shown_numerator, basis=shown_basis)
+        return compare_with_target(rows, target, numerator=shown_numerator, basis=shown_basis, thresholds=thresholds)
 
     parks = compare(table)
     zones = None

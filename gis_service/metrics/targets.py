@@ -5,13 +5,18 @@ The default target is 001 表1 #9: 工业园区单位土地产值(已供应工�
 row (``target`` table, or built by hand) can be used through :class:`TargetSpec`.
 
 Status classes (labels shown to users): 达标 (attained), 接近 (close: attainment at or above
-the ``near`` threshold), 未达标 (not attained), 无数据 (no data); 不可比 (not comparable)
-marks a density over another numerator or basis than the target's (e.g. output over 管辖面积
-against a target on 已供应工业用地), which :func:`uncompared` shows without a comparison.
+the ``near`` threshold), 未达标 (not attained), 无数据 (no data).
+
+A density over another basis than the target's (e.g. output over 管辖面积 against a target
+on 已供应工业用地) is compared by :func:`compare_with_target` as a *reference* only, flagged
+``comparable_with_target = False`` and labelled 口径不同 (different basis).  Every other basis
+contains the supplied industrial land, so such a density is a lower bound of the density on
+the target's basis and its attainment a lower bound of the real attainment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +34,8 @@ ATTAINED = "达标"
 NEAR = "接近"
 NOT_ATTAINED = "未达标"
 NO_DATA = "无数据"
-#: the density is over another numerator or basis than the target's: shown, not compared
-NOT_COMPARABLE = "不可比"
+#: label of a comparison over another basis than the target's
+DIFFERENT_BASIS_ZH = "口径不同"
 
 
 @dataclass(frozen=True)
@@ -179,19 +184,28 @@ def classify_status(ratio: np.ndarray, thresholds: Thresholds = Thresholds()) ->
     ).astype(object)
 
 
-def uncompared(density: pd.DataFrame, target: TargetSpec, *, numerator: str, basis: str) -> pd.DataFrame:
-    """Rows of ``numerator`` over ``basis`` with the target columns left empty, status 不可比.
+def compare_with_target(
+    density: pd.DataFrame,
+    target: TargetSpec,
+    *,
+    numerator: str | None = None,
+    basis: str | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> pd.DataFrame:
+    """:func:`against_target` for ``numerator`` over ``basis`` (default: the target's own).
 
-    A density over a different basis is a different number (a density on 管辖面积 is lower
-    than one on supplied industrial land): comparing it with the target would mislead.
+    Over the target's own numerator and basis this is the comparison the target defines
+    (``comparable_with_target`` True).  Over another basis the same target value is applied
+    as a reference: ``comparable_with_target`` is False and ``target_source`` says 口径不同.
     """
-    rows = density[(density["numerator"] == numerator) & (density["basis"] == basis)].copy()
-    for column in ("target_yi_per_km2", "attainment_pct", "gap_yi_per_km2", "extra_output_yi_yuan",
-                   "land_to_release_km2", "cagr_needed_pct"):
-        rows[column] = np.nan
-    rows["target_year"] = target.year
-    rows["target_source"] = (
-        f"{target.source} (target on {target.metric} over {target.basis}; not compared with {numerator} over {basis})"
-    )
-    rows["status"] = NOT_COMPARABLE
-    return rows.reset_index(drop=True)
+    numerator = numerator or target.metric
+    basis = basis or target.basis
+    own = numerator == target.metric and basis == target.basis
+    applied = target if own else dataclasses.replace(target, metric=numerator, basis=basis)
+    rows = against_target(density, applied, thresholds=thresholds)
+    rows["comparable_with_target"] = own
+    if not own:
+        rows["target_source"] = (
+            f"{target.source} ({DIFFERENT_BASIS_ZH}: 目标以{target.basis}为基数,此处为{basis},仅供参考)"
+        )
+    return rows

@@ -97,12 +97,14 @@ def test_zone_level_apportions_by_parcel_land(filled) -> None:  # type: ignore[n
     assert rows["东片"]["attainment_pct"] == pytest.approx(7.0 / 0.11 / 80 * 100, rel=1e-6)
 
 
-def test_jurisdiction_basis_is_shown_but_not_compared(filled) -> None:  # type: ignore[no-untyped-def]
+def test_jurisdiction_basis_is_compared_as_reference_only(filled) -> None:  # type: ignore[no-untyped-def]
     rows = {r["name"]: r for r in _json(["--basis", "jurisdiction_area"])}
     assert rows["甲园区"]["area_km2"] == pytest.approx(1.5)  # 150 公顷
     assert rows["甲园区"]["density_yi_per_km2"] == pytest.approx(14.0)
-    assert rows["甲园区"]["status"] == "不可比" and rows["甲园区"]["attainment_pct"] is None
-    assert rows["乙园区"]["area_km2"] is None and rows["乙园区"]["status"] == "不可比"  # no published area
+    assert rows["甲园区"]["attainment_pct"] == pytest.approx(14.0 / 80 * 100)
+    assert rows["甲园区"]["comparable_with_target"] is False
+    assert "口径不同" in rows["甲园区"]["target_source"]
+    assert rows["乙园区"]["area_km2"] is None and rows["乙园区"]["status"] == "无数据"  # no published area
     assert rows["乙园区"]["missing_reason"] == "no published_area area"
 
 
