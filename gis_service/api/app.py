@@ -5,26 +5,56 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, create_engine
 
 from gis_service import __version__
-from gis_service.api import downloads, maps, ogc, rest, tiles
+from gis_service.api import admin, downloads, maps, ogc, rest, tiles, writes
+from gis_service.api.auth import read_access
 from gis_service.api.config import ApiSettings, get_api_settings
 from gis_service.api.errors import install_error_handlers
-from gis_service.db.engine import check_database, database_url, engine_for
+from gis_service.db.engine import check_database, database_url
 from gis_service.errors import DatabaseError
+from gis_service.ingest import ImportLimits
 from gis_service.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None, api_settings: ApiSettings | None = None) -> FastAPI:
-    """Build the application for ``settings`` (read from the environment when omitted)."""
+def service_engine(url: str, api_settings: ApiSettings) -> Engine:
+    """The service's pool: bounded waits everywhere, so a database outage is a quick 503, never a hang.
+
+    ``connect_timeout`` bounds a connection attempt (a host that drops packets), the session's
+    ``statement_timeout`` a query, ``pool_timeout`` the wait for a free connection; ``pool_pre_ping``
+    replaces connections that died with a restarted server, so the service recovers by itself.
+    """
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=api_settings.db_pool_size,
+        max_overflow=api_settings.db_pool_size,
+        pool_timeout=api_settings.db_pool_timeout_s,
+        connect_args={
+            "connect_timeout": api_settings.db_connect_timeout_s,
+            "options": f"-c statement_timeout={int(api_settings.db_statement_timeout_ms)}",
+        },
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    api_settings: ApiSettings | None = None,
+    import_limits: ImportLimits | None = None,
+) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted).
+
+    ``import_limits`` bounds uploads (default: ``GIS_IMPORT_*`` from the environment).
+    """
     settings = settings or get_settings()
     api_settings = api_settings or get_api_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = engine_for(database_url(settings))
+        app.state.engine = service_engine(database_url(settings), api_settings)
         yield
         app.state.engine.dispose()
 
@@ -36,11 +66,16 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
     )
     app.state.settings = settings
     app.state.api_settings = api_settings
+    app.state.import_limits = import_limits or ImportLimits()
     # OGC API Features conformance class oas30: the service description is OpenAPI 3.0.
     app.openapi_version = "3.0.3"
     install_error_handlers(app)
+    # Reads: open, or key-required when GIS_API_REQUIRE_KEY_FOR_READ is set.  Writes and the
+    # audit log check the key and role themselves (401/403).
     for module in (maps, ogc, rest, tiles, downloads):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(read_access)])
+    app.include_router(writes.router)
+    app.include_router(admin.router)
     maps.mount_static(app)
 
     @app.get("/health", tags=["service"])
@@ -50,7 +85,8 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
             versions = check_database(app.state.engine)
         except DatabaseError as exc:
             return JSONResponse(
-                {"status": "unavailable", "database": str(exc)}, status_code=503, headers={"Retry-After": "5"}
+                {"status": "unavailable", "database": str(exc)}, status_code=503,
+                headers={"Retry-After": str(api_settings.retry_after_s)}
             )
         return JSONResponse({"status": "ok", "version": __version__, **versions})
 

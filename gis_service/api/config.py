@@ -43,6 +43,22 @@ class ApiSettings(BaseSettings):
     cache_dir: Path | None = Field(default=None, description="Directory of the rendered-map cache (memory only when unset).")
     overview_tolerance_m: float = Field(default=20.0, gt=0, description="Display simplification of the overview, metres in EPSG:4549.")
     park_tolerance_m: float = Field(default=2.0, gt=0, description="Display simplification of a park page, metres in EPSG:4549.")
+    require_key_for_read: bool = Field(
+        default=False,
+        description="Require an API key (X-API-Key or Authorization: Bearer) for reads too, so that every "
+        "access is identified (intranets).  Writes always need a key.  /health and static map assets stay open.",
+    )
+    retry_after_s: int = Field(default=5, ge=1, description="Retry-After (seconds) of a 503 while the database is unavailable.")
+    db_connect_timeout_s: int = Field(
+        default=3, ge=1, description="Give up connecting to PostgreSQL after this many seconds (503, never a hang)."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=100, description="PostgreSQL statement_timeout of the service's sessions, milliseconds."
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open by the service.")
+    db_pool_timeout_s: float = Field(
+        default=10.0, gt=0, description="Wait at most this long for a free pooled connection, then 503."
+    )
 
 
 def get_api_settings(**overrides: object) -> ApiSettings:

@@ -4,6 +4,11 @@ Body: ``{"code": "...", "description": "...", "status": 422}`` (the shape OGC AP
 exceptions use), plus ``"errors"`` with the offending parameters for validation
 failures.  A 500 says only that something failed and gives a reference id; the
 details go to the log, never to the client.
+
+Database outages: any connection-level failure (refused, dropped, pool exhausted,
+statement timeout) is a 503 with ``Retry-After``, never a 500; the engine's pre-ping
+reconnects by itself once the database is back.  A 412 (stale ``If-Match``) carries the
+current representation in ``current`` and its ``ETag``.
 """
 
 from __future__ import annotations
@@ -11,23 +16,65 @@ from __future__ import annotations
 import logging
 import uuid
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis_service.errors import ConfigurationError, DatabaseError, GisServiceError, InputError, NotFoundError
+from gis_service.edits import VersionConflictError
+from gis_service.errors import (
+    ConfigurationError,
+    DatabaseError,
+    GisServiceError,
+    InputError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 
 log = logging.getLogger(__name__)
+
+
+class AuthenticationError(GisServiceError):
+    """No API key, or an unknown or revoked one, where a key is required (HTTP 401)."""
+
+
+class PermissionDeniedError(GisServiceError):
+    """The key's role (or park scope) does not allow this operation (HTTP 403)."""
+
+
+class PreconditionRequiredError(GisServiceError):
+    """An update without ``If-Match`` (HTTP 428): blind overwrites are refused."""
+
 
 #: domain exception -> (HTTP status, code); the first matching class (in MRO order) wins
 STATUS_OF: dict[type[Exception], tuple[int, str]] = {
     NotFoundError: (404, "NotFound"),
+    PayloadTooLargeError: (413, "PayloadTooLarge"),
     InputError: (422, "InvalidParameterValue"),
+    AuthenticationError: (401, "Unauthorized"),
+    PermissionDeniedError: (403, "Forbidden"),
+    VersionConflictError: (412, "PreconditionFailed"),
+    PreconditionRequiredError: (428, "PreconditionRequired"),
     DatabaseError: (503, "ServiceUnavailable"),
     ConfigurationError: (503, "ServiceUnavailable"),
 }
+#: driver/pool failures that mean "the database is not reachable now" (503, retry later)
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+DEFAULT_RETRY_AFTER_S = 5
 
+
+def etag_of(version: int) -> str:
+    """The (strong) entity tag of a versioned resource."""
+    return f'"v{version}"'
 
 def status_for(exc: Exception) -> tuple[int, str]:
     """HTTP status and error code of a domain exception (500 for anything unmapped)."""
@@ -41,13 +88,47 @@ def error_body(status: int, code: str, description: str, **extra: object) -> JSO
     return JSONResponse({"code": code, "description": description, "status": status, **extra}, status_code=status)
 
 
+def _retry_after(request: Request) -> str:
+    settings = getattr(request.app.state, "api_settings", None)
+    return str(getattr(settings, "retry_after_s", DEFAULT_RETRY_AFTER_S))
+
+
 def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status, code = status_for(exc)
     if status >= 500 and not isinstance(exc, DatabaseError | ConfigurationError):
         return _unexpected(request, exc)
     # Database messages may carry SQL or connection strings: say only that it is unavailable.
     description = "数据库暂不可用 (database unavailable)" if isinstance(exc, DatabaseError) else str(exc)
-    return error_body(status, code, description)
+    if isinstance(exc, VersionConflictError):
+        response = error_body(status, code, description, current=jsonable_state(exc.current))
+        response.headers["ETag"] = etag_of(exc.current.version)
+        return response
+    response = error_body(status, code, description)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gis-service", ApiKey header="X-API-Key"'
+    if status == 503:
+        response.headers["Retry-After"] = _retry_after(request)
+    return response
+
+
+def jsonable_state(state: object) -> dict[str, object]:
+    """An indicator state as JSON (dates as ISO text)."""
+    data = state.to_dict()  # type: ignore[attr-defined]
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
+
+
+def _outage(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached (or timed out): 503, retry later; no driver message to the client."""
+    log.warning("database unavailable on %s: %s", request.url.path, exc.__class__.__name__)
+    response = error_body(503, "ServiceUnavailable", "数据库暂不可用,请稍后重试 (database unavailable, retry later)")
+    response.headers["Retry-After"] = _retry_after(request)
+    return response
+
+
+def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (a NUL character, an out-of-range number): the client's input."""
+    return error_body(422, "InvalidParameterValue", "a value in the request cannot be stored or compared "
+                      "(e.g. a NUL character or a number out of range)")
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,4 +161,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GisServiceError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for outage in OUTAGE_ERRORS:
+        app.add_exception_handler(outage, _outage)
+    app.add_exception_handler(sa_exc.DataError, _data_error)
+    app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -149,6 +150,7 @@ def import_indicators(
     limits: ImportLimits | None = None,
     metrics_file: Path | None = None,
     sheet: str | None = None,
+    authorize: Callable[[list[IndicatorRecord]], None] | None = None,
 ) -> IndicatorImportResult:
     """Validate and upsert the figures of a CSV/XLSX file in one transaction.
 
@@ -166,6 +168,9 @@ def import_indicators(
         Upload limits and plan period (default: :class:`ImportLimits` from the environment).
     metrics_file
         Metric catalogue (default: ``data/layers/metrics.csv``).
+    authorize
+        Called with the validated figures before anything is written (e.g. the API checks that a
+        park manager submits only its own parks); whatever it raises aborts the import.
 
     Raises
     ------
@@ -187,6 +192,8 @@ def import_indicators(
             records = _records(conn, table, columns, names, result, limits=limits,
                                source_document=source_document, source_section=source_section)
             _check_densities(table.label, records)
+            if authorize is not None:
+                authorize(records)
             result.records = records
             for record in records:
                 _write(conn, record, result, actor=actor)
