@@ -22,6 +22,11 @@ class ApiSettings(BaseSettings):
         description="Serve every script, style and icon of the maps from this service (intranet use). "
         "Basemap tiles then come from local_tile_url only.",
     )
+    local_assets: bool = Field(
+        default=True,
+        description="Serve the maps' scripts and styles from this service even when not offline "
+        "(no dependency on a CDN); basemap tiles still come from the internet unless offline.",
+    )
     local_tile_url: str | None = Field(
         default=None,
         description="XYZ tile URL template of an intranet tile server ({z}/{x}/{y}); used in offline mode.",

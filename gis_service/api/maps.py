@@ -42,7 +42,7 @@ def _cache(request: Request) -> RenderCache:
 
 def _options(request: Request, basemap: str) -> MapOptions:
     s = api_settings(request)
-    return MapOptions(variant=basemap, offline=s.offline, tianditu_key=s.tianditu_key, local_tile_url=s.local_tile_url,
+    return MapOptions(variant=basemap, offline=s.offline, local_assets=s.local_assets, tianditu_key=s.tianditu_key, local_tile_url=s.local_tile_url,
                       local_tile_attribution=s.local_tile_attribution, overview_tolerance_m=s.overview_tolerance_m,
                       park_tolerance_m=s.park_tolerance_m)
 

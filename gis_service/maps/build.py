@@ -38,6 +38,9 @@ class MapOptions:
 
     variant: str = "default"
     offline: bool = False
+    #: serve Leaflet and the plugins' scripts/styles from this service even when online, so a
+    #: page never depends on a CDN (offline mode always does)
+    local_assets: bool = True
     tianditu_key: str | None = None
     local_tile_url: str | None = None
     local_tile_attribution: str = "本地底图"
@@ -119,7 +122,7 @@ def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str
     m.get_root().html.add_child(folium.Element(header + legend))
     m.get_root().header.add_child(folium.Element(_PAGE_CSS))
     m.get_root().header.add_child(folium.Element('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
-    localise(m, offline=options.offline, prefix=options.static_prefix)
+    localise(m, offline=options.offline or options.local_assets, prefix=options.static_prefix)
     return m.get_root().render()
 
 

@@ -125,3 +125,16 @@ def test_popup_escapes_text_and_says_missing(client, sample, engine) -> None:  #
     nodata = next(f for f in client.get("/parks?year=2020").json()["features"] if f["id"] == sample["nodata"])
     reason = nodata["properties"]["missing_reason"]
     assert reason and in_page(f"无数据({reason})", page)
+
+
+def test_online_page_still_serves_its_scripts_itself(client) -> None:  # type: ignore[no-untyped-def]
+    """Even with internet tiles, Leaflet and the plugins come from the service (no CDN)."""
+    import re
+
+    page = client.get("/").text
+    sources = re.findall(r'<script src="([^"]+)"', page) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert sources, "the page loads its scripts from somewhere"
+    external = [s for s in sources if s.startswith(("http://", "https://", "//"))]
+    assert external == []
+    for src in sources:
+        assert client.get(src).status_code == 200, src
