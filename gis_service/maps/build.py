@@ -25,7 +25,7 @@ from gis_service.maps import styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
 from gis_service.maps.figures import FigureChoice, basis_label, park_figures
 from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
-from gis_service.metrics.bases import ALL_BASES
+from gis_service.metrics.bases import ALL_BASES, PARCEL_BASES
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
 
@@ -258,12 +258,25 @@ def build_overview(engine: Engine, choice: FigureChoice, options: MapOptions = M
     plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
                    position="topright", search_zoom=14).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    header = _header("松江区产业园区地均产值总览", choice, options, park_links=parks[["unit_id", "unit_name"]])
+    header = _header("松江区产业园区地均产值总览", choice, options, park_links=parks[["unit_id", "unit_name"]],
+                     no_data_anywhere=bool(parks["density"].isna().all()))
     return _finish(m, options, header, _legend(choice))
 
 
+def _basis_links(choice: FigureChoice, base: str) -> str:
+    """Links that switch the density's basis (口径), the current one in bold."""
+    links = []
+    for basis in ALL_BASES:
+        label = basis_label(basis)
+        if basis == choice.basis:
+            links.append(f"<b>{label}</b>")
+        else:
+            links.append(f'<a href="{base}?year={choice.year}&numerator={choice.numerator}&basis={basis}">{label}</a>')
+    return "口径:" + " | ".join(links)
+
+
 def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links: pd.DataFrame | None = None,
-            base: str = "/") -> str:
+            base: str = "/", no_data_anywhere: bool = False) -> str:
     query = f"year={choice.year}&numerator={choice.numerator}&basis={choice.basis}"
     crs_note = "坐标:GCJ-02(已由 WGS84 转换,与高德底图对齐)" if options.gcj02 else "坐标:WGS84"
     variants = (f'底图:<a href="{base}?{query}">标准(WGS84)</a> | <a href="{base}?{query}&basemap=amap">高德(GCJ-02)</a>'
@@ -273,8 +286,12 @@ def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links
         links = "<div>园区详情:" + " ".join(
             f'<a href="/maps/parks/{int(r.unit_id)}?{query}">{_esc(r.unit_name)}</a>' for r in park_links.itertuples()
         ) + "</div>"
+    empty_note = (f'<div class="gis-warn">此口径({basis_label(choice.basis)})下所有园区均无数据'
+                  f"{'(尚未载入已供应工业用地地块)' if choice.basis in PARCEL_BASES else ''},"
+                  "可改选其他口径查看。</div>") if no_data_anywhere else ""
     return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{html.escape(title)}</h1>'
-            f"<div>{_choice_text(choice)}</div><div>{crs_note} · {variants}</div>{links}</div>")
+            f"<div>{_choice_text(choice)}</div>{empty_note}"
+            f"<div>{_basis_links(choice, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
 
 
 # ----------------------------------------------------------------------------- one park

@@ -138,3 +138,19 @@ def test_online_page_still_serves_its_scripts_itself(client) -> None:  # type: i
     assert external == []
     for src in sources:
         assert client.get(src).status_code == 200, src
+
+
+def test_overview_offers_every_basis_and_says_when_none_has_data(client, engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from gis_service.metrics.bases import ALL_BASES
+
+    page = client.get("/?basis=published_area").text
+    for basis in ALL_BASES:
+        if basis != "published_area":
+            assert f"basis={basis}" in page
+    assert "所有园区均无数据" not in page  # published areas exist
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM land_parcel"))
+    default = client.get("/").text  # the target's basis: supplied industrial land, from parcels
+    assert "所有园区均无数据(尚未载入已供应工业用地地块)" in default
