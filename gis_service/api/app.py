@@ -12,8 +12,9 @@ from sqlalchemy import Engine, create_engine
 from gis_service import __version__
 from gis_service.api import admin, downloads, maps, ogc, rest, tiles, writes
 from gis_service.api.auth import read_access
+from gis_service.api.openapi import install_openapi
 from gis_service.api.config import ApiSettings, get_api_settings
-from gis_service.api.errors import install_error_handlers
+from gis_service.api.errors import error_responses, install_error_handlers
 from gis_service.db.engine import check_database, database_url
 from gis_service.errors import DatabaseError
 from gis_service.ingest import ImportLimits
@@ -70,10 +71,12 @@ def create_app(
     # OGC API Features conformance class oas30: the service description is OpenAPI 3.0.
     app.openapi_version = "3.0.3"
     install_error_handlers(app)
+    install_openapi(app)
     # Reads: open, or key-required when GIS_API_REQUIRE_KEY_FOR_READ is set.  Writes and the
     # audit log check the key and role themselves (401/403).
     for module in (maps, ogc, rest, tiles, downloads):
-        app.include_router(module.router, dependencies=[Depends(read_access)])
+        app.include_router(module.router, dependencies=[Depends(read_access)],
+                           responses=error_responses(401, 404, 422, 503))
     app.include_router(writes.router)
     app.include_router(admin.router)
     maps.mount_static(app)

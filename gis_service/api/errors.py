@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,6 +72,33 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     psycopg.InterfaceError,
 )
 DEFAULT_RETRY_AFTER_S = 5
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    description: str
+    status: int
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error statuses, all with the :class:`ErrorBody` schema."""
+    return {status: {"model": ErrorBody, "description": ERROR_MEANINGS[status]} for status in statuses}
+
+
+ERROR_MEANINGS = {
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role (or park scope) may not do this",
+    404: "No such object",
+    412: "If-Match is stale: `current` holds the current value, header ETag its version",
+    413: "Upload over a size, feature, row or archive limit",
+    422: "Invalid input; the description names what and where",
+    428: "If-Match missing (blind overwrites are refused)",
+    503: "Database unavailable; retry after Retry-After seconds",
+}
 
 
 def etag_of(version: int) -> str:

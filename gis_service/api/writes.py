@@ -31,7 +31,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write, read_access
-from gis_service.api.errors import PermissionDeniedError, PreconditionRequiredError, etag_of, jsonable_state
+from gis_service.api.errors import (
+    PermissionDeniedError,
+    PreconditionRequiredError,
+    error_responses,
+    etag_of,
+    jsonable_state,
+)
 from gis_service.edits import IndicatorChange, IndicatorState, TargetFields, put_target, read_indicator, update_indicator
 from gis_service.errors import InputError, PayloadTooLargeError
 from gis_service.ingest import ImportLimits, import_boundaries, import_indicators, import_layer
@@ -44,16 +50,8 @@ from gis_service.security.policy import can_write
 
 router = APIRouter(tags=["writes"])
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No API key, or an unknown or revoked one"},
-    403: {"description": "The key's role (or park scope) may not do this"},
-    404: {"description": "No such object"},
-    422: {"description": "Invalid input; the message names what and where"},
-    503: {"description": "Database unavailable; retry after Retry-After seconds"},
-}
-UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **ERROR_RESPONSES, 413: {"description": "Upload over a size, feature, row or archive limit"},
-}
+ERROR_RESPONSES = error_responses(401, 403, 404, 422, 503)
+UPLOAD_RESPONSES = error_responses(401, 403, 404, 413, 422, 503)
 
 
 def _upload_body(*media_types: str) -> dict[str, Any]:
@@ -153,11 +151,7 @@ def _update(request: Request, principal: Principal, indicator_id: int, change: I
     return _indicator_response(state)
 
 
-UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **ERROR_RESPONSES,
-    412: {"description": "If-Match is stale: body `current` holds the current value, header ETag its version"},
-    428: {"description": "If-Match missing (blind overwrites are refused)"},
-}
+UPDATE_RESPONSES = error_responses(401, 403, 404, 412, 422, 428, 503)
 
 
 @router.put("/indicators/{indicator_id}", response_model=IndicatorResource, summary="修改指标(需 If-Match)",
@@ -205,8 +199,15 @@ class TargetIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-@router.put("/targets/{code}", summary="设定规划目标(管理员)", responses=ERROR_RESPONSES,
-            status_code=200)
+class TargetStored(TargetIn):
+    """A stored target: the fields as given, with its id and code."""
+
+    id: int
+    code: str
+
+
+@router.put("/targets/{code}", summary="设定规划目标(管理员)", response_model=TargetStored,
+            responses={201: {"model": TargetStored, "description": "created"}, **ERROR_RESPONSES})
 def put_target_route(request: Request, code: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")],
                      body: TargetIn, principal: PrincipalDep) -> JSONResponse:
     """Create (201) or replace (200) the target ``code``; admin only."""

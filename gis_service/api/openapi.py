@@ -1,0 +1,101 @@
+"""The service description as valid OpenAPI 3.0 (OGC API Features conformance class oas30).
+
+FastAPI writes JSON Schema 2020-12 idioms (OpenAPI 3.1) even when ``openapi_version`` says
+3.0.3: ``exclusiveMinimum: 0`` as a number, ``anyOf [.., {type: null}]`` for optional
+values, ``const``, ``examples`` lists.  :func:`as_openapi_30` rewrites them into their 3.0
+forms.  It also documents what the routes really send: error answers are always JSON
+(:class:`~gis_service.api.errors.ErrorBody`), also on HTML and file routes, and file
+downloads carry their own media type rather than the default JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from gis_service.api.errors import ErrorBody
+
+#: media type of a route answering a file, by the suffix of its path
+FILE_MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".mvt": "application/vnd.mapbox-vector-tile",
+}
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
+
+
+def _schema_30(node: Any) -> Any:
+    """One JSON Schema (recursively) in its OpenAPI 3.0 dialect."""
+    if isinstance(node, list):
+        return [_schema_30(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _schema_30(v) for k, v in node.items()}
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(bound), int | float) and not isinstance(out.get(bound), bool):
+            out[plain] = out.pop(bound)
+            out[bound] = True
+    if isinstance(out.get("prefixItems"), list):  # tuples (GeoJSON positions, bbox): 3.0 has only `items`
+        items = out.pop("prefixItems")
+        out["items"] = items[0] if items and all(i == items[0] for i in items) else {}
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    if isinstance(out.get("examples"), list):
+        examples = out.pop("examples")
+        if examples:
+            out["example"] = examples[0]
+    for key in ("anyOf", "oneOf"):
+        branches = out.get(key)
+        if isinstance(branches, list) and any(b == {"type": "null"} for b in branches):
+            rest = [b for b in branches if b != {"type": "null"}]
+            out.pop(key)
+            if len(rest) == 1 and "$ref" not in rest[0]:
+                out.update(rest[0])
+            elif len(rest) == 1:
+                out["allOf"] = rest  # a $ref cannot carry siblings in 3.0
+            else:
+                out[key] = rest
+            out["nullable"] = True
+    if out.get("type") == "null":
+        out.pop("type")
+        out["nullable"] = True
+    return out
+
+
+def _responses_as_sent(document: dict[str, Any]) -> None:
+    for path, operations in document.get("paths", {}).items():
+        suffix = next((s for s in FILE_MEDIA_TYPES if path.endswith(s)), None)
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
+                elif status == "200" and suffix and "application/json" in response.get("content", {}):
+                    response["content"] = {FILE_MEDIA_TYPES[suffix]: {"schema": {"type": "string", "format": "binary"}}}
+
+
+def as_openapi_30(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every schema in the 3.0 dialect and the answers as the routes send them."""
+    document = _schema_30(document)
+    _responses_as_sent(document)
+    return document  # type: ignore[no-any-return]
+
+
+def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """Make ``app.openapi()`` return (and cache) the 3.0 document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
+                                   description=app.description, routes=app.routes, tags=app.openapi_tags,
+                                   servers=app.servers)
+            document.setdefault("components", {}).setdefault("schemas", {})
+            document["components"]["schemas"].setdefault("ErrorBody", ErrorBody.model_json_schema())
+            app.openapi_schema = as_openapi_30(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return openapi
