@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,23 +22,17 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.db.models import GeometryQuality, ZoneKind
 from gis_service.errors import InputError
 from gis_service.ingest.errors import DuplicateIdError, NotANumberError
 from gis_service.ingest.vector import ReadOptions, check_geometry, epsg_of, open_vector, to_wgs84_function
+from gis_service.sizhi.model import FeatureKind
 
-GEOMETRY_QUALITIES = ("surveyed", "approximate", "synthetic")
-ROAD_KINDS = (
-    "road",
-    "expressway",
-    "river",
-    "railway",
-    "planned_road",
-    "development_boundary",
-    "admin_boundary",
-    "other",
-)
+# The vocabularies are defined once, by the schema and the 四至 engine.
+GEOMETRY_QUALITIES = tuple(q.value for q in GeometryQuality)
+ROAD_KINDS = typing.get_args(FeatureKind)  # the kinds a 四至 can name
 TOWN_KINDS = ("镇", "街道")
-ZONE_KINDS = ("corridor", "corridor_area", "pian")
+ZONE_KINDS = tuple(k.value for k in ZoneKind)
 PARK_KINDS = ("park", "block")
 SCOPE_TYPES = ("district", "town", "zone", "park")
 TARGET_NATURES = ("预期性", "约束性")
