@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import shape as shapely_shape
 
 from gis_service.errors import InputError, NotFoundError
+from gis_service.sizhi.stored import verify_stored_park
 from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
 
@@ -260,13 +261,5 @@ def sizhi_verify(request: Request, body: Annotated[SizhiVerifyRequest, Body()]) 
 @router.get("/parks/{park_id}/sizhi/verify", summary="核对园区现行边界与其四至")
 def park_sizhi_verify(request: Request, park_id: int,
                       tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 150.0) -> dict[str, Any]:
-    engine = request.app.state.engine
-    sizhi = read_sizhi(engine)
-    rows = sizhi[sizhi["park_id"] == park_id]
-    if rows.empty:
-        raise NotFoundError(f"no 四至 stored for park {park_id}")
-    parks = level_units(engine, "park", None)
-    park_rows = parks[parks["unit_id"] == park_id]
-    if park_rows.empty or park_rows.geometry.iloc[0] is None or park_rows.geometry.iloc[0].is_empty:
-        raise NotFoundError(f"park {park_id} has no current boundary to verify")
-    return {"park_id": park_id, **_verify(request, park_rows.geometry.iloc[0], rows.iloc[0].raw_text, tolerance_m)}
+    _, report = verify_stored_park(request.app.state.engine, park_id, tolerance_m=tolerance_m)
+    return {"park_id": park_id, **report.to_dict()}

@@ -114,19 +114,30 @@ def build_command(
 
 @app.command("verify")
 def verify_command(
-    text: str = typer.Argument(..., help=_TEXT_HELP),
-    boundary: Path = typer.Option(..., "--boundary", exists=True, dir_okay=False, help="Park boundary (GeoJSON polygon)."),
-    roads: Path = typer.Option(..., "--roads", exists=True, dir_okay=False, help="Roads layer (GeoJSON lines with name, kind)."),
+    target: str = typer.Argument(..., help="A stored park (id, code or name), or with --boundary/--roads a 四至 text."),
+    boundary: Path = typer.Option(None, "--boundary", exists=True, dir_okay=False, help="Park boundary (GeoJSON polygon)."),
+    roads: Path = typer.Option(None, "--roads", exists=True, dir_okay=False, help="Roads layer (GeoJSON lines with name, kind)."),
+    year: int = typer.Option(None, "--year", help="Stored park: the boundary valid in this year (default: today)."),
     tolerance: float = typer.Option(150.0, "--tolerance", help="Tolerance in metres."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Check a drawn boundary against a 四至; exit 1 when a side fails."""
-    sizhi = _parse_or_exit(_read_text(text))
-    frame = _read_layer(boundary, "boundary")
-    if frame.empty:
-        raise InputError(f"boundary file {str(boundary)!r} has no features")
-    shape = frame.geometry.union_all()
-    report = engine.verify(shape, sizhi, _read_layer(roads, "roads"), tolerance_m=tolerance)
+    """Check a boundary against its 四至: a stored park's (from the database), or a text
+    against files; exit 1 when a side fails."""
+    if boundary is None and roads is None:
+        from gis_service.cli._common import load_settings
+        from gis_service.db.engine import database_url, engine_for
+
+        _, report = engine.verify_stored_park(
+            engine_for(database_url(load_settings())), target, year=year, tolerance_m=tolerance
+        )
+    elif boundary is None or roads is None:
+        raise InputError("give both --boundary and --roads to check a text, or neither to check a stored park")
+    else:
+        sizhi = _parse_or_exit(_read_text(target))
+        frame = _read_layer(boundary, "boundary")
+        if frame.empty:
+            raise InputError(f"boundary file {str(boundary)!r} has no features")
+        report = engine.verify(frame.geometry.union_all(), sizhi, _read_layer(roads, "roads"), tolerance_m=tolerance)
     data = report.to_dict()
     if as_json:
         _echo_json(data)
