@@ -20,6 +20,8 @@ the planning office and the numbers behind it (``data``).  Checks:
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -81,7 +83,36 @@ def run_qa(engine: Engine, *, year: int = QA_YEAR) -> QaReport:
         report.checks.append(_geometry_quality(conn))
         report.checks.append(_figures_without_source(conn))
         report.checks += _table1_reproduction(conn, year)
+        report.checks.append(_other_area_descriptions(conn, year))
     return report
+
+
+_AREA_IN_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:km²|平方公里)")
+
+
+def _other_area_descriptions(conn: Connection, year: int) -> QaCheck:
+    """Published areas whose source note describes the same place with another area.
+
+    E.g. 洞泾: the block in 004 附件 has 0.86 km², while 004 四(一)1 describes a 23.8 km²
+    洞泾人工智能产业基地; both are kept, the stored figure is the block's.
+    """
+    rows = conn.execute(text("""
+        SELECT p.name, i.value, i.note, i.source_document, i.source_section
+        FROM indicator i JOIN park p ON p.id = i.park_id
+        WHERE i.metric_code IN ('jurisdiction_area', 'published_area', 'land_area') AND i.year = :y
+          AND i.note IS NOT NULL ORDER BY p.id
+    """), {"y": year}).mappings().all()
+    found = []
+    for r in rows:
+        others = [float(m) for m in _AREA_IN_TEXT.findall(r["note"]) if abs(float(m) - float(r["value"])) > 1e-9]
+        if others:
+            found.append({"park": r["name"], "stored_km2": float(r["value"]), "other_km2": others, "note": r["note"],
+                          "source": f"{r['source_document']} {r['source_section'] or ''}".strip()})
+    if not found:
+        return QaCheck("other_area_descriptions", "同一园区的其他面积表述", "ok", "无其他面积表述", {"parks": []})
+    text_ = ";".join(f"{f['park']}:存储 {f['stored_km2']:g} km²,另见 {'、'.join(f'{o:g}' for o in f['other_km2'])} km²"
+                     for f in found)
+    return QaCheck("other_area_descriptions", "同一园区的其他面积表述", "info", text_, {"parks": found})
 
 
 def _indicator(conn: Connection, park_id: int, metric: str, year: int) -> float | None:

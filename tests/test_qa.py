@@ -122,3 +122,11 @@ def test_report_to_dict_is_json_ready(loaded: Engine) -> None:
         "block_area_sum", "missing_output", "measured_vs_published", "parks_inside_district",
         "geometry_quality", "figures_without_source", "table1_reproduction", "towns_partition",
     }
+
+
+def test_other_area_description_of_dongjing_is_surfaced(loaded) -> None:  # type: ignore[no-untyped-def]
+    check = run_qa(loaded).check("other_area_descriptions")
+    assert check.status == "info"
+    parks = {p["park"]: p for p in check.data["parks"]}
+    assert parks["洞泾智能机器人产业基地"]["stored_km2"] == 0.86
+    assert 23.8 in parks["洞泾智能机器人产业基地"]["other_km2"]
