@@ -321,6 +321,19 @@ class Road(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class DataChange(Base):
+    """Per-table change counter, bumped by a statement trigger on every write (migration 0003).
+
+    Caches compare these counters rather than scanning tables to notice new data.
+    """
+
+    __tablename__ = "data_change"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class ApiKey(Base):
     """An API key; only its hash is stored."""
 

@@ -26,6 +26,7 @@ from gis_service.metrics.bases import (
     measured_area_base,
     published_area_base,
 )
+from gis_service.maps.cache import DataMemo
 from gis_service.metrics.answer import indicators_for_parks, leaf_parks, units_from_parks, with_boundary_fallback
 from gis_service.metrics.apportion import aggregate_to_zones
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
@@ -145,6 +146,10 @@ def park_bases(engine: Engine, units: gpd.GeoDataFrame, indicators: pd.DataFrame
     return pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=["unit_id", "basis", "area_km2"])
 
 
+#: figures computed from the stored data, recomputed only when the data changes
+_MEMO = DataMemo()
+
+
 def level_density(engine: Engine, units: gpd.GeoDataFrame, *, level: str, year: int, numerators: list[str]) -> pd.DataFrame:
     """The metrics engine's density table of ``units`` (from :func:`level_units`) over every basis.
 
@@ -154,6 +159,12 @@ def level_density(engine: Engine, units: gpd.GeoDataFrame, *, level: str, year: 
     give it (zone kinds), else of their boundary area — summed, and the densities
     recomputed from the sums (:func:`gis_service.metrics.aggregate_to_zones`).
     """
+    key = ("level_density", level, year, tuple(numerators), tuple(units["unit_id"]))
+    return _MEMO.get_or_compute(engine, key, lambda: _level_density(engine, units, level=level, year=year,
+                                                                    numerators=numerators))
+
+
+def _level_density(engine: Engine, units: gpd.GeoDataFrame, *, level: str, year: int, numerators: list[str]) -> pd.DataFrame:
     parks = park_units(engine, year)
     indicators = _park_indicators(engine)
     park_table = density_table(parks, indicators, park_bases(engine, parks, indicators, year=year),
@@ -183,6 +194,10 @@ def park_figures(engine: Engine, choice: FigureChoice) -> gpd.GeoDataFrame:
     ``density_<basis>`` for each basis (亿元/km², NaN when missing), and for the chosen basis
     ``density``, ``attainment_pct``, ``gap_yi_per_km2``, ``status``, ``missing_reason``.
     """
+    return _MEMO.get_or_compute(engine, ("park_figures", choice), lambda: _park_figures(engine, choice))
+
+
+def _park_figures(engine: Engine, choice: FigureChoice) -> gpd.GeoDataFrame:
     units = park_units(engine, choice.year)
     table = park_density(engine, units, year=choice.year, numerators=[choice.numerator])
     out = units.copy()

@@ -11,7 +11,7 @@ from gis_service.db.models import Base
 
 EXPECTED_TABLES = {
     "district", "town", "zone", "zone_town", "park", "park_boundary", "sizhi", "indicator",
-    "target", "land_parcel", "road", "api_key", "audit_log",
+    "target", "land_parcel", "road", "api_key", "audit_log", "data_change",
 }
 
 
@@ -58,3 +58,26 @@ def test_gist_indexes_on_every_queried_geometry(engine) -> None:  # type: ignore
         ).all()
     indexed = {table for table, _ in rows}
     assert {"district", "town", "zone", "park_boundary", "land_parcel", "road"} <= indexed
+
+
+def test_every_write_statement_bumps_the_table_counter_and_rollbacks_do_not(engine) -> None:  # type: ignore[no-untyped-def]
+    from gis_service.maps.cache import data_version
+
+    def version(table: str) -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version FROM data_change WHERE table_name = :t"), {"t": table}).scalar_one()
+
+    before, token = version("park"), data_version(engine)
+    with engine.begin() as conn:  # one statement, three rows: one bump
+        conn.execute(text("INSERT INTO park (code, name, kind) VALUES ('a','甲','block'), ('b','乙','block'), ('c','丙','block')"))
+    assert version("park") == before + 1
+    assert data_version(engine) != token
+    token = data_version(engine)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        conn.execute(text("DELETE FROM park"))
+        trans.rollback()
+    assert data_version(engine) == token, "a rolled-back write changes nothing"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE park SET note = 'x' WHERE code = 'a'"))
+    assert version("park") == before + 2
