@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, Field
@@ -22,8 +23,9 @@ import shapely
 from shapely.geometry import shape as shapely_shape
 
 from gis_service.errors import InputError, NotFoundError
-from gis_service.sizhi.stored import verify_stored_park
+from gis_service.maps.cache import DataMemo
 from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
+from gis_service.sizhi.stored import verify_stored_park
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
 
 router = APIRouter(tags=["REST"])
@@ -62,6 +64,17 @@ PARK_COLUMNS = ["unit_id", "code", "unit_name", "kind", "parent_id", "parent_nam
                 "basis_source"]
 
 
+#: serialized GeoJSON answers of the read routes, kept until the stored data changes
+_ANSWERS = DataMemo(max_entries=128)
+
+
+def _cached_json(request: Request, key: tuple[object, ...], build: Callable[[], BaseModel]) -> Response:
+    """The JSON of ``build()``, built once per data version (big polygons make encoding costly)."""
+    body = _ANSWERS.get_or_compute(request.app.state.engine, key,
+                                   lambda: build().model_dump_json(by_alias=True).encode())
+    return Response(body, media_type="application/json")
+
+
 def _park_figures(request: Request, year: int | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     engine = request.app.state.engine
     choice = choose(engine, year=year)
@@ -75,17 +88,20 @@ def _park_figures(request: Request, year: int | None) -> tuple[gpd.GeoDataFrame,
 @router.get("/parks", response_model=GeoCollection, summary="园区列表(含最新指标)")
 def parks(request: Request, year: Annotated[int | None, Query(ge=1949, le=2100)] = None) -> GeoCollection:
     """Every park with its current boundary, 四至 and figures of ``year`` (default: latest with data)."""
-    figures, _ = _park_figures(request, year)
-    return frame_to_collection(figures, "unit_id", PARK_COLUMNS)
+    return _cached_json(request, ("parks", year),  # type: ignore[return-value]
+                        lambda: frame_to_collection(_park_figures(request, year)[0], "unit_id", PARK_COLUMNS))
 
 
 @router.get("/parks/{park_id}", response_model=GeoFeature, summary="单个园区")
 def park(request: Request, park_id: int, year: Annotated[int | None, Query(ge=1949, le=2100)] = None) -> GeoFeature:
-    figures, _ = _park_figures(request, year)
-    rows = figures[figures["unit_id"] == park_id]
-    if rows.empty:
-        raise NotFoundError(f"no park with id {park_id}")
-    return frame_to_collection(rows, "unit_id", PARK_COLUMNS).features[0]
+    def build() -> GeoFeature:
+        figures, _ = _park_figures(request, year)
+        rows = figures[figures["unit_id"] == park_id]
+        if rows.empty:
+            raise NotFoundError(f"no park with id {park_id}")
+        return frame_to_collection(rows, "unit_id", PARK_COLUMNS).features[0]
+
+    return _cached_json(request, ("park", park_id, year), build)  # type: ignore[return-value]
 
 
 class IndicatorOut(BaseModel):
@@ -113,16 +129,17 @@ def park_indicators(request: Request, park_id: int) -> list[IndicatorOut]:
 
 @router.get("/zones", response_model=GeoCollection, summary="规划分区(一廊九区、三片)")
 def zones(request: Request, kind: Annotated[str | None, Query(pattern="^(corridor|corridor_area|pian)$")] = None) -> GeoCollection:
-    frame = read_zones(request.app.state.engine, kind)
-    return frame_to_collection(frame, "zone_id", ["code", "name", "kind", "parent_id", "geometry_quality", "note",
-                                                  "member_towns", "source_document", "source_section"])
+    columns = ["code", "name", "kind", "parent_id", "geometry_quality", "note", "member_towns", "source_document",
+               "source_section"]
+    return _cached_json(request, ("zones", kind),  # type: ignore[return-value]
+                        lambda: frame_to_collection(read_zones(request.app.state.engine, kind), "zone_id", columns))
 
 
 @router.get("/towns", response_model=GeoCollection, summary="镇、街道")
 def towns(request: Request) -> GeoCollection:
-    frame = read_towns(request.app.state.engine)
-    return frame_to_collection(frame, "town_id", ["name", "kind", "pian", "geometry_quality", "note",
-                                                  "source_document", "source_section"])
+    columns = ["name", "kind", "pian", "geometry_quality", "note", "source_document", "source_section"]
+    return _cached_json(request, ("towns",),  # type: ignore[return-value]
+                        lambda: frame_to_collection(read_towns(request.app.state.engine), "town_id", columns))
 
 
 class DensityRow(BaseModel):

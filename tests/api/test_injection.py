@@ -143,7 +143,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("edits.py", "c"): "a name from the constant column tuple",
     ("ingest/loader.py", "table"): "LAYER_TABLES constant",
     ("ingest/loader.py", "key"): "natural-key column constant of the layer",
-    ("maps/cache.py", "t"): "MAP_TABLES constant",
+    ("db/migrations/versions/0003_data_change_versions.py", "table"): "TRACKED constant tuple of table names",
     ("qa.py", "METRIC_SRID"): "module constant (4549)",
     ("qa.py", "table"): "constant table tuples of the checks",
 }
