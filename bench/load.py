@@ -171,7 +171,9 @@ def main() -> int:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_")} | {"GIS_DATABASE_URL": url}
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "gis_service.api.app:create_app"]
-        with server([*cmd, "--no-access-log"], env, "/health") as base:  # one uvicorn worker
+        # keep-alive longer than the client ever idles, as `gis-service serve` does (uvicorn default 5 s
+        # races with a pooled client reusing a connection the server is closing)
+        with server([*cmd, "--no-access-log", "--timeout-keep-alive", "75"], env, "/health") as base:  # one worker
             result = asyncio.run(run(base, urls(url), total=args.requests, concurrency=args.concurrency,
                                      max_seconds=args.max_seconds))
         text_ = report(result, total=args.requests, concurrency=args.concurrency, workers=1, parcels=args.parcels)

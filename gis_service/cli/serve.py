@@ -19,4 +19,7 @@ def register(app: typer.Typer) -> None:
         from gis_service.api.app import create_app
 
         settings = load_settings()
-        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+        # keep-alive as long as common reverse proxies (75 s): uvicorn's 5 s default races with
+        # pooled clients reusing a connection the server is closing
+        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                    timeout_keep_alive=75)
