@@ -314,7 +314,7 @@ def _records(
                 where=where, scope_type=scope_type, scope_code=scope_code, scope_id=scope_id, year=year,
                 metric_code=metric.code, is_projection=projection, source_document=doc, source_section=section,
                 original=f"{raw_value} {unit}" if unit else raw_value,
-                **_value(metric, raw_value, unit, cell("note"), spot),
+                **checked_value(metric, raw_value, unit, cell("note"), spot),
             )
             if record.key in seen:
                 raise DuplicateIdError(
@@ -396,7 +396,7 @@ def _figures(  # type: ignore[no-untyped-def]
     yield metric, value, unit, metric.code
 
 
-def _value(metric: Metric, raw: str, unit: str | None, note: str | None, spot: str) -> dict[str, Any]:
+def checked_value(metric: Metric, raw: str, unit: str | None, note: str | None, spot: str) -> dict[str, Any]:
     """Value converted to the catalogue unit (``value``, ``unit``, ``note``); checks sign and bounds."""
     number = parse_number(raw, where=spot.rsplit(": ", 1)[0], column=spot.rsplit(": ", 1)[1])
     assert number is not None and unit is not None
