@@ -25,7 +25,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, text
+
+from gis_service.metrics.bases import PUBLISHED_AREA, published_area_base
+from gis_service.metrics.density import density_table
 
 Status = Literal["ok", "info", "warning", "error"]
 AREA_TOLERANCE = 0.25  # measured vs published area: flag beyond ±25 %
@@ -292,28 +296,43 @@ _TABLE1 = (
 )
 
 
+def _density_via_engine(conn: Connection, park_id: int, name: str, numerator: str, year: int) -> pd.Series:
+    """``numerator`` over the published total area of a park, computed by the metrics engine
+    (units converted as the engine converts them everywhere else)."""
+    indicators = pd.read_sql_query(text("""
+        SELECT metric_code, year, value::float8 AS value, unit, source_document, source_section
+        FROM indicator
+        WHERE park_id = :p AND year = :y AND NOT is_projection AND metric_code = ANY(:codes)
+    """), conn, params={"p": park_id, "y": year, "codes": [numerator, "published_area"]}).assign(unit_id=park_id)
+    bases = published_area_base(indicators, year=year, metric_codes=("published_area",))
+    units = pd.DataFrame({"unit_id": [park_id], "unit_name": [name]})
+    table = density_table(units, indicators, bases, year=year, numerators=[numerator], basis=PUBLISHED_AREA)
+    return table.iloc[0]
+
+
 def _table1_reproduction(conn: Connection, year: int) -> list[QaCheck]:
     checks = []
     parents = conn.execute(text("SELECT id, name FROM park WHERE kind = 'park' ORDER BY id")).all()
     for park_id, name in parents:
-        area = _indicator(conn, park_id, "published_area", year)
         for numerator, density_code, label in _TABLE1:
-            total = _indicator(conn, park_id, numerator, year)
             published = _indicator(conn, park_id, density_code, year)
             if published is None:
                 continue
-            if total is None or area is None:
+            row = _density_via_engine(conn, park_id, name, numerator, year)
+            total, area, computed = row["value_yi_yuan"], row["area_km2"], row["density_yi_per_km2"]
+            if pd.isna(computed):
                 checks.append(QaCheck("table1_reproduction", f"表1复算:{label}", "warning",
                                       f"{name}:缺少总量或总面积,无法复算 {label} {published:g}",
                                       {"park": name, "metric": density_code, "published": published}))
                 continue
-            computed = total / area
-            match = round(computed, 2) == round(published, 2)
+            computed = float(computed)
+            match = bool(round(computed, 2) == round(published, 2))
             checks.append(QaCheck(
                 "table1_reproduction", f"表1复算:{label}", "ok" if match else "warning",
                 f"{name}:{label} = {total:g} / {area:g} km² = {computed:.2f} 亿元/km²,"
                 + ("与公布值一致" if match else f"与公布值 {published:g} 不一致"),
-                {"park": name, "metric": density_code, "numerator": numerator, "numerator_value": total,
-                 "area_km2": area, "computed": round(computed, 4), "published": published, "matches": match},
+                {"park": name, "metric": density_code, "numerator": numerator, "numerator_value": float(total),
+                 "area_km2": float(area), "computed": round(computed, 4), "published": published,
+                 "matches": match},
             ))
     return checks
