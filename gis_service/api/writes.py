@@ -61,22 +61,9 @@ def _upload_body(*media_types: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- indicators
-class IndicatorResource(BaseModel):
-    """A stored figure with its version (also sent as the ETag ``"v<version>"``)."""
-
-    id: int
-    scope_type: str
-    scope_id: int
-    year: int
-    metric_code: str
-    value: float
-    unit: str
-    is_projection: bool
-    note: str | None
-    source_document: str | None
-    source_section: str | None
-    version: int
-    updated_at: dt.datetime
+#: the response document of an indicator is the core's own record (FastAPI documents a
+#: dataclass like a model), so the two cannot drift apart
+IndicatorResource = IndicatorState
 
 
 class IndicatorPut(BaseModel):
