@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from gis_service.store.readers import read_frame
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
@@ -65,7 +67,4 @@ def read_audit_log(
           AND (CAST(:since AS timestamptz) IS NULL OR at >= :since)
         ORDER BY id DESC LIMIT :limit
     """
-    with engine.connect() as conn:
-        return pd.read_sql_query(
-            text(sql), conn, params={"table_name": table_name, "since": since, "limit": limit}
-        )
+    return read_frame(engine, sql, {"table_name": table_name, "since": since, "limit": limit})

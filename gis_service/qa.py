@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis_service.metrics.bases import PUBLISHED_AREA, published_area_base
 from gis_service.metrics.density import density_table
+from gis_service.store.readers import read_frame
 
 Status = Literal["ok", "info", "warning", "error"]
 AREA_TOLERANCE = 0.25  # measured vs published area: flag beyond ±25 %
@@ -299,11 +300,11 @@ _TABLE1 = (
 def _density_via_engine(conn: Connection, park_id: int, name: str, numerator: str, year: int) -> pd.Series:
     """``numerator`` over the published total area of a park, computed by the metrics engine
     (units converted as the engine converts them everywhere else)."""
-    indicators = pd.read_sql_query(text("""
+    indicators = read_frame(conn, """
         SELECT metric_code, year, value::float8 AS value, unit, source_document, source_section
         FROM indicator
         WHERE park_id = :p AND year = :y AND NOT is_projection AND metric_code = ANY(:codes)
-    """), conn, params={"p": park_id, "y": year, "codes": [numerator, "published_area"]}).assign(unit_id=park_id)
+    """, {"p": park_id, "y": year, "codes": [numerator, "published_area"]}).assign(unit_id=park_id)
     bases = published_area_base(indicators, year=year, metric_codes=("published_area",))
     units = pd.DataFrame({"unit_id": [park_id], "unit_name": [name]})
     table = density_table(units, indicators, bases, year=year, numerators=[numerator], basis=PUBLISHED_AREA)

@@ -9,10 +9,13 @@ is built from user input.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from gis_service.db.models import ZoneKind
 
@@ -27,15 +30,35 @@ def boundary_date(year: int | None) -> dt.date:
     return dt.date.today() if year is None else dt.date(year, 12, 31)
 
 
+@contextmanager
+def _database_errors_as_raised() -> Iterator[None]:
+    """Let SQLAlchemy's own errors through.
+
+    pandas wraps any failure of a query in ``pandas.errors.DatabaseError``; callers (the
+    API's 503 on a database outage among them) must see the driver's error type instead.
+    """
+    try:
+        yield
+    except pd.errors.DatabaseError as exc:
+        if isinstance(exc.__cause__, SQLAlchemyError):
+            raise exc.__cause__ from None
+        raise
+
+
 def _read_geo(engine: Engine, sql: str, params: dict[str, object] | None = None, geom: str = "geometry") -> gpd.GeoDataFrame:
-    with engine.connect() as conn:
-        frame = gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=CRS)
-    return frame
+    with engine.connect() as conn, _database_errors_as_raised():
+        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=CRS)
 
 
-def _read(engine: Engine, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
-    with engine.connect() as conn:
+def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+    """The rows of a parameterised query as a DataFrame (values bound, never formatted in)."""
+    if isinstance(conn, Engine):
+        with conn.connect() as connection:
+            return read_frame(connection, sql, params)
+    with _database_errors_as_raised():
         return pd.read_sql_query(text(sql), conn, params=params or {})
+
+
 
 
 def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
@@ -160,7 +183,7 @@ def read_indicators(
           AND (CAST(:codes AS text[]) IS NULL OR i.metric_code = ANY(CAST(:codes AS text[])))
         ORDER BY i.id
     """
-    return _read(engine, sql, {"year": year, "codes": metric_codes})
+    return read_frame(engine, sql, {"year": year, "codes": metric_codes})
 
 
 def read_targets(engine: Engine) -> pd.DataFrame:
@@ -171,7 +194,7 @@ def read_targets(engine: Engine) -> pd.DataFrame:
                nature::text AS nature, note, source_document, source_section
         FROM target ORDER BY id
     """
-    return _read(engine, sql)
+    return read_frame(engine, sql)
 
 
 def read_sizhi(engine: Engine) -> pd.DataFrame:
@@ -180,4 +203,4 @@ def read_sizhi(engine: Engine) -> pd.DataFrame:
         SELECT s.park_id, p.name AS park_name, s.raw_text, s.parsed, s.source_document, s.source_section
         FROM sizhi s JOIN park p ON p.id = s.park_id ORDER BY s.park_id
     """
-    return _read(engine, sql)
+    return read_frame(engine, sql)

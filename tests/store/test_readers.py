@@ -50,3 +50,15 @@ def test_read_indicators_names_scope_and_source(engine) -> None:  # type: ignore
     assert list(frame[["scope_kind", "scope_name", "value", "unit"]].iloc[0]) == ["park", "甲园", 165.0, "亿元"]
     assert frame.iloc[0].source_section == "附件"
     assert read_indicators(engine, year=2019).empty
+
+
+def test_database_errors_reach_callers_as_sqlalchemy_errors(engine) -> None:  # type: ignore[no-untyped-def]
+    """pandas wraps query failures in its own DatabaseError; the loaders hand on the driver's
+    error type, so the API can tell an outage (503) from a bug."""
+    import pytest
+    from sqlalchemy.exc import ProgrammingError
+
+    from gis_service.store.readers import read_frame
+
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        read_frame(engine, "SELECT * FROM no_such_table")
