@@ -9,8 +9,11 @@ growth of this Python process (the PostgreSQL backend's memory is not included):
 
 - ``engine_e2e``: database → per-park and per-zone answer against 80 亿元/km²
   (:func:`gis_service.metrics.answer.park_zone_answer`, parcel areas in PostGIS);
+  ``engine_e2e_parks``: the same for the parks only;
 - ``postgis_query``: the engine's parcel-by-park query alone (supplied industrial land, no
-  zones: stored area + ST_ContainsProperly short-cut + partial index, JIT off);
+  zones: stored area + ST_ContainsProperly short-cut + partial index, JIT off), the "best
+  PostGIS query" the engine is held to; ``postgis_query_zones``: the same query cut by the
+  片 zones, which is what ``engine_e2e`` runs;
   ``postgis_plain``: ST_Intersection/ST_Area on every pair (server defaults);
 - ``geopandas``: :func:`gis_service.metrics.bases.parcel_bases` on the in-memory frame an
   analyst holds (spatial index built inside the timing; no database read);
@@ -25,7 +28,10 @@ growth of this Python process (the PostgreSQL backend's memory is not included):
 Earlier versions gave tobler and overlay pre-filtered, pre-projected frames built outside the
 timing; they are now timed end to end, like the engine.
 
-Usage: ``.venv/bin/python bench/density.py --sizes 10000 107778 1000000 --repeats 3``.
+The four engine and query steps are timed interleaved (one call of each per round), so a
+drift in the speed of shared cores hits them alike; their ratios are min over min.
+
+Usage: ``.venv/bin/python bench/density.py --sizes 10000 107778 1000000 --repeats 5``.
 Writes ``bench/results/density.md`` (and .json).  Requires ``pip install -e .[bench]``.
 """
 
@@ -160,6 +166,29 @@ def timed(fn: Callable[[], object], repeats: int) -> dict[str, float]:
     return {"min_s": min(times), "median_s": statistics.median(times), "peak_mb": max(mem), "first_s": first}
 
 
+def timed_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, dict[str, float]]:
+    """:func:`timed` for steps whose times are compared: one call of each per round, the order
+    rotating, so that a machine whose speed drifts (shared cores) slows all of them alike."""
+    out: dict[str, dict[str, list[float] | float]] = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        out[name] = {"first_s": time.perf_counter() - t0, "times": [], "mem": []}
+    names = list(fns)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            with PeakRss() as rss:
+                t0 = time.perf_counter()
+                fns[name]()
+                out[name]["times"].append(time.perf_counter() - t0)  # type: ignore[union-attr]
+            out[name]["mem"].append(rss.growth_mb)  # type: ignore[union-attr]
+    return {
+        name: {"min_s": min(v["times"]), "median_s": statistics.median(v["times"]), "peak_mb": max(v["mem"]),  # type: ignore[arg-type]
+               "first_s": float(v["first_s"])}  # type: ignore[arg-type]
+        for name, v in out.items()
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,9 +252,17 @@ def run(sizes: list[int], repeats: int) -> list[dict[str, object]]:
             row["tobler_vs_engine_max_rel_diff"] = tobler_agreement(engine, units)
             geo = lambda: parcel_bases(units, gpd.GeoDataFrame(parcels.drop(columns="geometry"), geometry=np.asarray(parcels.geometry.array), crs=4326), year=2020)
             ddf = dask_geopandas.from_geopandas(parcels, npartitions=8).persist()
-            timings = {
+            compared = {
                 "engine_e2e": lambda: park_zone_answer(engine, year=2020, zone_kind="pian"),
+                "engine_e2e_parks": lambda: park_zone_answer(engine, year=2020),
                 "postgis_query": lambda: parcel_piece_areas(engine, year=2020),
+                "postgis_query_zones": lambda: parcel_piece_areas(engine, year=2020, zone_kind="pian"),
+            }
+            for name, stats in timed_interleaved(compared, repeats).items():
+                for key, value in stats.items():
+                    row[f"{name}_{key}"] = round(value, 4 if key != "peak_mb" else 1)
+                print(n, name, stats, flush=True)
+            timings = {
                 "postgis_plain": lambda: engine.connect().execute(PLAIN_SQL, {"on": "2020-12-31", "year": 2020}).all(),
                 "geopandas": geo,
                 "tobler_e2e": lambda: tobler_e2e(engine),
@@ -269,7 +306,7 @@ def candidate_stats(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, mask: np
 
 
 def write_table(results: list[dict[str, object]]) -> str:
-    steps = ["engine_e2e", "postgis_query", "postgis_plain", "geopandas", "tobler_e2e", "tobler_bbox_e2e", "overlay_e2e", "dask"]
+    steps = ["engine_e2e", "engine_e2e_parks", "postgis_query", "postgis_query_zones", "postgis_plain", "geopandas", "tobler_e2e", "tobler_bbox_e2e", "overlay_e2e", "dask"]
     lines = [
         "| parcels | industrial | supplied ind. | pairs | crossing % | " + " | ".join(f"{s} min/median s (peak MB)" for s in steps) + " |",
         "|" + "---|" * (5 + len(steps)),
@@ -284,16 +321,21 @@ def write_table(results: list[dict[str, object]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Ratios (min over min): engine_e2e ÷ postgis_query, tobler_e2e ÷ engine_e2e, tobler_bbox_e2e ÷ engine_e2e; "
-        "largest relative difference of tobler's per-park land from the engine's.",
+        "Ratios (min over min).  e2e ÷ best PostGIS: the whole answer (parks and 片 zones against the "
+        "target) over the parks-only PostGIS query; the same for the parks-only answer; e2e ÷ its own query: "
+        "over the parks-and-zones query the engine actually runs (the engine's own overhead).  The four are "
+        "timed interleaved.  tobler rel. diff: largest relative difference of tobler's per-park land from the engine's.",
         "",
-        "| parcels | industrial | engine_e2e first call s | e2e ÷ best PostGIS | tobler_e2e ÷ e2e | tobler_bbox_e2e ÷ e2e | tobler vs engine rel. diff |",
-        "|---|---|---|---|---|---|---|",
+        "| parcels | industrial | engine_e2e first call s | e2e ÷ best PostGIS | parks-only e2e ÷ best PostGIS | "
+        "e2e ÷ its own query | tobler_e2e ÷ e2e | tobler_bbox_e2e ÷ e2e | tobler vs engine rel. diff |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         e2e = float(r["engine_e2e_min_s"])
+        best = float(r["postgis_query_min_s"])
         lines.append(
-            f"| {r['parcels']:,} | {r['industrial']:,} | {float(r['engine_e2e_first_s']):.3f} | {e2e / float(r['postgis_query_min_s']):.2f} | "
+            f"| {r['parcels']:,} | {r['industrial']:,} | {float(r['engine_e2e_first_s']):.3f} | {e2e / best:.2f} | "
+            f"{float(r['engine_e2e_parks_min_s']) / best:.2f} | {e2e / float(r['postgis_query_zones_min_s']):.2f} | "
             f"{float(r['tobler_e2e_min_s']) / e2e:.1f} | {float(r['tobler_bbox_e2e_min_s']) / e2e:.1f} | "
             f"{float(r['tobler_vs_engine_max_rel_diff']):.1e} |"
         )
@@ -304,7 +346,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     shanghai = round(SHANGHAI_INDUSTRIAL_PARCELS / 0.45)  # generate_parcels draws 45 % industrial
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, shanghai, 1_000_000])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS / "density.md")
     args = parser.parse_args()
     results = run(args.sizes, args.repeats)
@@ -315,7 +357,7 @@ def main() -> None:
     args.out.write_text(
         f"# Density engine benchmark\n\nSynthetic parcels (seed 42), 7 synthetic parks, 3 synthetic zones; "
         f"supplied-industrial-land areas per park (and per zone for engine_e2e); {args.repeats} repeats after one "
-        f"untimed warm-up call per step; "
+        f"untimed warm-up call per step (engine and PostGIS query steps interleaved); "
         f"machine: {machine}; load times include COPY and VACUUM ANALYZE.\n\n{table}\n"
     )
     print(table)

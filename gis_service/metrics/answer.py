@@ -9,22 +9,27 @@ come back, with the same functions analysts call on their own frames.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis_service.metrics.apportion import aggregate_to_zones, zone_shares
+from gis_service.metrics.apportion import SHARE_COLUMNS, aggregate_to_zones, zone_shares
 from gis_service.metrics.bases import (
+    BASES_COLUMNS,
+    MEASURED_AREA,
     PARCEL_BASES,
+    PUBLISHED_AREA,
     SUPPLIED_INDUSTRIAL_LAND,
     check_basis,
     measured_area_base,
     published_area_base,
 )
-from gis_service.metrics.density import density_table
-from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
+from gis_service.metrics.density import divide_by_bases, unit_figures
+from gis_service.metrics.postgis import park_bases_from_pieces, parcel_piece_areas, zone_land_shares
 from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, compare_with_target
 from gis_service.store.readers import read_indicators, read_parks, read_zones
 
@@ -71,18 +76,27 @@ def with_boundary_fallback(
     """Shares of each park in each zone: of its parcel land where it has any, else of its
     boundary area (EPSG:4549), each row saying which (``share_method``).
 
-    ``land_shares`` comes from :func:`~gis_service.metrics.postgis.zone_piece_bases_sql`
+    ``land_shares`` comes from :func:`~gis_service.metrics.postgis.zone_land_shares`
     (NaN where the park has no parcel land); ``zones`` has ``zone_id`` and boundaries.
+    Boundary shares are computed only for the parks that need them.
     """
-    boundary = zone_shares(units, zones)
-    if land_shares is None or land_shares.empty:
-        return boundary
-    land_shares = land_shares[land_shares["unit_id"].isin(units["unit_id"])]
-    with_land = land_shares.groupby("unit_id")["share"].apply(lambda s: s.notna().all() and s.sum() > 0)
-    by_land = set(with_land.index[with_land])
-    keep = land_shares[land_shares["unit_id"].isin(by_land)]
-    rest = boundary[~boundary["unit_id"].isin(by_land)]
-    return pd.concat([keep[boundary.columns.intersection(keep.columns)], rest], ignore_index=True)
+    unit_ids = units["unit_id"].to_numpy()
+    by_land: set[object] = set()
+    if land_shares is not None and not land_shares.empty:
+        land_shares = land_shares[np.isin(land_shares["unit_id"].to_numpy(), unit_ids)]
+        usable: dict[object, bool] = {}
+        totals: dict[object, float] = {}
+        for unit, share in zip(land_shares["unit_id"], land_shares["share"].to_numpy(dtype=float)):
+            usable[unit] = usable.get(unit, True) and not np.isnan(share)
+            totals[unit] = totals.get(unit, 0.0) + (0.0 if np.isnan(share) else share)
+        by_land = {u for u, ok in usable.items() if ok and totals[u] > 0}
+    frames = []
+    if by_land:
+        frames.append(land_shares.loc[np.isin(land_shares["unit_id"].to_numpy(), list(by_land)), SHARE_COLUMNS])
+    without_land = ~np.isin(unit_ids, list(by_land))
+    if without_land.any() or not frames:
+        frames.append(zone_shares(units[without_land], zones)[SHARE_COLUMNS])
+    return frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def park_zone_answer(
@@ -106,39 +120,51 @@ def park_zone_answer(
     metric) choose the density shown; when they differ from the target's, the rows carry
     the target applied as a reference only, flagged ``comparable_with_target = False``
     (:func:`~gis_service.metrics.targets.compare_with_target`).
+
+    The parcel query runs on its own connection while this thread reads the parks, the
+    figures and the zones and prepares what does not depend on the parcel areas: the
+    query dominates, and the rest is done by the time it returns.
     """
     shown_numerator = numerators[0] if numerators else target.metric
     shown_basis = check_basis(basis) if basis is not None else target.basis
     numerators = list(dict.fromkeys([shown_numerator, *numerators]))
-    units = units_from_parks(read_parks(engine, year=year))
-    indicators = indicators_for_parks(read_indicators(engine, year=year))
     parcel_bases = [shown_basis] if shown_basis in PARCEL_BASES else []
-    if zone_kind is not None:
-        # parks are apportioned by their parcel land in each zone: the target's parcel basis,
-        # or supplied industrial land when the target is over a published or measured area
-        share_basis = parcel_bases or [SUPPLIED_INDUSTRIAL_LAND]
-        piece_bases, land_shares = zone_piece_bases_sql(engine, year=year, zone_kind=zone_kind, bases=share_basis)
-        zones = read_zones(engine, zone_kind).rename(columns={"name": "zone_name"})
-        shares = with_boundary_fallback(land_shares, leaf_parks(units), zones)
-        shares["zone_name"] = shares["zone_id"].map(dict(zip(zones["zone_id"], zones["zone_name"])))
-        park_bases = piece_bases if parcel_bases else None
-    else:
-        park_bases = parcel_bases_sql(engine, year=year, bases=parcel_bases) if parcel_bases else None
-        shares = None
-    bases = pd.concat(
-        [b for b in (park_bases, measured_area_base(units), published_area_base(indicators, year=year)) if b is not None and not b.empty],
-        ignore_index=True,
-    )
-    table = density_table(units, indicators, bases, year=year, numerators=numerators, basis=shown_basis)
+    # parks are apportioned by their parcel land in each zone: the shown parcel basis, or
+    # supplied industrial land when the basis is a published or measured area
+    query_bases = parcel_bases or ([SUPPLIED_INDUSTRIAL_LAND] if zone_kind is not None else [])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas") as pool:
+        pieces = (
+            pool.submit(parcel_piece_areas, engine, year=year, bases=query_bases, zone_kind=zone_kind)
+            if query_bases
+            else None
+        )
+        units = units_from_parks(read_parks(engine, year=year))
+        indicators = indicators_for_parks(read_indicators(engine, year=year))
+        figures = unit_figures(units, indicators, year=year, numerators=numerators)
+        area_bases = _area_bases(shown_basis, units, indicators, year=year)
+        zones = read_zones(engine, zone_kind).rename(columns={"name": "zone_name"}) if zone_kind is not None else None
+        leaves = leaf_parks(units)
+        raw = pieces.result() if pieces is not None else pd.DataFrame()
+    bases = park_bases_from_pieces(engine, raw, bases=parcel_bases, year=year) if parcel_bases else area_bases
+    table = divide_by_bases(figures, bases, basis=shown_basis)
 
     def compare(rows: pd.DataFrame) -> pd.DataFrame:
         return compare_with_target(rows, target, numerator=shown_numerator, basis=shown_basis, thresholds=thresholds)
 
     parks = compare(table)
-    zones = None
-    if shares is not None:
-        names = dict(zip(shares["zone_id"], shares["zone_name"]))
-        # only the density shown is apportioned (densities are recomputed from the zone sums)
-        shown = table[table["numerator"] == shown_numerator]
-        zones = compare(aggregate_to_zones(shown, shares, zone_names=names))
-    return Answer(parks, zones)
+    if zones is None:
+        return Answer(parks, None)
+    shares = with_boundary_fallback(zone_land_shares(raw, basis=query_bases[0]), leaves, zones)
+    names = dict(zip(zones["zone_id"], zones["zone_name"]))
+    # only the density shown is apportioned (densities are recomputed from the zone sums)
+    shown = table[table["numerator"] == shown_numerator]
+    return Answer(parks, compare(aggregate_to_zones(shown, shares, zone_names=names)))
+
+
+def _area_bases(basis: str, units: gpd.GeoDataFrame, indicators: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """The published or measured area base, when that is the basis shown (else empty)."""
+    if basis == PUBLISHED_AREA:
+        return published_area_base(indicators, year=year)
+    if basis == MEASURED_AREA:
+        return measured_area_base(units)
+    return pd.DataFrame(columns=BASES_COLUMNS)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gis_service.metrics.bases import INDUSTRIAL_LAND, parcel_bases, projected_areas_m2, require_columns
-from gis_service.metrics.density import DENSITY_COLUMNS, recompute_densities
+from gis_service.metrics.density import DENSITY_COLUMNS, density_columns
 
 SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method"]
 
@@ -80,39 +80,82 @@ def aggregate_to_zones(
     ``contributing_units``, ``missing_units`` and ``share_method``.
     """
     require_columns(shares, SHARE_COLUMNS[:3], "shares")
-    joined = density.merge(shares, on="unit_id", how="inner")
-    for col in ("value_yi_yuan", "value_count", "area_km2"):
-        joined[col] = joined[col].astype(float) * joined["share"]
-    joined["_missing_value"] = joined["value_yi_yuan"].isna() & joined["value_count"].isna()
-    joined["_missing_area"] = joined["area_km2"].isna()
-    keys = ["zone_id", "year", "numerator", "numerator_label", "basis"]
-    grouped = joined.groupby(keys, sort=False, dropna=False)
-    out = grouped.agg(
-        value_yi_yuan=("value_yi_yuan", lambda s: s.sum(min_count=len(s))),
-        value_count=("value_count", lambda s: s.sum(min_count=len(s))),
-        area_km2=("area_km2", lambda s: s.sum(min_count=len(s))),
-        numerator_source=("numerator_source", _join_unique),
-        basis_source=("basis_source", _join_unique),
-        uses_synthetic_data=("uses_synthetic_data", "any"),
-        is_approximate=("is_approximate", "any"),
-        share_method=("share_method", _join_unique),
-        contributing_units=("unit_id", lambda s: ", ".join(map(str, s))),
-    ).reset_index()
-    missing = (
-        joined[joined["_missing_value"] | joined["_missing_area"]]
-        .groupby(keys, sort=False, dropna=False)["unit_id"]
-        .agg(lambda s: ", ".join(map(str, s)))
-        .rename("missing_units")
-        .reset_index()
-    )
-    out = out.merge(missing, on=keys, how="left")
-    out = out.rename(columns={"zone_id": "unit_id"})
+    parts = _apportioned(density, shares)
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for pos, key in enumerate(zip(*(parts[k] for k in _ZONE_KEYS))):
+        groups.setdefault(key, []).append(pos)
     names = zone_names or {}
-    out["unit_name"] = [names.get(z, str(z)) for z in out["unit_id"]]
-    out["boundary_version"] = pd.NA
-    out = recompute_densities(out)
-    return out[[*DENSITY_COLUMNS, "contributing_units", "missing_units", "share_method"]]
+    # a loop over the (few) zone × numerator × basis groups, not over units or geometries
+    rows = [_zone_sum(parts, np.array(positions, dtype=int), names) for positions in groups.values()]
+    columns = {c: [row[c] for row in rows] for c in _ZONE_ROW_COLUMNS}
+    arrays = {c: np.array(columns[c], dtype=float) for c in _EXTENSIVE_COLUMNS}
+    columns.update(
+        density_columns(
+            np.array(columns["numerator"], dtype=object),
+            np.array(columns["basis"], dtype=object),
+            arrays["value_yi_yuan"],
+            arrays["value_count"],
+            arrays["area_km2"],
+        )
+    )
+    return pd.DataFrame(columns)[[*DENSITY_COLUMNS, "contributing_units", "missing_units", "share_method"]]
 
 
-def _join_unique(values: pd.Series) -> str:
+_ZONE_KEYS = ("zone_id", "year", "numerator", "numerator_label", "basis")
+_EXTENSIVE_COLUMNS = ("value_yi_yuan", "value_count", "area_km2")
+_ZONE_TEXT_COLUMNS = ("numerator_source", "basis_source", "share_method")
+_ZONE_FLAG_COLUMNS = ("uses_synthetic_data", "is_approximate")
+_ZONE_ROW_COLUMNS = (
+    "unit_id", "unit_name", *_ZONE_KEYS[1:], *_EXTENSIVE_COLUMNS, *_ZONE_TEXT_COLUMNS, *_ZONE_FLAG_COLUMNS,
+    "boundary_version", "contributing_units", "missing_units",
+)
+
+
+def _apportioned(density: pd.DataFrame, shares: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Columns with one entry per (density row, zone of its unit): extensive figures × share.
+
+    A dictionary join rather than a merge: both frames have a row per unit (few), and this
+    runs on the answer's critical path.  ``missing`` marks entries without figure or area.
+    """
+    zones_of: dict[object, list[int]] = {}
+    for pos, unit in enumerate(shares["unit_id"]):
+        zones_of.setdefault(unit, []).append(pos)
+    pairs = [(row, z) for row, unit in enumerate(density["unit_id"]) for z in zones_of.get(unit, ())]
+    rows_at = np.array([r for r, _ in pairs], dtype=int)
+    shares_at = np.array([z for _, z in pairs], dtype=int)
+    share = shares["share"].to_numpy(dtype=float)[shares_at]
+    parts = {c: density[c].to_numpy(dtype=float, na_value=np.nan)[rows_at] * share for c in _EXTENSIVE_COLUMNS}
+    for c in (*_ZONE_KEYS[1:], *_ZONE_TEXT_COLUMNS[:2], *_ZONE_FLAG_COLUMNS, "unit_id"):
+        parts[c] = density[c].to_numpy()[rows_at]
+    parts["zone_id"] = shares["zone_id"].to_numpy()[shares_at]
+    methods = shares["share_method"] if "share_method" in shares.columns else pd.Series("", index=shares.index)
+    parts["share_method"] = methods.to_numpy()[shares_at]
+    no_value = np.isnan(parts["value_yi_yuan"]) & np.isnan(parts["value_count"])
+    parts["missing"] = no_value | np.isnan(parts["area_km2"])
+    return parts
+
+
+def _zone_sum(parts: dict[str, np.ndarray], idx: np.ndarray, names: dict[object, str]) -> dict[str, object]:
+    """One zone row from the apportioned entries at ``idx`` (densities are recomputed later)."""
+    zone_id = parts["zone_id"][idx[0]]
+    units = parts["unit_id"][idx]
+    return {
+        "unit_id": zone_id,
+        "unit_name": names.get(zone_id, str(zone_id)),
+        **{k: parts[k][idx[0]] for k in _ZONE_KEYS[1:]},
+        **{c: _complete_sum(parts[c][idx]) for c in _EXTENSIVE_COLUMNS},
+        **{c: _join_unique(parts[c][idx]) for c in _ZONE_TEXT_COLUMNS},
+        **{c: bool(parts[c][idx].astype(bool).any()) for c in _ZONE_FLAG_COLUMNS},
+        "boundary_version": pd.NA,
+        "contributing_units": ", ".join(map(str, units)),
+        "missing_units": ", ".join(map(str, units[parts["missing"][idx]])) or None,
+    }
+
+
+def _complete_sum(values: np.ndarray) -> float:
+    """The sum, or NaN when any part is missing (an incomplete sum is not a total)."""
+    return float(values.sum()) if len(values) and not np.isnan(values).any() else np.nan
+
+
+def _join_unique(values: object) -> str:
     return "; ".join(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))

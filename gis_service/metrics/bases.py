@@ -361,8 +361,10 @@ def mark_uncovered(bases: pd.DataFrame, covered: Callable[[list[object]], set[ob
     """
     if bases.empty:
         return bases
-    counts = bases.groupby("unit_id")["n_parcels"].sum()
-    empty_units = counts.index[counts == 0].tolist()
+    counts: dict[object, int] = {}
+    for unit, n in zip(bases["unit_id"], bases["n_parcels"]):
+        counts[unit] = counts.get(unit, 0) + (0 if pd.isna(n) else int(n))
+    empty_units = [u for u, n in counts.items() if n == 0]
     if not empty_units:
         return bases
     uncovered = set(empty_units) - covered(empty_units)

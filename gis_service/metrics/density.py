@@ -17,13 +17,13 @@ never a zero or an infinity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from gis_service.metrics.bases import BASES_COLUMNS, check_basis, require_columns
+from gis_service.metrics.bases import check_basis, require_columns
 from gis_service.metrics.errors import DuplicateUnitError, NegativeValueError, NoDataForYearError, UnknownUnitError
 from gis_service.metrics.units import MU_PER_KM2, count_factor, money_factor_to_yi, yi_per_km2_to_wan_per_mu
 
@@ -143,13 +143,29 @@ def density_table(
     Returns
     -------
     DataFrame with :data:`DENSITY_COLUMNS`.
+
+    The two halves, :func:`unit_figures` and :func:`divide_by_bases`, can be called
+    apart: the figures do not depend on the areas, so a caller waiting for the areas (a
+    PostGIS query) can prepare them meanwhile.
+    """
+    require_columns(bases, ["unit_id", "basis", "area_km2"], "bases")
+    figures = unit_figures(units, indicators, year=year, numerators=numerators)
+    return divide_by_bases(figures, bases, basis=_chosen_bases(bases, basis))
+
+
+def unit_figures(
+    units: pd.DataFrame, indicators: pd.DataFrame, *, year: int, numerators: Sequence[str] = DEFAULT_NUMERATORS
+) -> pd.DataFrame:
+    """One row per unit × numerator: the figure of ``year`` in canonical units and its source.
+
+    Every unit gets rows, with or without a figure (``value_canonical`` NaN).  Validates
+    as :func:`density_table` says (unknown numerator or unit, negative figure, no figure in
+    the year, two figures for one unit).
     """
     require_columns(units, ["unit_id"], "units")
-    require_columns(bases, ["unit_id", "basis", "area_km2"], "bases")
     for code in numerators:
         if code not in NUMERATORS:
             raise UnknownUnitError(f"unknown numerator {code!r}; known: {', '.join(NUMERATORS)}")
-    chosen_bases = _chosen_bases(bases, basis)
     values = normalise_indicators(indicators, numerators=numerators)
     in_year = values[values["year"] == year]
     if in_year.empty:
@@ -163,17 +179,81 @@ def density_table(
         raise DuplicateUnitError(
             f"two {r['metric_code']} figures for unit {r['unit_id']!r} in {year}"
         )
-    grid = _grid(units, numerators, chosen_bases)
-    fig = in_year.assign(
-        numerator=in_year["metric_code"],
-        numerator_source=_sources(in_year),
-        fig_synthetic=_flag(in_year, "is_synthetic"),
-    )[["unit_id", "numerator", "value_canonical", "numerator_source", "fig_synthetic"]]
-    table = grid.merge(fig, on=["unit_id", "numerator"], how="left")
-    base_cols = bases[[c for c in BASES_COLUMNS if c in bases.columns]].drop(columns=["year"], errors="ignore")
-    base_cols = base_cols.rename(columns={"boundary_version": "base_boundary_version"})
-    table = table.merge(base_cols, on=["unit_id", "basis"], how="left")
-    return _finish(table, year)
+    fig = pd.DataFrame(
+        {
+            "unit_id": in_year["unit_id"].to_numpy(),
+            "numerator": in_year["metric_code"].to_numpy(),
+            "value_canonical": in_year["value_canonical"].to_numpy(),
+            "numerator_source": _sources(in_year),
+            "fig_synthetic": _flag(in_year, "is_synthetic"),
+        }
+    )
+    table = _grid(units, numerators).merge(fig, on=["unit_id", "numerator"], how="left")
+    table["year"] = year
+    return table
+
+
+def divide_by_bases(figures: pd.DataFrame, bases: pd.DataFrame, *, basis: Sequence[str] | str) -> pd.DataFrame:
+    """:func:`unit_figures` rows × the chosen bases: areas attached, densities computed.
+
+    Returns a frame with :data:`DENSITY_COLUMNS` (one row per unit × numerator × basis; a
+    unit without an area on a basis keeps its row, density missing with the reason).
+    Raises :class:`DuplicateUnitError` when ``bases`` has two areas for one unit and basis.
+    """
+    require_columns(bases, ["unit_id", "basis", "area_km2"], "bases")
+    chosen = [check_basis(b) for b in ([basis] if isinstance(basis, str) else basis)]
+    # figure-major order: each figure row once per chosen basis
+    fig_rows = np.repeat(np.arange(len(figures)), len(chosen))
+    basis_col = np.tile(np.asarray(chosen, dtype=object), len(figures))
+    unit_ids = figures["unit_id"].to_numpy()[fig_rows]
+    take = _BaseLookup(bases, chosen, unit_ids, basis_col)
+    numerator = figures["numerator"].to_numpy()[fig_rows]
+    money = _is_money(numerator)
+    value = figures["value_canonical"].to_numpy(dtype=float, na_value=np.nan)[fig_rows]
+    value_yi, value_count = np.where(money, value, np.nan), np.where(money, np.nan, value)
+    area = take("area_km2", np.nan).astype(float)
+    base_version = take("boundary_version", None)
+    unit_version = figures["boundary_version"].to_numpy()[fig_rows]
+    columns: dict[str, object] = {
+        "unit_id": unit_ids,
+        "unit_name": figures["unit_name"].to_numpy()[fig_rows],
+        "year": figures["year"].to_numpy()[fig_rows],
+        "numerator": numerator,
+        "numerator_label": [NUMERATORS[c].label_zh for c in numerator],
+        "value_yi_yuan": value_yi,
+        "value_count": value_count,
+        "numerator_source": figures["numerator_source"].fillna("").to_numpy()[fig_rows],
+        "basis": basis_col,
+        "area_km2": area,
+        "basis_source": take("basis_source", ""),
+        "boundary_version": np.where(pd.isna(base_version), unit_version, base_version),
+        "uses_synthetic_data": take("is_synthetic", False).astype(bool) | _flag(figures, "fig_synthetic")[fig_rows],
+        "is_approximate": take("is_approximate", False).astype(bool),
+        **density_columns(numerator, basis_col, value_yi, value_count, area),
+    }
+    return pd.DataFrame(columns)[DENSITY_COLUMNS]
+
+
+class _BaseLookup:
+    """Values of ``bases`` columns for given (unit, basis) rows; a default where a unit has
+    no area on a basis.  A dictionary join: the frames are per unit, so small."""
+
+    def __init__(self, bases: pd.DataFrame, chosen: Sequence[str], unit_ids: np.ndarray, basis_col: np.ndarray) -> None:
+        row_of: dict[tuple[object, object], int] = {}
+        for pos, key in enumerate(zip(bases["unit_id"], bases["basis"])):
+            if key[1] in chosen and key in row_of:
+                raise DuplicateUnitError(f"bases: two {key[1]} areas for unit {key[0]!r} (rows {row_of[key]} and {pos})")
+            row_of[key] = pos
+        self._bases = bases
+        self._rows = np.array([row_of.get(key, -1) for key in zip(unit_ids, basis_col)], dtype=int)
+        self._found = self._rows >= 0
+
+    def __call__(self, column: str, missing: object) -> np.ndarray:
+        if column not in self._bases.columns or not self._found.any():
+            return np.full(len(self._rows), missing, dtype=object if not isinstance(missing, float) else float)
+        values = self._bases[column].to_numpy()[np.where(self._found, self._rows, 0)]
+        values = values.astype(object) if values.dtype.kind not in "fb" else values
+        return np.where(self._found, values, missing)
 
 
 def recompute_densities(table: pd.DataFrame) -> pd.DataFrame:
@@ -182,18 +262,45 @@ def recompute_densities(table: pd.DataFrame) -> pd.DataFrame:
     Used after summing extensive figures (zones) or changing them (what-if): densities are
     always recomputed from sums, never summed or averaged.
     """
-    out = table.copy()
-    money = out["numerator"].map(lambda c: NUMERATORS[c].kind == "money").to_numpy(dtype=bool)
-    area = out["area_km2"].astype(float).to_numpy()
-    value = np.where(money, out["value_yi_yuan"].astype(float), out["value_count"].astype(float))
+    densities = pd.DataFrame(
+        density_columns(
+            table["numerator"].to_numpy(),
+            table["basis"].to_numpy(),
+            table["value_yi_yuan"].to_numpy(dtype=float, na_value=np.nan),
+            table["value_count"].to_numpy(dtype=float, na_value=np.nan),
+            table["area_km2"].to_numpy(dtype=float, na_value=np.nan),
+        ),
+        index=table.index,
+    )
+    out = pd.concat([table.drop(columns=table.columns.intersection(densities.columns)), densities], axis=1)
+    return out[[*table.columns, *densities.columns.difference(table.columns, sort=False)]]
+
+
+def density_columns(
+    numerator: np.ndarray, basis: np.ndarray, value_yi: np.ndarray, value_count: np.ndarray, area: np.ndarray
+) -> dict[str, object]:
+    """``area_mu``, the three densities and ``missing_reason`` as arrays, from the numerator
+    codes, basis names, values (亿元 for money, items for counts) and areas (km²).
+
+    The one place where a density is computed: every table (units, zones, what-if) gets
+    its density columns here, from sums, never by summing or averaging densities.
+    """
+    money = _is_money(numerator)
+    value = np.where(money, value_yi, value_count)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(area > 0, value / np.where(area > 0, area, 1.0), np.nan)
-    out["area_mu"] = area * MU_PER_KM2
-    out["density_yi_per_km2"] = np.where(money, ratio, np.nan)
-    out["mu_jun_wan_per_mu"] = yi_per_km2_to_wan_per_mu(out["density_yi_per_km2"])
-    out["count_per_km2"] = np.where(money, np.nan, ratio)
-    out["missing_reason"] = _missing_reason(out, value, area)
-    return out
+    density = np.where(money, ratio, np.nan)
+    return {
+        "area_mu": area * MU_PER_KM2,
+        "density_yi_per_km2": density,
+        "mu_jun_wan_per_mu": yi_per_km2_to_wan_per_mu(density),
+        "count_per_km2": np.where(money, np.nan, ratio),
+        "missing_reason": _missing_reason(numerator, basis, value, area),
+    }
+
+
+def _is_money(numerator: Iterable[str]) -> np.ndarray:
+    return np.array([NUMERATORS[c].kind == "money" for c in numerator], dtype=bool)
 
 
 # --------------------------------------------------------------------------- internals
@@ -204,40 +311,25 @@ def _chosen_bases(bases: pd.DataFrame, basis: Sequence[str] | str | None) -> lis
     return [check_basis(b) for b in chosen]
 
 
-def _grid(units: pd.DataFrame, numerators: Sequence[str], bases: Sequence[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(
+def _grid(units: pd.DataFrame, numerators: Sequence[str]) -> pd.DataFrame:
+    n = len(units)
+    ids = units["unit_id"].to_numpy()
+    names = units["unit_name"].to_numpy() if "unit_name" in units.columns else units["unit_id"].astype(str).to_numpy()
+    versions = units["boundary_version"].to_numpy() if "boundary_version" in units.columns else np.full(n, pd.NA)
+    k = len(numerators)
+    return pd.DataFrame(
         {
-            "unit_id": units["unit_id"].to_numpy(),
-            "unit_name": units["unit_name"].to_numpy() if "unit_name" in units.columns else units["unit_id"].astype(str).to_numpy(),
-            "boundary_version": units["boundary_version"].to_numpy() if "boundary_version" in units.columns else pd.NA,
+            "unit_id": np.repeat(ids, k),
+            "unit_name": np.repeat(names, k),
+            "boundary_version": np.repeat(versions, k),
+            "numerator": np.tile(np.asarray(list(numerators), dtype=object), n),
         }
     )
-    keys = pd.MultiIndex.from_product([list(numerators), list(bases)], names=["numerator", "basis"]).to_frame(index=False)
-    return frame.merge(keys, how="cross")
 
 
-def _finish(table: pd.DataFrame, year: int) -> pd.DataFrame:
-    money = table["numerator"].map(lambda c: NUMERATORS[c].kind == "money").to_numpy(dtype=bool)
-    table["year"] = year
-    table["numerator_label"] = table["numerator"].map(lambda c: NUMERATORS[c].label_zh)
-    table["value_yi_yuan"] = np.where(money, table["value_canonical"], np.nan)
-    table["value_count"] = np.where(money, np.nan, table["value_canonical"])
-    table["boundary_version"] = table["base_boundary_version"].where(
-        table["base_boundary_version"].notna(), table["boundary_version"]
-    )
-    table["uses_synthetic_data"] = (
-        table["is_synthetic"].fillna(False).astype(bool) | table["fig_synthetic"].fillna(False).astype(bool)
-    )
-    table["is_approximate"] = table["is_approximate"].fillna(False).astype(bool)
-    table["numerator_source"] = table["numerator_source"].fillna("")
-    table["basis_source"] = table["basis_source"].fillna("")
-    out = recompute_densities(table)
-    return out[DENSITY_COLUMNS].reset_index(drop=True)
-
-
-def _missing_reason(table: pd.DataFrame, value: np.ndarray, area: np.ndarray) -> list[str | None]:
+def _missing_reason(numerators: Iterable[str], bases: Iterable[str], value: np.ndarray, area: np.ndarray) -> list[str | None]:
     reasons: list[str | None] = []
-    for numerator, basis, v, a in zip(table["numerator"], table["basis"], value, area):
+    for numerator, basis, v, a in zip(numerators, bases, value, area):
         if np.isnan(v) and np.isnan(a):
             reasons.append(f"no {numerator} figure and no {basis} area")
         elif np.isnan(v):

@@ -237,10 +237,7 @@ def parcel_bases_sql(
     Same columns and meaning as :func:`gis_service.metrics.bases.parcel_bases`.
     """
     raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids)
-    if raw.empty:
-        return pd.DataFrame(columns=BASES_COLUMNS)
-    parks = raw[raw["is_park_total"]]
-    return mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
+    return park_bases_from_pieces(engine, raw, bases=bases, year=year)
 
 
 def zone_piece_bases_sql(
@@ -252,55 +249,82 @@ def zone_piece_bases_sql(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-park bases and the parcel-land shares of each park in each zone of ``zone_kind``.
 
-    Returns ``(park_bases, shares)``; ``shares`` has ``unit_id`` (park id), ``zone_id``,
-    ``share`` (the park's ``bases[0]`` land in the zone / the park's total) and
-    ``share_method`` and ``zone_name``, ready for
-    :func:`gis_service.metrics.apportion.aggregate_to_zones`.
+    Returns ``(park_bases, shares)``: :func:`park_bases_from_pieces` and
+    :func:`zone_land_shares` of one :func:`parcel_piece_areas` pass.
     """
     raw = parcel_piece_areas(engine, year=year, bases=bases, zone_kind=zone_kind)
+    return park_bases_from_pieces(engine, raw, bases=bases, year=year), zone_land_shares(raw, basis=bases[0])
+
+
+def park_bases_from_pieces(engine: Engine, raw: pd.DataFrame, *, bases: Sequence[str], year: int) -> pd.DataFrame:
+    """The park-total rows of :func:`parcel_piece_areas` as a bases frame (km²).
+
+    A park with no qualifying parcel gets a missing area, not 0, when no parcel of any use
+    touches it (:func:`~gis_service.metrics.bases.mark_uncovered`; that check queries
+    ``engine``, and only for such parks).
+    """
     if raw.empty:  # no park has a boundary in force
-        empty_shares = pd.DataFrame(columns=["unit_id", "zone_id", "share", "share_method", "zone_name"])
-        return pd.DataFrame(columns=BASES_COLUMNS), empty_shares
+        return pd.DataFrame(columns=BASES_COLUMNS)
     parks = raw[raw["is_park_total"]]
-    pieces = raw[~raw["is_park_total"]]
-    key = f"{bases[0]}_m2"
-    total = parks.set_index("park_id")[key]
-    denom = total.loc[pieces["park_id"]].to_numpy()
+    return mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
+
+
+#: columns of :func:`zone_land_shares`, ready for :func:`~gis_service.metrics.apportion.aggregate_to_zones`
+LAND_SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method", "zone_name"]
+
+
+def zone_land_shares(raw: pd.DataFrame, *, basis: str) -> pd.DataFrame:
+    """Share of each park's ``basis`` land in each zone, from :func:`parcel_piece_areas` rows.
+
+    ``share`` = the park's land in the zone / the park's total land; NaN when the park
+    has no such land (the caller then falls back to boundary-area shares).
+    """
+    if raw.empty or "zone_id" not in raw.columns:
+        return pd.DataFrame(columns=LAND_SHARE_COLUMNS)
+    is_total = raw["is_park_total"].to_numpy(dtype=bool)
+    park_ids = raw["park_id"].to_numpy()
+    land = raw[f"{basis}_m2"].to_numpy(dtype=float)
+    total = dict(zip(park_ids[is_total], land[is_total]))
+    piece = ~is_total
+    denom = np.array([total[p] for p in park_ids[piece]], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(denom > 0, pieces[key].to_numpy() / denom, np.nan)
-    shares = pd.DataFrame(
+        share = np.where(denom > 0, land[piece] / denom, np.nan)
+    return pd.DataFrame(
         {
-            "unit_id": pieces["park_id"].to_numpy(),
-            "zone_id": pieces["zone_id"].astype(int).to_numpy(),
+            "unit_id": park_ids[piece],
+            "zone_id": raw["zone_id"].to_numpy()[piece].astype(int),
             "share": share,
-            "share_method": f"{bases[0]} share (PostGIS, {AREA_CRS})",
-            "zone_name": pieces["zone_name"].to_numpy(),
+            "share_method": f"{basis} share (PostGIS, {AREA_CRS})",
+            "zone_name": raw["zone_name"].to_numpy()[piece],
         }
     )
-    park_bases = mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
-    return park_bases, shares
 
 
 def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, *, unit_column: str) -> pd.DataFrame:
-    frames = []
-    for basis in bases:
-        sources = raw["sources"].fillna("no parcel").astype(str)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unit_id": raw[unit_column].to_numpy(),
-                    "basis": basis,
-                    "area_km2": raw[f"{basis}_m2"].astype(float).to_numpy() / M2_PER_KM2,
-                    "year": pd.array([year] * len(raw), dtype="Int64"),
-                    "boundary_version": raw["boundary_id"].to_numpy(),
-                    "basis_source": [
-                        f"{BASIS_LABELS_ZH[basis]}: land_parcel ∩ park_boundary {v}, area in {AREA_CRS} (PostGIS) [{s}]"
-                        for v, s in zip(raw["boundary_id"], sources)
-                    ],
-                    "is_synthetic": raw["any_synthetic"].astype(bool).to_numpy(),
-                    "is_approximate": raw["quality"].isin(["approximate", "synthetic"]).to_numpy(),
-                    "n_parcels": raw[f"{basis}_n"].astype(int).to_numpy(),
-                }
-            )
+    n = len(raw)
+    versions = raw["boundary_id"].to_numpy()
+    sources = raw["sources"].fillna("no parcel").to_numpy()
+    shared = {
+        "unit_id": raw[unit_column].to_numpy(),
+        "year": pd.array(np.full(n, year), dtype="Int64"),
+        "boundary_version": versions,
+        "is_synthetic": raw["any_synthetic"].to_numpy(dtype=bool),
+        "is_approximate": raw["quality"].isin(["approximate", "synthetic"]).to_numpy(),
+    }
+    frames = [
+        pd.DataFrame(
+            {
+                **shared,
+                "basis": basis,
+                "area_km2": raw[f"{basis}_m2"].to_numpy(dtype=float) / M2_PER_KM2,
+                "basis_source": [
+                    f"{BASIS_LABELS_ZH[basis]}: land_parcel ∩ park_boundary {v}, area in {AREA_CRS} (PostGIS) [{s}]"
+                    for v, s in zip(versions, sources)
+                ],
+                "n_parcels": raw[f"{basis}_n"].to_numpy(dtype=int),
+            },
+            columns=BASES_COLUMNS,
         )
-    return pd.concat(frames, ignore_index=True)
+        for basis in bases
+    ]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -144,17 +144,25 @@ def against_target(
 
     Raises :class:`InputError` when the table has no row of the target's metric and basis.
     """
-    rows = density[(density["numerator"] == target.metric) & (density["basis"] == target.basis)].copy()
-    if rows.empty:
+    return _compared(density, target, thresholds=thresholds)
+
+
+def _compared(
+    density: pd.DataFrame, target: TargetSpec, *, thresholds: Thresholds, extra: Mapping[str, object] | None = None
+) -> pd.DataFrame:
+    """:func:`against_target` with ``extra`` columns set (built in one frame: the tables are small)."""
+    chosen = (density["numerator"].to_numpy() == target.metric) & (density["basis"].to_numpy() == target.basis)
+    if not chosen.any():
         raise InputError(
             f"the density table has no {target.metric} over {target.basis}; "
             f"compute it first (target {target.code or target.name} is on {target.basis})"
         )
+    rows = density[chosen].reset_index(drop=True)
     goal = target.value_yi_per_km2
-    d = rows["density_yi_per_km2"].astype(float).to_numpy()
-    area = rows["area_km2"].astype(float).to_numpy()
-    value = rows["value_yi_yuan"].astype(float).to_numpy()
-    years = rows["year"].astype(float).to_numpy()
+    d = rows["density_yi_per_km2"].to_numpy(dtype=float, na_value=np.nan)
+    area = rows["area_km2"].to_numpy(dtype=float, na_value=np.nan)
+    value = rows["value_yi_yuan"].to_numpy(dtype=float, na_value=np.nan)
+    years = rows["year"].to_numpy(dtype=float, na_value=np.nan)
     gap = np.where(np.isnan(d), np.nan, np.maximum(goal - d, 0.0))
     horizon = target.year - years
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -162,16 +170,23 @@ def against_target(
             (horizon > 0) & (d > 0), (np.power(goal / d, 1.0 / np.where(horizon > 0, horizon, 1)) - 1.0) * 100, np.nan
         )
     cagr = np.where(np.isnan(d), np.nan, np.where(d >= goal, 0.0, cagr))
-    rows["target_yi_per_km2"] = goal
-    rows["target_year"] = target.year
-    rows["target_source"] = target.source
-    rows["attainment_pct"] = d / goal * 100.0
-    rows["gap_yi_per_km2"] = gap
-    rows["extra_output_yi_yuan"] = gap * area
-    rows["land_to_release_km2"] = np.where(np.isnan(d), np.nan, np.maximum(area - value / goal, 0.0))
-    rows["cagr_needed_pct"] = cagr
-    rows["status"] = classify_status(d / goal, thresholds)
-    return rows.reset_index(drop=True)
+    added = pd.DataFrame(
+        {
+            "target_yi_per_km2": goal,
+            "target_year": target.year,
+            "target_source": target.source,
+            "attainment_pct": d / goal * 100.0,
+            "gap_yi_per_km2": gap,
+            "extra_output_yi_yuan": gap * area,
+            "land_to_release_km2": np.where(np.isnan(d), np.nan, np.maximum(area - value / goal, 0.0)),
+            "cagr_needed_pct": cagr,
+            "status": classify_status(d / goal, thresholds),
+            **(extra or {}),
+        },
+        index=rows.index,
+    )
+    # one concat, not a column-by-column assignment: these tables are small and on the answer's path
+    return pd.concat([rows.drop(columns=rows.columns.intersection(added.columns)), added], axis=1)
 
 
 def classify_status(ratio: np.ndarray, thresholds: Thresholds = Thresholds()) -> np.ndarray:
@@ -202,10 +217,7 @@ def compare_with_target(
     basis = basis or target.basis
     own = numerator == target.metric and basis == target.basis
     applied = target if own else dataclasses.replace(target, metric=numerator, basis=basis)
-    rows = against_target(density, applied, thresholds=thresholds)
-    rows["comparable_with_target"] = own
+    extra: dict[str, object] = {"comparable_with_target": own}
     if not own:
-        rows["target_source"] = (
-            f"{target.source} ({DIFFERENT_BASIS_ZH}: 目标以{target.basis}为基数,此处为{basis},仅供参考)"
-        )
-    return rows
+        extra["target_source"] = f"{target.source} ({DIFFERENT_BASIS_ZH}: 目标以{target.basis}为基数,此处为{basis},仅供参考)"
+    return _compared(density, applied, thresholds=thresholds, extra=extra)

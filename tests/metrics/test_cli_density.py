@@ -18,11 +18,13 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from gis_service.cli import app, main
 from gis_service.db.models import ZoneKind
+from gis_service.metrics.answer import park_zone_answer
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.parcels import write_parcels
@@ -142,3 +144,30 @@ def test_overlapping_zones_are_refused_naming_them(filled, engine, capsys) -> No
     assert "重叠片" in capsys.readouterr().err
     # zones that only touch along an edge are fine (西片 and 东片 share x = 700)
     assert len(parcel_piece_areas(engine, year=2020)) == 2
+
+
+def test_answer_raises_the_parcel_querys_error(filled, engine) -> None:  # type: ignore[no-untyped-def]
+    """The parcel query runs on another thread; its error reaches the caller unchanged."""
+    insert_zone(engine, "X", "重叠片", to_4326([rect(500, -1000, 400, 3000)])[0], ZoneKind.pian)
+    with pytest.raises(OverlappingZonesError, match="重叠片"):
+        park_zone_answer(engine, year=2020, zone_kind="pian")
+
+
+def test_parks_without_parcel_land_are_apportioned_by_boundary(filled, engine) -> None:  # type: ignore[no-untyped-def]
+    """丙 (400 × 800 m at x = 500..900, y = 1100..1900; no parcel touches it) straddles 西片 / 东片 at
+    x = 700: its boundary splits 200/200, so half of its output goes to each zone; its land
+    is unknown, so both zone totals of land go missing (an incomplete sum is no total)."""
+    c, _ = insert_park(engine, "C", "丙园区", to_4326([rect(500, 1100, 400, 800)])[0])
+    insert_indicator(engine, c, 2020, "output", 4.0, "亿元", "004 附件 丙")
+    answer = park_zone_answer(engine, year=2020, zone_kind="pian")
+    zones = answer.zones.set_index("unit_name")
+    # 甲 by land (0.2 / 0.01 km²), 丙 by boundary (½ each): 20 + 2 in 西片, 1 + 6 + 2 in 东片
+    assert zones.loc["西片", "value_yi_yuan"] == pytest.approx(22.0, rel=1e-6)
+    assert zones.loc["东片", "value_yi_yuan"] == pytest.approx(9.0, rel=1e-6)
+    assert np.isnan(zones.loc["西片", "area_km2"]) and np.isnan(zones.loc["东片", "area_km2"])
+    assert zones.loc["西片", "missing_units"] == str(c) and zones.loc["西片", "status"] == "无数据"
+    for zone in ("西片", "东片"):
+        methods = zones.loc[zone, "share_method"]
+        assert "supplied_industrial_land share (PostGIS" in methods and "boundary area share (EPSG:4549)" in methods
+    parks = answer.parks.set_index("unit_name")
+    assert np.isnan(parks.loc["丙园区", "area_km2"]) and parks.loc["丙园区", "status"] == "无数据"

@@ -8,7 +8,13 @@ import pytest
 from gis_service.errors import InputError, NotFoundError
 from gis_service.metrics.bases import bases_from_areas, measured_area_base, parcel_bases, published_area_base
 from gis_service.metrics.density import density_table
-from gis_service.metrics.errors import NegativeValueError, NoDataForYearError, UnknownBasisError, UnknownUnitError
+from gis_service.metrics.errors import (
+    DuplicateUnitError,
+    NegativeValueError,
+    NoDataForYearError,
+    UnknownBasisError,
+    UnknownUnitError,
+)
 from tests.metrics.helpers import rect, to_4326
 
 SRC_004 = "004_a9d02975ccfca6ed.txt"
@@ -163,3 +169,19 @@ def test_year_without_data_is_not_found():
     with pytest.raises(NoDataForYearError, match=r"for 2019; years with data: \[2020\]"):
         density_table(units, _one(), bases, year=2019, numerators=["output"])
     assert issubclass(NoDataForYearError, NotFoundError)
+
+
+def test_two_areas_for_one_unit_and_basis_are_refused():
+    units = pd.DataFrame({"unit_id": ["a"], "unit_name": ["甲"]})
+    indicators = pd.DataFrame(
+        {"unit_id": ["a"], "year": [2020], "metric_code": ["output"], "value": [10.0], "unit": ["亿元"]}
+    )
+    bases = bases_from_areas(
+        [{"unit_id": "a", "basis": "measured_area", "area_km2": 1.0}, {"unit_id": "a", "basis": "measured_area", "area_km2": 2.0}]
+    )
+    with pytest.raises(DuplicateUnitError, match=r"two measured_area areas for unit 'a' \(rows 0 and 1\)"):
+        density_table(units, indicators, bases, year=2020, numerators=["output"])
+    # an area on another basis than the one shown is not a conflict
+    other = bases_from_areas([{"unit_id": "a", "basis": "published_area", "area_km2": 2.0}])
+    table = density_table(units, indicators, pd.concat([bases.iloc[:1], other]), year=2020, numerators=["output"], basis="measured_area")
+    assert table["density_yi_per_km2"].tolist() == [pytest.approx(10.0)]
