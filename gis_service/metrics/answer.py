@@ -84,12 +84,7 @@ def with_boundary_fallback(
     by_land: set[object] = set()
     if land_shares is not None and not land_shares.empty:
         land_shares = land_shares[np.isin(land_shares["unit_id"].to_numpy(), unit_ids)]
-        usable: dict[object, bool] = {}
-        totals: dict[object, float] = {}
-        for unit, share in zip(land_shares["unit_id"], land_shares["share"].to_numpy(dtype=float)):
-            usable[unit] = usable.get(unit, True) and not np.isnan(share)
-            totals[unit] = totals.get(unit, 0.0) + (0.0 if np.isnan(share) else share)
-        by_land = {u for u, ok in usable.items() if ok and totals[u] > 0}
+        by_land = _units_with_land(land_shares)
     frames = []
     if by_land:
         frames.append(land_shares.loc[np.isin(land_shares["unit_id"].to_numpy(), list(by_land)), SHARE_COLUMNS])
@@ -97,6 +92,16 @@ def with_boundary_fallback(
     if without_land.any() or not frames:
         frames.append(zone_shares(units[without_land], zones)[SHARE_COLUMNS])
     return frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _units_with_land(land_shares: pd.DataFrame) -> set[object]:
+    """Units whose land shares are all known and add up to more than nothing."""
+    known: dict[object, bool] = {}
+    total: dict[object, float] = {}
+    for unit, share in zip(land_shares["unit_id"], land_shares["share"].to_numpy(dtype=float)):
+        known[unit] = known.get(unit, True) and not np.isnan(share)
+        total[unit] = total.get(unit, 0.0) + (0.0 if np.isnan(share) else share)
+    return {u for u, ok in known.items() if ok and total[u] > 0}
 
 
 def park_zone_answer(
@@ -132,33 +137,64 @@ def park_zone_answer(
     # parks are apportioned by their parcel land in each zone: the shown parcel basis, or
     # supplied industrial land when the basis is a published or measured area
     query_bases = parcel_bases or ([SUPPLIED_INDUSTRIAL_LAND] if zone_kind is not None else [])
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas") as pool:
-        pieces = (
+    got = _read_while_querying(
+        engine, year=year, numerators=numerators, basis=shown_basis, zone_kind=zone_kind, query_bases=query_bases
+    )
+    bases = park_bases_from_pieces(engine, got.pieces, bases=parcel_bases, year=year) if parcel_bases else got.area_bases
+    table = divide_by_bases(got.figures, bases, basis=shown_basis)
+
+    def compare(rows: pd.DataFrame) -> pd.DataFrame:
+        return compare_with_target(rows, target, numerator=shown_numerator, basis=shown_basis, thresholds=thresholds)
+
+    parks = compare(table)
+    if got.zones is None:
+        return Answer(parks, None)
+    shares = with_boundary_fallback(zone_land_shares(got.pieces, basis=query_bases[0]), got.leaves, got.zones)
+    names = dict(zip(got.zones["zone_id"], got.zones["zone_name"]))
+    # only the density shown is apportioned (densities are recomputed from the zone sums)
+    shown = table[table["numerator"] == shown_numerator]
+    return Answer(parks, compare(aggregate_to_zones(shown, shares, zone_names=names)))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What :func:`park_zone_answer` needs before dividing: figures, areas, zones, parcel pieces."""
+
+    figures: pd.DataFrame
+    area_bases: pd.DataFrame
+    leaves: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame | None
+    pieces: pd.DataFrame
+
+
+def _read_while_querying(
+    engine: Engine, *, year: int, numerators: Sequence[str], basis: str, zone_kind: str | None, query_bases: list[str]
+) -> _Inputs:
+    """Start the parcel query (:func:`parcel_piece_areas`) on its own connection, read and
+    prepare everything else meanwhile, then wait for it.  An error of the query is raised
+    here, as if it had run on this thread."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas")
+    try:
+        query = (
             pool.submit(parcel_piece_areas, engine, year=year, bases=query_bases, zone_kind=zone_kind)
             if query_bases
             else None
         )
         units = units_from_parks(read_parks(engine, year=year))
         indicators = indicators_for_parks(read_indicators(engine, year=year))
-        figures = unit_figures(units, indicators, year=year, numerators=numerators)
-        area_bases = _area_bases(shown_basis, units, indicators, year=year)
         zones = read_zones(engine, zone_kind).rename(columns={"name": "zone_name"}) if zone_kind is not None else None
-        leaves = leaf_parks(units)
-        raw = pieces.result() if pieces is not None else pd.DataFrame()
-    bases = park_bases_from_pieces(engine, raw, bases=parcel_bases, year=year) if parcel_bases else area_bases
-    table = divide_by_bases(figures, bases, basis=shown_basis)
-
-    def compare(rows: pd.DataFrame) -> pd.DataFrame:
-        return compare_with_target(rows, target, numerator=shown_numerator, basis=shown_basis, thresholds=thresholds)
-
-    parks = compare(table)
-    if zones is None:
-        return Answer(parks, None)
-    shares = with_boundary_fallback(zone_land_shares(raw, basis=query_bases[0]), leaves, zones)
-    names = dict(zip(zones["zone_id"], zones["zone_name"]))
-    # only the density shown is apportioned (densities are recomputed from the zone sums)
-    shown = table[table["numerator"] == shown_numerator]
-    return Answer(parks, compare(aggregate_to_zones(shown, shares, zone_names=names)))
+        return _Inputs(
+            figures=unit_figures(units, indicators, year=year, numerators=numerators),
+            area_bases=_area_bases(basis, units, indicators, year=year),
+            leaves=leaf_parks(units),
+            zones=zones,
+            pieces=query.result() if query is not None else pd.DataFrame(),
+        )
+    finally:
+        # not joined: waiting for the finished worker thread to exit cost ~5-10 ms (a GIL
+        # hand-over); after an error here a running query finishes on its own and its
+        # connection goes back to the pool
+        pool.shutdown(wait=False)
 
 
 def _area_bases(basis: str, units: gpd.GeoDataFrame, indicators: pd.DataFrame, *, year: int) -> pd.DataFrame:
