@@ -5,7 +5,8 @@ Generates synthetic parcels (seeded) over the Songjiang parks box for each size 
 and 1M), with 7 synthetic park boundaries and 3 synthetic zones, loads them into a
 throwaway PostGIS once per size (COPY; the 1M set is generated and loaded once and reused by
 every step and repeat), and times in one run, min and median over repeats with the peak RSS
-growth of this Python process (the PostgreSQL backend's memory is not included):
+growth of this Python process in one more call after the timed ones (the PostgreSQL
+backend's memory is not included):
 
 - ``engine_e2e``: database → per-park and per-zone answer against 80 亿元/km²
   (:func:`gis_service.metrics.answer.park_zone_answer`, parcel areas in PostGIS);
@@ -28,8 +29,9 @@ growth of this Python process (the PostgreSQL backend's memory is not included):
 Earlier versions gave tobler and overlay pre-filtered, pre-projected frames built outside the
 timing; they are now timed end to end, like the engine.
 
-The four engine and query steps are timed interleaved (one call of each per round), so a
-drift in the speed of shared cores hits them alike; their ratios are min over min.
+The four engine and query steps are timed interleaved (one call of each per round, 15 rounds
+by default), so a drift in the speed of shared cores hits them alike; their ratios are min
+over min.
 
 Usage: ``.venv/bin/python bench/density.py --sizes 10000 107778 1000000 --repeats 5``.
 Writes ``bench/results/density.md`` (and .json).  Requires ``pip install -e .[bench]``.
@@ -153,40 +155,40 @@ class PeakRss:
 def timed(fn: Callable[[], object], repeats: int) -> dict[str, float]:
     """Min/median of ``repeats`` calls after one untimed warm-up call (whose time is ``first_s``:
     the first query after a bulk load also sets hint bits and reads cold pages)."""
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    times, mem = [], []
-    for _ in range(repeats):
-        with PeakRss() as rss:
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        mem.append(rss.growth_mb)
-    return {"min_s": min(times), "median_s": statistics.median(times), "peak_mb": max(mem), "first_s": first}
+    return timed_interleaved({"step": fn}, repeats)["step"]
 
 
 def timed_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, dict[str, float]]:
     """:func:`timed` for steps whose times are compared: one call of each per round, the order
-    rotating, so that a machine whose speed drifts (shared cores) slows all of them alike."""
-    out: dict[str, dict[str, list[float] | float]] = {}
+    rotating, so that a machine whose speed drifts (shared cores) slows all of them alike.
+
+    Peak memory comes from one more call of each step afterwards: the RSS sampler is a Python
+    thread, and while timing it would take the GIL from the steps that run Python (the engine)
+    and not from those that wait on the database, which is not a fair race.
+    """
+    first: dict[str, float] = {}
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for name, fn in fns.items():
         t0 = time.perf_counter()
         fn()
-        out[name] = {"first_s": time.perf_counter() - t0, "times": [], "mem": []}
+        first[name] = time.perf_counter() - t0
     names = list(fns)
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            with PeakRss() as rss:
-                t0 = time.perf_counter()
-                fns[name]()
-                out[name]["times"].append(time.perf_counter() - t0)  # type: ignore[union-attr]
-            out[name]["mem"].append(rss.growth_mb)  # type: ignore[union-attr]
-    return {
-        name: {"min_s": min(v["times"]), "median_s": statistics.median(v["times"]), "peak_mb": max(v["mem"]),  # type: ignore[arg-type]
-               "first_s": float(v["first_s"])}  # type: ignore[arg-type]
-        for name, v in out.items()
-    }
+            t0 = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - t0)
+    out = {}
+    for name, fn in fns.items():
+        with PeakRss() as rss:
+            fn()
+        out[name] = {
+            "min_s": min(times[name]),
+            "median_s": statistics.median(times[name]),
+            "peak_mb": rss.growth_mb,
+            "first_s": first[name],
+        }
+    return out
 
 
 def free_port() -> int:
@@ -211,7 +213,7 @@ def setup_database(url: str) -> tuple[gpd.GeoDataFrame, object]:
     return units, engine
 
 
-def run(sizes: list[int], repeats: int) -> list[dict[str, object]]:
+def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, object]]:
     from distributed import Client, LocalCluster as DaskCluster
 
     import dask_geopandas
@@ -258,7 +260,7 @@ def run(sizes: list[int], repeats: int) -> list[dict[str, object]]:
                 "postgis_query": lambda: parcel_piece_areas(engine, year=2020),
                 "postgis_query_zones": lambda: parcel_piece_areas(engine, year=2020, zone_kind="pian"),
             }
-            for name, stats in timed_interleaved(compared, repeats).items():
+            for name, stats in timed_interleaved(compared, compare_repeats).items():
                 for key, value in stats.items():
                     row[f"{name}_{key}"] = round(value, 4 if key != "peak_mb" else 1)
                 print(n, name, stats, flush=True)
@@ -347,9 +349,13 @@ def main() -> None:
     shanghai = round(SHANGHAI_INDUSTRIAL_PARCELS / 0.45)  # generate_parcels draws 45 % industrial
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, shanghai, 1_000_000])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--compare-repeats", type=int, default=15,
+        help="rounds of the interleaved engine/query steps (cheap, and their ratio needs stable minimums)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "density.md")
     args = parser.parse_args()
-    results = run(args.sizes, args.repeats)
+    results = run(args.sizes, args.repeats, args.compare_repeats)
     table = write_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
@@ -357,7 +363,7 @@ def main() -> None:
     args.out.write_text(
         f"# Density engine benchmark\n\nSynthetic parcels (seed 42), 7 synthetic parks, 3 synthetic zones; "
         f"supplied-industrial-land areas per park (and per zone for engine_e2e); {args.repeats} repeats after one "
-        f"untimed warm-up call per step (engine and PostGIS query steps interleaved); "
+        f"untimed warm-up call per step; the engine and PostGIS query steps interleaved, {args.compare_repeats} rounds; "
         f"machine: {machine}; load times include COPY and VACUUM ANALYZE.\n\n{table}\n"
     )
     print(table)

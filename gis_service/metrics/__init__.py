@@ -5,7 +5,8 @@ same functions:
 
 - :mod:`~gis_service.metrics.units`: 亿元/万元/元 and km²/公顷/亩 conversions;
 - :mod:`~gis_service.metrics.bases`: denominators (published, measured, parcel land);
-- :mod:`~gis_service.metrics.density`: :func:`density_table`;
+- :mod:`~gis_service.metrics.density`: :func:`density_table` (its halves ``unit_figures`` and
+  ``divide_by_bases`` can be called apart);
 - :mod:`~gis_service.metrics.targets`: :class:`TargetSpec`, :func:`against_target`;
 - :mod:`~gis_service.metrics.classify`: 亩均论英雄-style scores and classes;
 - :mod:`~gis_service.metrics.apportion`: zone shares and aggregation;
