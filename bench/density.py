@@ -126,6 +126,11 @@ GROUP BY pb.park_id
 )
 
 
+def plain_query(engine: object) -> list[object]:
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        return list(conn.execute(PLAIN_SQL, {"on": "2020-12-31", "year": 2020}).all())
+
+
 class PeakRss:
     """Peak resident memory growth of this process while the block runs (sampled every 2 ms)."""
 
@@ -265,7 +270,7 @@ def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, 
                     row[f"{name}_{key}"] = round(value, 4 if key != "peak_mb" else 1)
                 print(n, name, stats, flush=True)
             timings = {
-                "postgis_plain": lambda: engine.connect().execute(PLAIN_SQL, {"on": "2020-12-31", "year": 2020}).all(),
+                "postgis_plain": lambda: plain_query(engine),
                 "geopandas": geo,
                 "tobler_e2e": lambda: tobler_e2e(engine),
                 "tobler_bbox_e2e": lambda: tobler_e2e(engine, near_parks=True),
