@@ -166,8 +166,8 @@ class _Inputs:
 
     figures: pd.DataFrame
     area_bases: pd.DataFrame
-    leaves: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame | None
+    leaves: gpd.GeoDataFrame | None  # the parks apportioned to the zones (when zones are asked)
     pieces: pd.DataFrame
 
 
@@ -190,7 +190,7 @@ def _read_while_querying(
         return _Inputs(
             figures=unit_figures(units, indicators, year=year, numerators=numerators),
             area_bases=_area_bases(basis, units, indicators, year=year),
-            leaves=leaf_parks(units),
+            leaves=leaf_parks(units) if zones is not None else None,
             zones=zones,
             pieces=query.result() if query is not None else pd.DataFrame(),
         )

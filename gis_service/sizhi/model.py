@@ -21,7 +21,7 @@ Equality ignores where a segment was written (``span``) and its raw spelling
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from gis_service.errors import InputError
 
@@ -38,19 +38,10 @@ FeatureKind = Literal[
 ]
 
 #: The four sides in the order a 四至 is conventionally written and formatted.
-SIDES: tuple[Direction, ...] = ("east", "south", "west", "north")
+SIDES: tuple[Direction, ...] = get_args(Direction)
 #: Diagonal sides ("东北至…"), kept as extra keys of a part; build/verify ignore them.
 DIAGONAL_SIDES: tuple[str, ...] = ("northeast", "southeast", "southwest", "northwest")
-FEATURE_KINDS: tuple[str, ...] = (
-    "road",
-    "expressway",
-    "river",
-    "railway",
-    "planned_road",
-    "development_boundary",
-    "admin_boundary",
-    "other",
-)
+FEATURE_KINDS: tuple[str, ...] = get_args(FeatureKind)
 
 
 def _number_out(value: float) -> int | float:
