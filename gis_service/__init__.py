@@ -11,8 +11,9 @@ and the command line call the very same functions::
 
     engine = gs.connect()                      # GIS_DATABASE_URL, or the managed cluster
     parks = gs.read_parks(engine, year=2020)   # GeoDataFrame, EPSG:4326
-    answer = gs.park_zone_answer(engine, year=2020)
-    answer.parks[["unit_name", "density_yi_per_km2", "status"]]
+    answer = gs.answer_density(engine, gs.DensityQuestion(year=2020, level="pian"))
+    answer.rows[["unit_name", "density_yi_per_km2", "status"]]   # the rows /metrics/density returns
+    answer.meta["target"]                                         # the target and its source
 
 Conventions of every function re-exported here:
 
@@ -85,12 +86,19 @@ _EXPORTS: dict[str, str] = {
     "ScoreIndicator": "gis_service.metrics",
     "ClassBand": "gis_service.metrics",
     "benchmark_from_mean": "gis_service.metrics",
-    # database -> answer (the same composition the API and maps use)
-    "park_zone_answer": "gis_service.metrics.answer",
-    "units_from_parks": "gis_service.metrics.answer",
-    "indicators_for_parks": "gis_service.metrics.answer",
-    "level_density": "gis_service.maps.figures",
-    "resolve_target": "gis_service.maps.figures",
+    # answers: the questions users ask, answered once for the CLI, the API, maps and reports
+    "DensityQuestion": "gis_service.answers",
+    "DensityAnswer": "gis_service.answers",
+    "ChangeRequest": "gis_service.answers",
+    "answer_density": "gis_service.answers",
+    "answer_whatif": "gis_service.answers",
+    "answer_classes": "gis_service.answers",
+    "ClassScheme": "gis_service.answers",
+    "parse_change": "gis_service.answers",
+    "resolve_target": "gis_service.answers",
+    "latest_year": "gis_service.answers",
+    "units_from_parks": "gis_service.answers.inputs",
+    "indicators_for_parks": "gis_service.answers.inputs",
     # 四至
     "parse_sizhi": "gis_service.sizhi",
     "format_sizhi": "gis_service.sizhi",
@@ -187,7 +195,19 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from gis_service.export import export_gpkg, metrics_table, write_csv, write_xlsx
     from gis_service.ingest import load_sample
-    from gis_service.maps.figures import level_density, resolve_target
+    from gis_service.answers import (
+        ChangeRequest,
+        ClassScheme,
+        DensityAnswer,
+        DensityQuestion,
+        answer_classes,
+        answer_density,
+        answer_whatif,
+        latest_year,
+        parse_change,
+        resolve_target,
+    )
+    from gis_service.answers.inputs import indicators_for_parks, units_from_parks
     from gis_service.metrics import (
         BUILT_UP_LAND,
         DEFAULT_TARGET,
@@ -215,7 +235,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
         what_if,
         zone_shares,
     )
-    from gis_service.metrics.answer import indicators_for_parks, park_zone_answer, units_from_parks
     from gis_service.metrics.bases import BASIS_LABELS_ZH
     from gis_service.parcels import generate_parcels
     from gis_service.qa import run_qa

@@ -151,19 +151,17 @@ def _as_text(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- tables
-def metrics_table(engine: Engine, *, year: int | None = None, numerator: str = "output", level: str = "park") -> pd.DataFrame:
-    """The density table (every basis) of ``level`` (park, town, zone) for ``year``.
+def metrics_table(
+    engine: Engine, *, year: int | None = None, numerator: str = "output", basis: str | None = None,
+    level: str = "park", target: str | None = None,
+) -> pd.DataFrame:
+    """The rows of :func:`gis_service.answers.answer_density` for the question, as a frame: the
+    same rows and keys as ``/metrics/density`` and ``gis-service density --json`` (the CSV/XLSX
+    headers are those keys).  ``year=None`` takes the latest year with park figures."""
+    from gis_service.answers import DensityQuestion, answer_density
 
-    The metrics engine's own table (:func:`gis_service.metrics.density_table`), built from
-    the stored units, figures and bases exactly as the maps and the download routes build
-    it.  ``year=None`` takes the latest year with park figures of ``numerator``.
-    Densities in 亿元/km², areas in km² (EPSG:4549).
-    """
-    from gis_service.maps.figures import choose, level_density, level_units
-
-    choice = choose(engine, year=year, numerator=numerator)
-    units = level_units(engine, level, choice.year)
-    return pd.DataFrame(level_density(engine, units, level=level, year=choice.year, numerators=[numerator]))
+    question = DensityQuestion(year=year, numerator=numerator, basis=basis, level=level, target=target)
+    return answer_density(engine, question).rows
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:

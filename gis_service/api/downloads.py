@@ -14,10 +14,10 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
 
 from gis_service.api.dependencies import ApiInputError, BBoxDep
-from gis_service.maps.figures import LEVELS, choose, level_density, level_units
+from gis_service.answers.vocabulary import LEVELS
+from gis_service.export import metrics_table
 from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -34,32 +34,30 @@ LAYER_READERS = {
 }
 
 
-def metrics_table(engine: Engine, *, year: int | None, numerator: str, level: str) -> pd.DataFrame:
-    """The density table (every basis) of ``level`` for ``year``, as the metrics engine gives it."""
-    choice = choose(engine, year=year, numerator=numerator)
-    units = level_units(engine, level, choice.year)
-    table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
-    return pd.DataFrame(table)
-
-
 def _disposition(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 YearQ = Annotated[int | None, Query(ge=1949, le=2100)]
 LevelQ = Annotated[str, Query(pattern=f"^({'|'.join(LEVELS)})$")]
+NameQ = Annotated[str, Query(max_length=64)]
+OptNameQ = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/metrics.csv", summary="密度指标 CSV")
-def metrics_csv(request: Request, year: YearQ = None, numerator: str = "output", level: LevelQ = "park") -> Response:
-    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, level=level)
+def metrics_csv(request: Request, year: YearQ = None, numerator: NameQ = "output", basis: OptNameQ = None,
+                level: LevelQ = "park", target: OptNameQ = None) -> Response:
+    """The rows of ``/metrics/density`` for the same question, one column per row key."""
+    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, basis=basis, level=level, target=target)
     data = table.to_csv(index=False).encode("utf-8-sig")
     return Response(data, media_type="text/csv; charset=utf-8", headers=_disposition(f"density_{level}.csv"))
 
 
 @router.get("/metrics.xlsx", summary="密度指标 XLSX")
-def metrics_xlsx(request: Request, year: YearQ = None, numerator: str = "output", level: LevelQ = "park") -> Response:
-    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, level=level)
+def metrics_xlsx(request: Request, year: YearQ = None, numerator: NameQ = "output", basis: OptNameQ = None,
+                 level: LevelQ = "park", target: OptNameQ = None) -> Response:
+    """The rows of ``/metrics/density`` for the same question, one column per row key."""
+    table = metrics_table(request.app.state.engine, year=year, numerator=numerator, basis=basis, level=level, target=target)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="地均指标", index=False)

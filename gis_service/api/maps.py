@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from gis_service.api.dependencies import api_settings
-from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map, choose, data_version
+from gis_service.answers import DensityQuestion
+from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map
 from gis_service.maps.assets import STATIC_DIR, STATIC_URL
-from gis_service.maps.figures import FigureChoice
+from gis_service.store.versions import data_version
 
 router = APIRouter(tags=["maps"])
 
@@ -47,9 +48,8 @@ def _options(request: Request, basemap: str) -> MapOptions:
                       park_tolerance_m=s.park_tolerance_m)
 
 
-def _choice(request: Request, year: int | None, numerator: str, basis: str | None, target: str | None) -> FigureChoice:
-    engine = request.app.state.engine
-    return choose(engine, year=year, numerator=numerator, basis=basis, target=target)
+def _question(year: int | None, numerator: str, basis: str | None, target: str | None) -> DensityQuestion:
+    return DensityQuestion(year=year, numerator=numerator, basis=basis, target=target)
 
 
 def _page(request: Request, kind: str, build, *key: object) -> HTMLResponse:  # type: ignore[no-untyped-def]
@@ -63,15 +63,15 @@ def _page(request: Request, kind: str, build, *key: object) -> HTMLResponse:  # 
 @router.get("/", response_class=HTMLResponse, summary="区级总览地图")
 def overview(request: Request, year: YearQuery = None, numerator: NumeratorQuery = "output", basis: BasisQuery = None,
              target: TargetQuery = None, basemap: BasemapQuery = "default") -> HTMLResponse:
-    choice = _choice(request, year, numerator, basis, target)
+    question = _question(year, numerator, basis, target)
     options = _options(request, basemap)
-    return _page(request, "overview", lambda: build_overview(request.app.state.engine, choice, options), choice, options)
+    return _page(request, "overview", lambda: build_overview(request.app.state.engine, question, options), question, options)
 
 
 @router.get("/maps/parks/{park_id}", response_class=HTMLResponse, summary="单个园区地图")
 def park_map(request: Request, park_id: int, year: YearQuery = None, numerator: NumeratorQuery = "output",
              basis: BasisQuery = None, target: TargetQuery = None, basemap: BasemapQuery = "default") -> HTMLResponse:
-    choice = _choice(request, year, numerator, basis, target)
+    question = _question(year, numerator, basis, target)
     options = _options(request, basemap)
-    return _page(request, "park", lambda: build_park_map(request.app.state.engine, park_id, choice, options),
-                 park_id, choice, options)
+    return _page(request, "park", lambda: build_park_map(request.app.state.engine, park_id, question, options),
+                 park_id, question, options)

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from gis_service.api.catalog import COLLECTIONS, Collection
 from gis_service.api.dependencies import CRS84, CRS84_ALIASES, ApiInputError, BBoxDep, PagingDep, api_settings
 from gis_service.api.features import collection_extent, property_filters, read_feature, read_items
+from gis_service.answers import DensityQuestion, answer_density
 from gis_service.errors import NotFoundError
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
@@ -170,8 +171,35 @@ def items(
         tail["numberMatched"] = page.matched
     tail["timeStamp"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     tail["links"] = links
-    body = '{"type":"FeatureCollection","features":[' + page.features + "]," + json.dumps(tail, ensure_ascii=False)[1:]
+    features = _with_answers(request, coll, page.features)
+    body = '{"type":"FeatureCollection","features":[' + features + "]," + json.dumps(tail, ensure_ascii=False)[1:]
     return Response(body.encode(), media_type=GEOJSON)
+
+
+#: answer keys added to each park item: the row /metrics/density gives for the default question
+PARK_ANSWER_PROPERTIES = (
+    "year", "figure_year", "numerator", "basis", "value_yi_yuan", "area_km2", "density_yi_per_km2",
+    "target_yi_per_km2", "attainment_pct", "gap_yi_per_km2", "status", "comparable_with_target",
+    "numerator_source", "basis_source", "missing_reason",
+)
+
+
+def _with_answers(request: Request, coll: Collection, features: str) -> str:
+    """Park items carry their density answer (the default question: latest year, the target's
+    basis), from :func:`gis_service.answers.answer_density` like every other face."""
+    if coll.id != "parks" or not features:
+        return features
+    try:
+        answer = answer_density(request.app.state.engine, DensityQuestion())
+    except NotFoundError:  # no figure or no target loaded yet: the items have no answer to carry
+        return features
+    by_park = {r["unit_id"]: r for r in answer.records()}
+    parsed = json.loads("[" + features + "]")
+    for feature in parsed:
+        row = by_park.get(feature.get("id"))
+        if row is not None:
+            feature["properties"].update({f"answer_{k}": row[k] for k in PARK_ANSWER_PROPERTIES})
+    return ",".join(json.dumps(f, ensure_ascii=False) for f in parsed)
 
 
 def _page_links(
@@ -216,5 +244,6 @@ def item(request: Request, collection_id: str, feature_id: str, f: FormatQuery =
         {"href": _url(request, f"/ogc/collections/{coll.id}/items/{fid}"), "rel": "self", "type": GEOJSON},
         {"href": _url(request, f"/ogc/collections/{coll.id}"), "rel": "collection", "type": "application/json"},
     ]
+    feature = _with_answers(request, coll, feature)
     body = feature[:-1] + ',"links":' + json.dumps(links) + "}"
     return Response(body.encode(), media_type=GEOJSON)

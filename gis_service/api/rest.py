@@ -10,23 +10,34 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Body, Query, Request, Response
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 import shapely
 from shapely.geometry import shape as shapely_shape
 
+from gis_service.answers import (
+    DensityQuestion,
+    answer_classes,
+    answer_density,
+    answer_whatif,
+    plain,
+)
+from gis_service.answers.changes import MAX_CHANGES, ChangeRequest
+from gis_service.answers.classes import MAX_INDICATORS, scheme_from
+from gis_service.answers.parks import PARK_COLUMNS as PARK_OWN_COLUMNS
+from gis_service.answers.parks import park_features
+from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS, LEVELS, ROW_COLUMNS
 from gis_service.errors import InputError, NotFoundError
-from gis_service.maps.cache import DataMemo
-from gis_service.maps.figures import LEVELS, choose, level_density, level_units, park_figures
-from gis_service.sizhi.stored import verify_stored_park
+from gis_service.sizhi.stored import find_park_id, verify_stored_park
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
+from gis_service.store.versions import DataMemo
 
 router = APIRouter(tags=["REST"])
 
@@ -34,34 +45,20 @@ GeoFeature = Feature[Geometry | None, dict[str, Any]]
 GeoCollection = FeatureCollection[GeoFeature]
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe scalar: NaN/NA -> None, numpy -> Python, dates -> ISO text."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def frame_to_collection(frame: gpd.GeoDataFrame, id_column: str, columns: list[str]) -> GeoCollection:
     """A validated GeoJSON FeatureCollection of ``frame`` (EPSG:4326) with ``columns`` as properties."""
     features = []
     geoms = frame.geometry
     for (_, row), geom in zip(frame.iterrows(), geoms, strict=True):
-        props = {c: _clean(row[c]) if not isinstance(row[c], dict | list) else row[c] for c in columns if c in frame.columns}
+        props = {c: plain(row[c]) if not isinstance(row[c], dict | list) else row[c] for c in columns if c in frame.columns}
         geometry = None if geom is None or geom.is_empty else json.loads(gpd.GeoSeries([geom]).to_json())["features"][0]["geometry"]
-        features.append({"type": "Feature", "id": _clean(row[id_column]), "geometry": geometry, "properties": props})
+        features.append({"type": "Feature", "id": plain(row[id_column]), "geometry": geometry, "properties": props})
     return GeoCollection.model_validate({"type": "FeatureCollection", "features": features})
 
 
-PARK_COLUMNS = ["unit_id", "code", "unit_name", "kind", "parent_id", "parent_name", "geometry_quality", "method",
-                "source_document", "source_section", "sizhi_text", "sizhi_sides", "published_area_km2",
-                "measured_area_km2", "value_yi_yuan", "numerator_source", "density_published_area",
-                "density_measured_area", "density_industrial_land", "density_supplied_industrial_land",
-                "density_built_up_land", "density", "attainment_pct", "gap_yi_per_km2", "status", "missing_reason",
-                "basis_source"]
+#: properties of a park feature: its own columns, its answer row (the same keys as
+#: /metrics/density) and its 四至
+PARK_COLUMNS = [*ROW_COLUMNS, *PARK_OWN_COLUMNS, "sizhi_text", "sizhi_sides"]
 
 
 #: serialized GeoJSON answers of the read routes, kept until the stored data changes
@@ -75,27 +72,21 @@ def _cached_json(request: Request, key: tuple[object, ...], build: Callable[[], 
     return Response(body, media_type="application/json")
 
 
-def _park_figures(request: Request, year: int | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    engine = request.app.state.engine
-    choice = choose(engine, year=year)
-    figures = park_figures(engine, choice)
-    meta = {"year": choice.year, "numerator": choice.numerator, "basis": choice.basis,
-            "target": {"code": choice.target.code, "value": choice.target.value, "unit": choice.target.unit,
-                       "year": choice.target.year, "source": choice.target.source}}
-    return figures, meta
+def _park_features(request: Request, year: int | None) -> gpd.GeoDataFrame:
+    return park_features(request.app.state.engine, DensityQuestion(year=year))[0]
 
 
 @router.get("/parks", response_model=GeoCollection, summary="园区列表(含最新指标)")
 def parks(request: Request, year: Annotated[int | None, Query(ge=1949, le=2100)] = None) -> GeoCollection:
     """Every park with its current boundary, 四至 and figures of ``year`` (default: latest with data)."""
     return _cached_json(request, ("parks", year),  # type: ignore[return-value]
-                        lambda: frame_to_collection(_park_figures(request, year)[0], "unit_id", PARK_COLUMNS))
+                        lambda: frame_to_collection(_park_features(request, year), "unit_id", PARK_COLUMNS))
 
 
 @router.get("/parks/{park_id}", response_model=GeoFeature, summary="单个园区")
 def park(request: Request, park_id: int, year: Annotated[int | None, Query(ge=1949, le=2100)] = None) -> GeoFeature:
     def build() -> GeoFeature:
-        figures, _ = _park_figures(request, year)
+        figures = _park_features(request, year)
         rows = figures[figures["unit_id"] == park_id]
         if rows.empty:
             raise NotFoundError(f"no park with id {park_id}")
@@ -120,11 +111,10 @@ class IndicatorOut(BaseModel):
 @router.get("/parks/{park_id}/indicators", response_model=list[IndicatorOut], summary="园区的年度指标")
 def park_indicators(request: Request, park_id: int) -> list[IndicatorOut]:
     engine = request.app.state.engine
-    if park_id not in set(level_units(engine, "park", None)["unit_id"]):
-        raise NotFoundError(f"no park with id {park_id}")
+    park_id = find_park_id(engine, park_id)
     ind = read_indicators(engine)
     rows = ind[(ind["scope_kind"] == "park") & (ind["scope_id"] == park_id)]
-    return [IndicatorOut(**{k: _clean(r[k]) for k in IndicatorOut.model_fields}) for _, r in rows.iterrows()]
+    return [IndicatorOut(**{k: plain(r[k]) for k in IndicatorOut.model_fields}) for _, r in rows.iterrows()]
 
 
 @router.get("/zones", response_model=GeoCollection, summary="规划分区(一廊九区、三片)")
@@ -142,64 +132,116 @@ def towns(request: Request) -> GeoCollection:
                         lambda: frame_to_collection(read_towns(request.app.state.engine), "town_id", columns))
 
 
-class DensityRow(BaseModel):
-    """One unit's density for the chosen year, numerator and basis (亿元/km²), against the target."""
+_TEXT_COLUMNS = frozenset({
+    "unit_code", "unit_name", "level", "numerator", "numerator_label", "basis", "basis_label", "status",
+    "numerator_source", "basis_source", "target_source", "missing_reason", "contributing_units", "missing_units",
+    "share_method", "scenario_changes",
+})
 
-    unit_id: int
-    unit_name: str | None
-    year: int
-    numerator: str
-    basis: str
-    value_yi_yuan: float | None = Field(description="numerator, 亿元 (money numerators)")
-    value_count: float | None = Field(default=None, description="numerator for counts (人, 家)")
-    area_km2: float | None
-    density_yi_per_km2: float | None
-    count_per_km2: float | None = None
-    mu_jun_wan_per_mu: float | None = Field(default=None, description="亩均, 万元/亩")
-    numerator_source: str | None
-    basis_source: str | None
-    is_approximate: bool | None
-    uses_synthetic_data: bool | None
-    missing_reason: str | None
-    target_yi_per_km2: float | None = None
-    attainment_pct: float | None = None
-    gap_yi_per_km2: float | None = None
-    status: str | None = None
+
+def _row_type(column: str) -> Any:
+    if column in INTEGER_COLUMNS:
+        return int | None
+    if column in FLAG_COLUMNS:
+        return bool | None
+    return (str | None) if column in _TEXT_COLUMNS else (float | None)
+
+
+#: one answer row: the keys of gis_service.answers.vocabulary.ROW_COLUMNS (units in the names:
+#: 亿元, km², 亿元/km², 万元/亩, %); missing values are null
+DensityRow = create_model(  # type: ignore[call-overload]
+    "DensityRow", **{c: (_row_type(c), None) for c in ROW_COLUMNS}
+)
 
 
 class DensityResponse(BaseModel):
-    level: str
-    year: int
-    numerator: str
-    basis: str
-    target_code: str | None
-    target_source: str
-    comparable_with_target: bool = Field(description="False when the basis is not the target's own basis")
-    rows: list[DensityRow]
+    """The answer: ``meta`` (question as answered, target and its source, comparability, the rule
+    for figures by year, data vintage, sources) and one row per unit."""
+
+    meta: dict[str, Any]
+    rows: list[DensityRow]  # type: ignore[valid-type]
+
+
+YearQ = Annotated[int | None, Query(ge=1949, le=2100, description="data year (default: latest with park figures)")]
+NameQ = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/metrics/density", response_model=DensityResponse, summary="地均产值等密度指标")
 def density(
     request: Request,
-    year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
-    numerator: str = "output",
-    basis: str | None = None,
-    level: Annotated[str, Query(description=f"one of {', '.join(LEVELS)}")] = "park",
-    target: str | None = None,
-) -> DensityResponse:
-    """Densities of every unit of ``level`` for ``year``, compared with ``target`` where it applies."""
-    engine = request.app.state.engine
-    choice = choose(engine, year=year, numerator=numerator, basis=basis, target=target)
-    units = level_units(engine, level, choice.year)
-    table = level_density(engine, units, level=level, year=choice.year, numerators=[numerator])
-    table = table[table["basis"] == choice.basis]
-    if not table.empty:
-        table = choice.compare(table)
-    rows = [DensityRow(**{k: _clean(r.get(k)) for k in DensityRow.model_fields}) for _, r in table.iterrows()]
-    return DensityResponse(level=level, year=choice.year, numerator=numerator, basis=choice.basis,
-                           target_code=choice.target.code, target_source=choice.target.source,
-                           comparable_with_target=choice.comparable, rows=rows)
+    year: YearQ = None,
+    numerator: Annotated[str, Query(max_length=64)] = "output",
+    basis: NameQ = None,
+    level: Annotated[str, Query(max_length=64, description=f"one of {', '.join(LEVELS)}")] = "park",
+    target: NameQ = None,
+) -> Response:
+    """Every unit of ``level`` for ``year``: figure, area, density, target, 达标率, gap and status."""
+    question = DensityQuestion(year=year, numerator=numerator, basis=basis, level=level, target=target)
+    return _cached_json(request, ("density", question),
+                        lambda: DensityResponse.model_validate(answer_density(request.app.state.engine, question).to_dict()))
 
+
+class ChangeIn(BaseModel):
+    """One what-if change: ``unit`` is a park id, code or name."""
+
+    unit: int | str = Field(description="park id, code (sj_west) or name")
+    field: str = Field(max_length=64, description="a numerator (output, tax…) or the basis shown")
+    value: float = Field(description="with mode set: the new value; add: the amount added (< 0 removes); scale: per cent")
+    unit_of_value: str = Field(max_length=16, description="亿元, 万元, km², 公顷, 亩, 人, 家 or % (scale)")
+    mode: Literal["set", "add", "scale"] = "set"
+
+
+class WhatIfIn(BaseModel):
+    year: int | None = Field(default=None, ge=1949, le=2100)
+    numerator: str = Field(default="output", max_length=64)
+    basis: str | None = Field(default=None, max_length=64)
+    level: str = Field(default="park", max_length=64)
+    target: str | None = Field(default=None, max_length=64)
+    changes: list[ChangeIn] = Field(min_length=1, max_length=MAX_CHANGES)
+
+
+class WhatIfResponse(BaseModel):
+    baseline: DensityResponse
+    scenario: DensityResponse
+
+
+@router.post("/metrics/whatif", response_model=WhatIfResponse, summary="情景测算(不保存)")
+def whatif(request: Request, body: Annotated[WhatIfIn, Body()]) -> WhatIfResponse:
+    """The density question answered on the stored data and with ``changes`` (nothing is stored).
+
+    Example: ``{"changes": [{"unit": "sj_west", "field": "output", "value": 10, "unit_of_value": "%",
+    "mode": "scale"}]}`` — what if 松江工业区西区's output grew 10 %?
+    """
+    changes = tuple(ChangeRequest(c.unit, c.field, c.value, c.unit_of_value, c.mode) for c in body.changes)
+    question = DensityQuestion(year=body.year, numerator=body.numerator, basis=body.basis, level=body.level,
+                               target=body.target, changes=changes)
+    return WhatIfResponse.model_validate(answer_whatif(request.app.state.engine, question).to_dict())
+
+
+class ClassesResponse(BaseModel):
+    """亩均 classes: ``scheme`` (weights, benchmarks, bands as data), ``meta`` and ranked rows."""
+
+    meta: dict[str, Any]
+    scheme: dict[str, Any]
+    rows: list[dict[str, Any]]
+
+
+@router.get("/metrics/classes", response_model=ClassesResponse, summary="亩均论英雄式分类(A–D)")
+def classes(
+    request: Request,
+    year: YearQ = None,
+    level: Annotated[str, Query(max_length=64)] = "park",
+    indicator: Annotated[list[str] | None, Query(max_length=MAX_INDICATORS, description=(
+        "NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], repeatable; default output:0.6 and tax:0.4 with the mean as benchmark"))] = None,
+    basis: NameQ = None,
+    bands: Annotated[str | None, Query(max_length=200, description="e.g. A:0.2,B:0.6,C:0.95,D:1")] = None,
+    benchmark_factor: Annotated[float | None, Query(gt=0, le=100)] = None,
+    missing: Annotated[Literal["no_score", "reweight"] | None, Query()] = None,
+) -> ClassesResponse:
+    """Scores Σ weight × (亩均 figure / benchmark) and classes by percentile, with the scheme used."""
+    scheme = scheme_from(indicator or (), basis=basis, bands=bands, benchmark_factor=benchmark_factor, missing=missing)
+    answer = answer_classes(request.app.state.engine, year=year, level=level, scheme=scheme)
+    return ClassesResponse.model_validate(answer.to_dict())
 
 class TargetOut(BaseModel):
     code: str
@@ -222,7 +264,7 @@ class TargetOut(BaseModel):
 @router.get("/targets", response_model=list[TargetOut], summary="规划目标")
 def targets(request: Request) -> list[TargetOut]:
     frame = read_targets(request.app.state.engine)
-    return [TargetOut(**{k: _clean(r[k]) for k in TargetOut.model_fields}) for _, r in frame.iterrows()]
+    return [TargetOut(**{k: plain(r[k]) for k in TargetOut.model_fields}) for _, r in frame.iterrows()]
 
 
 @router.get("/parks/{park_id}/sizhi", summary="园区四至(原文与解析)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +24,12 @@ from gis_service.coords import wgs84_to_gcj02
 from gis_service.errors import NotFoundError
 from gis_service.maps import styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
-from gis_service.maps.figures import FigureChoice, basis_label, park_figures
+from gis_service.answers import DensityAnswer, DensityQuestion
+from gis_service.answers.parks import park_features
 from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
-from gis_service.metrics.bases import ALL_BASES, PARCEL_BASES
+from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, PARCEL_BASES
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
-
-VARIANTS = ("default", "amap")
-
 
 @dataclass(frozen=True)
 class MapOptions:
@@ -137,49 +136,46 @@ _PAGE_CSS = """<style>
 </style>"""
 
 
-def _choice_text(choice: FigureChoice) -> str:
-    t = choice.target
+def _choice_text(answer: DensityAnswer) -> str:
+    t, q = answer.target, answer.question
     nature = f",{t.nature}" if t.nature else ""
-    return (f"数据年份 {choice.year} · 指标 {NUMERATORS[choice.numerator].label_zh} / {basis_label(choice.basis)} · "
-            f"目标 {t.value:g} {html.escape(t.unit)}({t.year}年{nature};口径 {basis_label(choice.target_basis)};"
+    return (f"数据年份 {q.year} · 指标 {NUMERATORS[q.numerator].label_zh} / {BASIS_LABELS_ZH[q.basis]} · "
+            f"目标 {t.value:g} {html.escape(t.unit)}({t.year}年{nature};口径 {BASIS_LABELS_ZH[t.basis]};"
             f"来源 {html.escape(t.source)})")
 
 
-def _comparability_note(choice: FigureChoice) -> str:
-    if choice.comparable:
-        return ""
-    return (f'<div class="gis-warn">注意:目标按{basis_label(choice.target_basis)}计算,当前地均产值按'
-            f"{basis_label(choice.basis)}计算,两者口径不同,达标率仅供参考。</div>")
+def _comparability_note(answer: DensityAnswer) -> str:
+    note = answer.meta["comparability_note_zh"]
+    return f'<div class="gis-warn">注意:{html.escape(note)}。</div>' if note else ""
 
 
-def _legend(choice: FigureChoice, extra: str = "") -> str:
+def _legend(answer: DensityAnswer, extra: str = "") -> str:
     rows = "".join(f'<div><i style="background:{c}"></i>{label}</div>' for _, c, label in styles.ATTAINMENT_CLASSES)
     return (
         '<div class="gis-panel gis-legend" id="gis-legend"><b>达标率(地均产值 ÷ 目标)</b>'
-        f"<div>{_choice_text(choice)}</div>{rows}"
+        f"<div>{_choice_text(answer)}</div>{rows}"
         f'<div><i style="background:{styles.NO_DATA_COLOUR}"></i>无数据</div>'
         '<div><i class="dash"></i>虚线边界:近似边界(据四至推算,非测绘)</div>'
-        f"{_comparability_note(choice)}{extra}</div>"
+        f"{_comparability_note(answer)}{extra}</div>"
     )
 
 
 # ----------------------------------------------------------------------------- park popup
-def park_popup_html(row: pd.Series, choice: FigureChoice) -> str:
-    """The popup of one park: name, 四至, areas, output, densities per basis, target, gap, status, sources."""
+def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
+    """The popup of one park: name, 四至, areas, output, density, target, gap, status, sources."""
     sides = row.get("sizhi_sides") or {}
     side_rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in sides.items())
-    num_label = NUMERATORS[choice.numerator].label_zh
+    q = answer.question
+    num_label = NUMERATORS[q.numerator].label_zh
     short = num_label.split("(")[0]  # "产值(工业总产值)" -> "产值"
-    density_rows = "".join(
-        f"<tr><th>地均{short}({basis_label(b)})</th><td>{_fmt(row.get(f'density_{b}'), 2, '亿元/km²')}</td></tr>"
-        for b in ALL_BASES
-    )
+    density_rows = (f"<tr><th>地均{short}({BASIS_LABELS_ZH[q.basis]})</th>"
+                    f"<td>{_fmt(row.get('density_yi_per_km2'), 2, '亿元/km²')}</td></tr>")
     approx = row.get("geometry_quality") != "surveyed"
     measured = _fmt(row.get("measured_area_km2"), 2, "km²") + (("(近似)") if approx and row.get("measured_area_km2") is not None else "")
     reason = row.get("missing_reason")
     reason_txt = f"({_esc(reason)})" if isinstance(reason, str) and reason else ""
     attainment = row.get("attainment_pct")
-    t = choice.target
+    t = answer.target
     return (
         f'<div class="gis-popup"><h4 style="margin:0 0 4px 0">{_esc(row.get("unit_name"))}</h4><table>'
         f"<tr><th>四至</th><td>{_esc(row.get('sizhi_text'))}</td></tr>{side_rows}"
@@ -187,26 +183,26 @@ def park_popup_html(row: pd.Series, choice: FigureChoice) -> str:
         f"<tr><th>量算面积(EPSG:4549)</th><td>{measured}</td></tr>"
         f"<tr><th>{num_label}</th><td>{_fmt(row.get('value_yi_yuan'), 2, '亿元')}</td></tr>"
         f"{density_rows}"
-        f"<tr><th>目标</th><td>{t.value:g} {html.escape(t.unit)}({t.year}年,{basis_label(choice.target_basis)})</td></tr>"
+        f"<tr><th>目标</th><td>{t.value:g} {html.escape(t.unit)}({t.year}年,{BASIS_LABELS_ZH[t.basis]})</td></tr>"
         f"<tr><th>达标率</th><td>{_fmt(attainment, 1, '%')}{reason_txt}</td></tr>"
         f"<tr><th>差距</th><td>{_fmt(row.get('gap_yi_per_km2'), 2, '亿元/km²')}</td></tr>"
         f"<tr><th>状态</th><td>{_esc(row.get('status'))}</td></tr>"
-        f"<tr><th>数据年份</th><td>{choice.year}</td></tr>"
+        f"<tr><th>数据年份</th><td>{_esc(row.get('figure_year'))}</td></tr>"
         f"<tr><th>数据来源</th><td>{_esc(row.get('numerator_source'))}</td></tr>"
         f"<tr><th>面积来源</th><td>{_esc(row.get('basis_source'))}</td></tr>"
         f"<tr><th>边界来源</th><td>{_esc(row.get('source_document'))} {_esc(row.get('source_section'))}</td></tr>"
         f"<tr><th>几何质量</th><td{' class=gis-warn' if approx else ''}>{styles.quality_zh(row.get('geometry_quality'))}</td></tr>"
-        f"</table>{_comparability_note(choice)}</div>"
+        f"</table>{_comparability_note(answer)}</div>"
     )
 
 
-def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, name: str,
+def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, name: str,
                fill_opacity: float = 0.7) -> folium.GeoJson:
     parks = parks.copy()
     parks["name"] = parks["unit_name"]
-    parks["popup_html"] = [park_popup_html(r, choice) for _, r in parks.iterrows()]
+    parks["popup_html"] = [park_popup_html(r, answer) for _, r in parks.iterrows()]
     parks["fill"] = [styles.attainment_colour(v) for v in parks["attainment_pct"]]
-    parks["density_text"] = [_fmt(v, 2, "亿元/km²") for v in parks["density"]]
+    parks["density_text"] = [_fmt(v, 2, "亿元/km²") for v in parks["density_yi_per_km2"]]
     data = _geojson_data(parks, ["unit_id", "name", "geometry_quality", "fill", "status", "density_text", "popup_html"])
     layer = folium.GeoJson(
         data,
@@ -222,13 +218,24 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, choice: FigureChoice, nam
 
 
 # ----------------------------------------------------------------------------- overview
-def build_overview(engine: Engine, choice: FigureChoice, options: MapOptions = MapOptions()) -> str:
-    """HTML of the district overview for ``choice`` (year, numerator/basis, target)."""
+def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
+    """HTML of the district overview for ``question`` (year, numerator/basis, target).
+
+    The answer is computed on a worker thread while this thread reads and simplifies the
+    reference layers: the answer's parcel query waits on PostGIS, so the page costs little
+    more than the answer itself.
+    """
     tol = options.overview_tolerance_m
-    district = _display(read_district(engine), tol, options)
-    towns = _display(read_towns(engine), tol, options, coverage=True)
-    zones = read_zones(engine)
-    parks = _display(park_figures(engine, choice), tol / 4, options)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview-answer")
+    try:
+        answering = pool.submit(park_features, engine, question)
+        district = _display(read_district(engine), tol, options)
+        towns = _display(read_towns(engine), tol, options, coverage=True)
+        zones = read_zones(engine)
+        features, answer = answering.result()
+    finally:
+        pool.shutdown(wait=False)
+    parks = _display(features, tol / 4, options)
     extent_source = district if not district.empty else parks
     if extent_source.empty:
         raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
@@ -254,30 +261,32 @@ def build_overview(engine: Engine, choice: FigureChoice, options: MapOptions = M
             tooltip=folium.GeoJsonTooltip(fields=["name", "quality_text"], aliases=["名称", "几何"]),
             show=kind != "corridor_area",
         ).add_to(m)
-    parks_layer = _add_parks(m, parks, choice, "园区(按达标率着色)")
+    parks_layer = _add_parks(m, parks, answer, "园区(按达标率着色)")
     plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
                    position="topright", search_zoom=14).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    header = _header("松江区产业园区地均产值总览", choice, options, park_links=parks[["unit_id", "unit_name"]],
-                     no_data_anywhere=bool(parks["density"].isna().all()))
-    return _finish(m, options, header, _legend(choice))
+    header = _header("松江区产业园区地均产值总览", answer, options, park_links=parks[["unit_id", "unit_name"]],
+                     no_data_anywhere=bool(parks["density_yi_per_km2"].isna().all()))
+    return _finish(m, options, header, _legend(answer))
 
 
-def _basis_links(choice: FigureChoice, base: str) -> str:
+def _basis_links(answer: DensityAnswer, base: str) -> str:
     """Links that switch the density's basis (口径), the current one in bold."""
     links = []
     for basis in ALL_BASES:
-        label = basis_label(basis)
-        if basis == choice.basis:
+        label = BASIS_LABELS_ZH[basis]
+        q = answer.question
+        if basis == q.basis:
             links.append(f"<b>{label}</b>")
         else:
-            links.append(f'<a href="{base}?year={choice.year}&numerator={choice.numerator}&basis={basis}">{label}</a>')
+            links.append(f'<a href="{base}?year={q.year}&numerator={q.numerator}&basis={basis}">{label}</a>')
     return "口径:" + " | ".join(links)
 
 
-def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links: pd.DataFrame | None = None,
+def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_links: pd.DataFrame | None = None,
             base: str = "/", no_data_anywhere: bool = False) -> str:
-    query = f"year={choice.year}&numerator={choice.numerator}&basis={choice.basis}"
+    q = answer.question
+    query = f"year={q.year}&numerator={q.numerator}&basis={q.basis}"
     crs_note = "坐标:GCJ-02(已由 WGS84 转换,与高德底图对齐)" if options.gcj02 else "坐标:WGS84"
     variants = (f'底图:<a href="{base}?{query}">标准(WGS84)</a> | <a href="{base}?{query}&basemap=amap">高德(GCJ-02)</a>'
                 if not options.offline else "离线模式:脚本与样式由本服务提供")
@@ -286,24 +295,24 @@ def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links
         links = "<div>园区详情:" + " ".join(
             f'<a href="/maps/parks/{int(r.unit_id)}?{query}">{_esc(r.unit_name)}</a>' for r in park_links.itertuples()
         ) + "</div>"
-    empty_note = (f'<div class="gis-warn">此口径({basis_label(choice.basis)})下所有园区均无数据'
-                  f"{'(尚未载入已供应工业用地地块)' if choice.basis in PARCEL_BASES else ''},"
+    empty_note = (f'<div class="gis-warn">此口径({BASIS_LABELS_ZH[q.basis]})下所有园区均无数据'
+                  f"{'(尚未载入已供应工业用地地块)' if q.basis in PARCEL_BASES else ''},"
                   "可改选其他口径查看。</div>") if no_data_anywhere else ""
     return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{html.escape(title)}</h1>'
-            f"<div>{_choice_text(choice)}</div>{empty_note}"
-            f"<div>{_basis_links(choice, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
+            f"<div>{_choice_text(answer)}</div>{empty_note}"
+            f"<div>{_basis_links(answer, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
 
 
 # ----------------------------------------------------------------------------- one park
-def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: MapOptions = MapOptions()) -> str:
+def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
     """HTML of one park: boundary, 四至 sides labelled, bounding roads, parcels by land use, figures."""
-    figures = park_figures(engine, choice)
+    figures, answer = park_features(engine, question)
     rows = figures[figures["unit_id"] == park_id]
     if rows.empty:
         raise NotFoundError(f"no park with id {park_id}")
     row = rows.iloc[0]
     if row.geometry is None or row.geometry.is_empty:
-        raise NotFoundError(f"park {park_id} ({row.unit_name}) has no boundary valid in {choice.year}")
+        raise NotFoundError(f"park {park_id} ({row.unit_name}) has no boundary valid in {answer.question.year}")
     tol = options.park_tolerance_m
     park = _display(rows, tol, options)
     roads = _bounding_roads(engine, rows)
@@ -327,7 +336,7 @@ def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: 
             style_function=lambda f: styles.road_style(f["properties"]["kind"], f["properties"]["geometry_quality"]),
             tooltip=folium.GeoJsonTooltip(fields=["name", "kind"], aliases=["名称", "类型"]),
         ).add_to(m)
-    _add_parks(m, park, choice, "园区边界", fill_opacity=0.12)
+    _add_parks(m, park, answer, "园区边界", fill_opacity=0.12)
     _add_side_labels(m, park.iloc[0].geometry, row.get("sizhi_sides") or {})
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     land_uses = sorted(set(parcels["land_use_class"])) if not parcels.empty else []
@@ -335,9 +344,9 @@ def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: 
         f'<div><i style="background:{styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)}"></i>'
         f"{styles.LAND_USE_ZH.get(c, c)}</div>" for c in land_uses
     )
-    figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{park_popup_html(row, choice)}</div>'
-    header = _header(f"{row.unit_name}", choice, options, base=f"/maps/parks/{park_id}")
-    legend = _legend(choice, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
+    figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{park_popup_html(row, answer)}</div>'
+    header = _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}")
+    legend = _legend(answer, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
     return _finish(m, options, header + figures_panel, legend)
 
 

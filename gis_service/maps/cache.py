@@ -1,9 +1,9 @@
 """Rendered-map cache, invalidated when the data changes.
 
-The key of a page includes :func:`data_version`: for every table a map reads, its row
-count and the newest row version (``max(xmin)``).  An insert or an update writes a
-newer xmin and a delete lowers the count, so any committed change gives a new key and
-the page is rebuilt; stale entries simply age out of the LRU.
+The key of a page includes :func:`~gis_service.store.versions.data_version`, read from the
+per-table change counters (``data_change``, migration 0003) that statement triggers bump on
+every write: any committed change gives a new key and the page is rebuilt; stale entries
+simply age out of the LRU.
 """
 
 from __future__ import annotations
@@ -15,21 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from gis_service.store.versions import data_version  # noqa: F401  (pages are keyed by it)
 
 T = TypeVar("T")
-
-#: tables whose content shows on a map
-def data_version(engine: Engine) -> str:
-    """A short token that changes whenever any stored layer or figure changes.
-
-    Read from the per-table counters that statement triggers bump on every write
-    (``data_change``, migration 0003): one small query, whatever the size of the tables.
-    """
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
-    return hashlib.sha1(repr(rows).encode()).hexdigest()[:16]
-
 
 class RenderCache:
     """A small thread-safe LRU of rendered pages, optionally mirrored to ``directory``."""
@@ -71,39 +59,3 @@ class RenderCache:
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
         return page, cached
-
-
-class DataMemo:
-    """Results computed from the stored data, kept until that data changes.
-
-    Keyed by the database, :func:`data_version` and the caller's key; a thread-safe LRU
-    of ``max_entries``.  Frames are handed out as copies, so a caller that adds a column
-    does not change what the next caller gets.
-    """
-
-    def __init__(self, max_entries: int = 32) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, engine: Engine, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        full_key = (engine.url.render_as_string(hide_password=True), data_version(engine), *key)
-        with self._lock:
-            if full_key in self._items:
-                self._items.move_to_end(full_key)
-                return _copy(self._items[full_key])  # type: ignore[return-value]
-        value = compute()
-        with self._lock:
-            self._items[full_key] = value
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-        return _copy(value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-def _copy(value: T) -> T:
-    copy = getattr(value, "copy", None)
-    return copy() if callable(copy) else value  # type: ignore[no-any-return]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from gis_service.metrics.bases import INDUSTRIAL_LAND, parcel_bases, projected_areas_m2, require_columns
 from gis_service.metrics.density import DENSITY_COLUMNS, density_columns
+from gis_service.metrics.units import M2_PER_KM2
 
 SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method"]
 
@@ -107,7 +108,7 @@ _ZONE_TEXT_COLUMNS = ("numerator_source", "basis_source", "share_method")
 _ZONE_FLAG_COLUMNS = ("uses_synthetic_data", "is_approximate")
 _ZONE_ROW_COLUMNS = (
     "unit_id", "unit_name", *_ZONE_KEYS[1:], *_EXTENSIVE_COLUMNS, *_ZONE_TEXT_COLUMNS, *_ZONE_FLAG_COLUMNS,
-    "boundary_version", "contributing_units", "missing_units",
+    "boundary_version", "figure_year", "contributing_units", "missing_units",
 )
 
 
@@ -125,7 +126,7 @@ def _apportioned(density: pd.DataFrame, shares: pd.DataFrame) -> dict[str, np.nd
     shares_at = np.array([z for _, z in pairs], dtype=int)
     share = shares["share"].to_numpy(dtype=float)[shares_at]
     parts = {c: density[c].to_numpy(dtype=float, na_value=np.nan)[rows_at] * share for c in _EXTENSIVE_COLUMNS}
-    for c in (*_ZONE_KEYS[1:], *_ZONE_TEXT_COLUMNS[:2], *_ZONE_FLAG_COLUMNS, "unit_id"):
+    for c in (*_ZONE_KEYS[1:], *_ZONE_TEXT_COLUMNS[:2], *_ZONE_FLAG_COLUMNS, "unit_id", "figure_year"):
         parts[c] = density[c].to_numpy()[rows_at]
     parts["zone_id"] = shares["zone_id"].to_numpy()[shares_at]
     methods = shares["share_method"] if "share_method" in shares.columns else pd.Series("", index=shares.index)
@@ -147,9 +148,16 @@ def _zone_sum(parts: dict[str, np.ndarray], idx: np.ndarray, names: dict[object,
         **{c: _join_unique(parts[c][idx]) for c in _ZONE_TEXT_COLUMNS},
         **{c: bool(parts[c][idx].astype(bool).any()) for c in _ZONE_FLAG_COLUMNS},
         "boundary_version": pd.NA,
+        "figure_year": _oldest(parts["figure_year"][idx]),
         "contributing_units": ", ".join(map(str, units)),
         "missing_units": ", ".join(map(str, units[parts["missing"][idx]])) or None,
     }
+
+
+def _oldest(years: np.ndarray) -> object:
+    """The oldest figure year among a zone's contributors (its data vintage), NA when none."""
+    known = [int(y) for y in years if not pd.isna(y)]
+    return min(known) if known else pd.NA
 
 
 def _complete_sum(values: np.ndarray) -> float:
@@ -159,3 +167,48 @@ def _complete_sum(values: np.ndarray) -> float:
 
 def _join_unique(values: object) -> str:
     return "; ".join(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))
+
+
+def with_boundary_fallback(
+    land_shares: pd.DataFrame | None, units: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Shares of each unit in each zone: of its parcel land where it has any, else of its
+    boundary area (EPSG:4549), each row saying which (``share_method``).
+
+    ``land_shares`` comes from :func:`~gis_service.metrics.postgis.zone_land_shares`
+    (NaN where the unit has no parcel land); ``zones`` has ``zone_id`` and boundaries.
+    Boundary shares are computed only for the units that need them.
+    """
+    unit_ids = units["unit_id"].to_numpy()
+    by_land: set[object] = set()
+    if land_shares is not None and not land_shares.empty:
+        land_shares = land_shares[np.isin(land_shares["unit_id"].to_numpy(), unit_ids)]
+        by_land = _units_with_land(land_shares)
+    frames = []
+    if by_land:
+        frames.append(land_shares.loc[np.isin(land_shares["unit_id"].to_numpy(), list(by_land)), SHARE_COLUMNS])
+    without_land = ~np.isin(unit_ids, list(by_land))
+    if without_land.any() or not frames:
+        frames.append(zone_shares(units[without_land], zones)[SHARE_COLUMNS])
+    return frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _units_with_land(land_shares: pd.DataFrame) -> set[object]:
+    """Units whose land shares are all known and add up to more than nothing."""
+    known: dict[object, bool] = {}
+    total: dict[object, float] = {}
+    for unit, share in zip(land_shares["unit_id"], land_shares["share"].to_numpy(dtype=float)):
+        known[unit] = known.get(unit, True) and not np.isnan(share)
+        total[unit] = total.get(unit, 0.0) + (0.0 if np.isnan(share) else share)
+    return {u for u, ok in known.items() if ok and total[u] > 0}
+
+
+def overlap_areas_km2(units: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict[object, float]:
+    """Per zone, the area (km², EPSG:4549) of the zone covered by ``units``' boundaries: the
+    geometric overlap, not an apportioned sum.  Units must not overlap each other."""
+    zones = zones.to_crs(units.crs) if zones.crs != units.crs else zones
+    pieces = gpd.overlay(
+        units[["unit_id", "geometry"]], zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True
+    )
+    areas = pd.Series(projected_areas_m2(pieces.geometry) / M2_PER_KM2, index=pieces["zone_id"].to_numpy())
+    return areas.groupby(level=0).sum().to_dict()

@@ -25,6 +25,7 @@ import pandas as pd
 
 from gis_service.metrics.bases import check_basis, require_columns
 from gis_service.metrics.errors import DuplicateUnitError, NegativeValueError, NoDataForYearError, UnknownUnitError
+from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.metrics.units import MU_PER_KM2, count_factor, money_factor_to_yi, yi_per_km2_to_wan_per_mu
 
 
@@ -55,6 +56,7 @@ DENSITY_COLUMNS: list[str] = [
     "unit_id",
     "unit_name",
     "year",
+    "figure_year",
     "numerator",
     "numerator_label",
     "value_yi_yuan",
@@ -72,14 +74,6 @@ DENSITY_COLUMNS: list[str] = [
     "is_approximate",
     "missing_reason",
 ]
-
-
-def register_numerator(code: str, label_zh: str, kind: str) -> Numerator:
-    """Add a numerator (e.g. a project-specific revenue metric); ``kind`` is money or count."""
-    if kind not in ("money", "count"):
-        raise UnknownUnitError(f"numerator kind must be 'money' or 'count', got {kind!r}")
-    NUMERATORS[code] = Numerator(code, label_zh, kind)
-    return NUMERATORS[code]
 
 
 def normalise_indicators(indicators: pd.DataFrame, *, numerators: Sequence[str]) -> pd.DataFrame:
@@ -156,34 +150,38 @@ def density_table(
 def unit_figures(
     units: pd.DataFrame, indicators: pd.DataFrame, *, year: int, numerators: Sequence[str] = DEFAULT_NUMERATORS
 ) -> pd.DataFrame:
-    """One row per unit × numerator: the figure of ``year`` in canonical units and its source.
+    """One row per unit × numerator: the figure that counts for ``year`` in canonical units,
+    its source and ``figure_year``, the year it comes from.
 
-    Every unit gets rows, with or without a figure (``value_canonical`` NaN).  Validates
-    as :func:`density_table` says (unknown numerator or unit, negative figure, no figure in
-    the year, two figures for one unit).
+    The figure that counts is the latest at or before ``year``
+    (:func:`~gis_service.metrics.vintage.latest_at_or_before`, the one rule).  Every unit
+    gets rows, with or without a figure (``value_canonical`` NaN).  Validates as
+    :func:`density_table` says (unknown numerator or unit, negative figure, no figure at or
+    before the year, two figures for one unit in one year).
     """
     require_columns(units, ["unit_id"], "units")
     for code in numerators:
         if code not in NUMERATORS:
             raise UnknownUnitError(f"unknown numerator {code!r}; known: {', '.join(NUMERATORS)}")
     values = normalise_indicators(indicators, numerators=numerators)
-    in_year = values[values["year"] == year]
+    in_year = latest_at_or_before(values, year, keys=["unit_id", "metric_code"])
     if in_year.empty:
         years = sorted(values["year"].unique().tolist())
         raise NoDataForYearError(
-            f"no figure of {', '.join(numerators)} for {year}; years with data: {years or 'none'}"
+            f"no figure of {', '.join(numerators)} at or before {year}; years with data: {years or 'none'}"
         )
     dup = in_year.duplicated(["unit_id", "metric_code"])
     if dup.any():
         r = in_year[dup].iloc[0]
         raise DuplicateUnitError(
-            f"two {r['metric_code']} figures for unit {r['unit_id']!r} in {year}"
+            f"two {r['metric_code']} figures for unit {r['unit_id']!r} in {r['year']}"
         )
     fig = pd.DataFrame(
         {
             "unit_id": in_year["unit_id"].to_numpy(),
             "numerator": in_year["metric_code"].to_numpy(),
             "value_canonical": in_year["value_canonical"].to_numpy(),
+            "figure_year": in_year["year"].astype("Int64").to_numpy(),
             "numerator_source": _sources(in_year),
             "fig_synthetic": _flag(in_year, "is_synthetic"),
         }
@@ -218,6 +216,7 @@ def divide_by_bases(figures: pd.DataFrame, bases: pd.DataFrame, *, basis: Sequen
         "unit_id": unit_ids,
         "unit_name": figures["unit_name"].to_numpy()[fig_rows],
         "year": figures["year"].to_numpy()[fig_rows],
+        "figure_year": figures["figure_year"].to_numpy()[fig_rows],
         "numerator": numerator,
         "numerator_label": [NUMERATORS[c].label_zh for c in numerator],
         "value_yi_yuan": value_yi,

@@ -51,8 +51,11 @@ WITH b AS (
       AND (CAST(:park_ids AS int[]) IS NULL OR pb.park_id = ANY(CAST(:park_ids AS int[])))
 ),
 z AS (
-    SELECT id, geom FROM zone
+    -- the areas parks are cut by: the zones of one kind, or the towns (kind 'town')
+    SELECT id, name, geom FROM zone
     WHERE CAST(:zone_kind AS text) IS NOT NULL AND kind::text = CAST(:zone_kind AS text) AND geom IS NOT NULL
+    UNION ALL
+    SELECT id, name, geom FROM town WHERE CAST(:zone_kind AS text) = 'town' AND geom IS NOT NULL
 ),
 pieces AS (
     -- a park is cut into its parts inside each zone and the rest, so that every parcel is
@@ -81,7 +84,7 @@ pairs AS (
     WHERE {parcel_filter}
 )
 SELECT b.boundary_id, b.park_id, f.zone_id, b.quality, GROUPING(f.zone_id) = 1 AS is_park_total,
-       (SELECT zn.name FROM zone zn WHERE zn.id = f.zone_id) AS zone_name,
+       (SELECT zn.name FROM z zn WHERE zn.id = f.zone_id) AS zone_name,
        COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_ind), 0) AS industrial_land_m2,
        COUNT(DISTINCT f.parcel_id) FILTER (WHERE f.is_ind AND f.area_m2 IS NOT NULL) AS industrial_land_n,
        COALESCE(SUM(f.area_m2) FILTER (WHERE f.is_sup), 0) AS supplied_industrial_land_m2,
@@ -105,10 +108,15 @@ _PIECE_AREAS_SQL: dict[str, TextClause] = {
 #: overlap area in m² (EPSG:4549)
 _ZONE_OVERLAPS_SQL = text(
     """
+WITH z AS (
+    SELECT id, code, name, geom FROM zone WHERE kind::text = :zone_kind AND geom IS NOT NULL
+    UNION ALL
+    SELECT id, name, name, geom FROM town WHERE :zone_kind = 'town' AND geom IS NOT NULL
+)
 SELECT a.code AS code_a, a.name AS name_a, b.code AS code_b, b.name AS name_b,
        ST_Area(ST_Transform(ST_Intersection(a.geom, b.geom), 4549)) AS overlap_m2
-FROM zone a JOIN zone b ON a.kind = b.kind AND a.id < b.id AND a.geom && b.geom
-WHERE a.kind::text = :zone_kind AND ST_Relate(a.geom, b.geom, '2********')
+FROM z a JOIN z b ON a.id < b.id AND a.geom && b.geom
+WHERE ST_Relate(a.geom, b.geom, '2********')
 ORDER BY a.id, b.id
 """
 )
@@ -161,7 +169,9 @@ def parcel_piece_areas(
 ) -> pd.DataFrame:
     """Raw per-piece parcel areas from PostGIS (m², EPSG:4549).
 
-    Returns one row per park boundary (``is_park_total``) and, when ``zone_kind`` is given,
+    ``zone_kind`` is a zone kind (``pian``, ``corridor_area``, ``corridor``) or ``town`` (the
+    towns and sub-districts).  Returns one row per park boundary (``is_park_total``) and, when
+    ``zone_kind`` is given,
     one row per park-zone piece (``zone_id``, ``zone_name`` set), with ``<basis>_m2`` and
     ``<basis>_n`` (parcel count) columns.  A park boundary without any qualifying parcel
     still has a row (areas 0).

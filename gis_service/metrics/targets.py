@@ -9,9 +9,12 @@ the ``near`` threshold), 未达标 (not attained), 无数据 (no data).
 
 A density over another basis than the target's (e.g. output over 管辖面积 against a target
 on 已供应工业用地) is compared by :func:`compare_with_target` as a *reference* only, flagged
-``comparable_with_target = False`` and labelled 口径不同 (different basis).  Every other basis
-contains the supplied industrial land, so such a density is a lower bound of the density on
-the target's basis and its attainment a lower bound of the real attainment.
+``comparable_with_target = False`` and labelled 口径不同 (different basis).  Only some bases
+bound the density on supplied industrial land (:func:`basis_relation_zh`): the measured
+boundary area and the industrial land inside it contain the supplied industrial land, so a
+density over them is a lower bound; built-up land (which leaves out supplied land not yet
+built and takes in other uses) and the published 管辖面积 (another source than the land
+measured inside the stored boundary) give a different figure, neither higher nor lower.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from gis_service.errors import InputError
-from gis_service.metrics.bases import SUPPLIED_INDUSTRIAL_LAND, check_basis
+from gis_service.metrics.bases import (
+    BASIS_LABELS_ZH,
+    INDUSTRIAL_LAND,
+    MEASURED_AREA,
+    SUPPLIED_INDUSTRIAL_LAND,
+    check_basis,
+)
 from gis_service.metrics.density import NUMERATORS
 from gis_service.metrics.errors import NegativeValueError
 from gis_service.metrics.units import density_factor_to_yi_per_km2
@@ -162,7 +171,9 @@ def _compared(
     d = rows["density_yi_per_km2"].to_numpy(dtype=float, na_value=np.nan)
     area = rows["area_km2"].to_numpy(dtype=float, na_value=np.nan)
     value = rows["value_yi_yuan"].to_numpy(dtype=float, na_value=np.nan)
-    years = rows["year"].to_numpy(dtype=float, na_value=np.nan)
+    # the growth needed runs from the year the figure comes from, not the year asked
+    year_column = "figure_year" if "figure_year" in rows.columns else "year"
+    years = pd.to_numeric(rows[year_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     gap = np.where(np.isnan(d), np.nan, np.maximum(goal - d, 0.0))
     horizon = target.year - years
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -219,5 +230,29 @@ def compare_with_target(
     applied = target if own else dataclasses.replace(target, metric=numerator, basis=basis)
     extra: dict[str, object] = {"comparable_with_target": own}
     if not own:
-        extra["target_source"] = f"{target.source} ({DIFFERENT_BASIS_ZH}: 目标以{target.basis}为基数,此处为{basis},仅供参考)"
+        extra["target_source"] = f"{target.source} ({comparability_note_zh(numerator, basis, target)})"
     return _compared(density, applied, thresholds=thresholds, extra=extra)
+
+
+#: bases that contain the supplied industrial land of a park (inside its stored boundary)
+_CONTAINS_SUPPLIED_LAND = (MEASURED_AREA, INDUSTRIAL_LAND)
+
+
+def basis_relation_zh(basis: str, target_basis: str) -> str:
+    """How a density over ``basis`` relates to one over ``target_basis`` (Chinese, one phrase)."""
+    if basis == target_basis:
+        return "与目标口径相同"
+    if target_basis == SUPPLIED_INDUSTRIAL_LAND and basis in _CONTAINS_SUPPLIED_LAND:
+        return f"{BASIS_LABELS_ZH[basis]}包含已供应工业用地,所得地均值与达标率为下限"
+    return f"{BASIS_LABELS_ZH[basis]}与{BASIS_LABELS_ZH[target_basis]}口径不同,地均值既非上限也非下限"
+
+
+def comparability_note_zh(numerator: str, basis: str, target: TargetSpec) -> str:
+    """The one sentence every face shows when a density is not on the target's own terms."""
+    if numerator != target.metric:
+        return (f"{DIFFERENT_BASIS_ZH}:目标指标为{NUMERATORS[target.metric].label_zh},此处为"
+                f"{NUMERATORS[numerator].label_zh},不作达标评价")
+    if basis != target.basis:
+        return (f"{DIFFERENT_BASIS_ZH}:目标以{BASIS_LABELS_ZH[target.basis]}为基数,此处为"
+                f"{BASIS_LABELS_ZH[basis]};{basis_relation_zh(basis, target.basis)},达标率仅供参考")
+    return ""

@@ -17,13 +17,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis_service.errors import NotFoundError
-from gis_service.maps.figures import latest_year, level_density, level_units, resolve_target
+from gis_service.answers import DensityQuestion, answer_classes, answer_density, latest_year, resolve_target
+from gis_service.answers.classes import ClassesAnswer
+from gis_service.answers.inputs import units_from_parks
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
-from gis_service.metrics.classify import ScoreIndicator, mu_jun_classes, mu_jun_frame
-from gis_service.metrics.targets import NO_DATA, TargetSpec, against_target
-from gis_service.store.readers import read_indicators, read_sizhi, read_targets
+from gis_service.metrics.targets import NO_DATA, TargetSpec, basis_relation_zh
+from gis_service.sizhi.stored import find_park_id
+from gis_service.store.readers import read_indicators, read_parks, read_sizhi, read_targets
 
 #: numerators shown in the values table (metric code -> Chinese header with unit).
 #: Employees are left out: the whole park's figure is published in 万人, a unit the
@@ -33,8 +34,6 @@ VALUE_NUMERATORS: dict[str, str] = {
     "tax": "税收(亿元)",
     "enterprises": "注册企业(家)",
 }
-#: the weighting of the report's 亩均 classification: (numerator, weight, Chinese label)
-CLASS_WEIGHTING: tuple[tuple[str, float, str], ...] = (("output", 0.6, "亩均产值"), ("tax", 0.4, "亩均税收"))
 APPROXIMATE_NOTE_ZH = (
     "注:园区边界据四至文字与近似道路中心线推算,为近似几何,非测绘成果;量算面积仅供参考。"
     "目标(80亿元/平方公里)按已供应工业用地计,样例数据无地块,按管辖面积或量算面积计算的地均产值口径不同,仅供参考。"
@@ -67,21 +66,6 @@ class ReportData:
         return self.map_basis == self.target.basis
 
 
-def find_park(units: gpd.GeoDataFrame, park: int | str) -> pd.Series:
-    """The row of ``units`` for a park given by id (int or digits), code or exact name.
-
-    Raises :class:`NotFoundError` listing the known codes.
-    """
-    key = str(park).strip()
-    hit = units[units["unit_id"].astype(str) == key] if key.isdigit() else units.iloc[0:0]
-    if hit.empty:
-        hit = units[(units["code"] == key) | (units["unit_name"] == key)]
-    if hit.empty:
-        known = ", ".join(f"{c} ({i})" for c, i in zip(units["code"], units["unit_id"]))
-        raise NotFoundError(f"no park {park!r}; parks: {known}")
-    return hit.iloc[0]
-
-
 def build_report_data(
     engine: Engine,
     *,
@@ -91,6 +75,10 @@ def build_report_data(
     today: dt.date | None = None,
 ) -> ReportData:
     """Compute the report of the whole district (``park=None``) or of one park.
+
+    Every figure is an answer of :func:`gis_service.answers.answer_density` (one per basis and
+    numerator shown) or :func:`~gis_service.answers.answer_classes`: the report shows the
+    rows the API and the CLI give for the same questions.
 
     Parameters
     ----------
@@ -106,11 +94,11 @@ def build_report_data(
     """
     year = year if year is not None else latest_year(engine)
     target = resolve_target(engine, None)
-    units = level_units(engine, "park", year)
-    density = level_density(engine, units, level="park", year=year, numerators=list(VALUE_NUMERATORS))
-    gaps = against_target_on_every_basis(density, target)
+    units = units_from_parks(read_parks(engine, year=year))
+    gaps = against_target_on_every_basis(engine, year=year, target=target)
+    density = pd.concat([gaps, *_value_rows(engine, year, target)], ignore_index=True)
     map_basis = basis or _default_map_basis(gaps, target)
-    chosen = None if park is None else find_park(units, park)
+    chosen = None if park is None else units[units["unit_id"] == find_park_id(engine, park)].iloc[0]
     keep = units["unit_id"] if chosen is None else pd.Series([chosen["unit_id"]])
     shown = units[units["unit_id"].isin(keep)]
     on_map = gaps[gaps["basis"] == map_basis].set_index("unit_id")
@@ -123,18 +111,19 @@ def build_report_data(
         "目标": _targets_table(engine, target, district=chosen is None),
         "数值": _values_table(density[density["unit_id"].isin(keep)], units),
         "差距": _gap_table(gaps[gaps["unit_id"].isin(keep)], target),
-        "分类": _classes_table(density, units, highlight=None if chosen is None else chosen["unit_id"]),
+        "分类": _classes_table(answer_classes(engine, year=year), highlight=None if chosen is None else chosen["unit_id"]),
         "来源": _sources_table(engine, density[density["unit_id"].isin(keep)], target, year),
     }
     name = "松江区" if chosen is None else str(chosen["unit_name"])
     notes = [APPROXIMATE_NOTE_ZH]
     if map_basis != target.basis:
         notes.append(
-            f"地图按{BASIS_LABELS_ZH[map_basis]}计算达标率,与目标口径({BASIS_LABELS_ZH[target.basis]})不同,仅供参考。"
+            f"地图按{BASIS_LABELS_ZH[map_basis]}计算达标率,与目标口径({BASIS_LABELS_ZH[target.basis]})不同,"
+            f"{basis_relation_zh(map_basis, target.basis)},仅供参考。"
         )
     return ReportData(
         title=f"{name}产业园区地均产值简报",
-        scope="district" if chosen is None else str(chosen["code"]),
+        scope="district" if chosen is None else str(chosen["unit_code"]),
         year=year,
         generated=today or dt.date.today(),
         target=target,
@@ -147,22 +136,28 @@ def build_report_data(
 
 
 # ----------------------------------------------------------------------------- pieces
-def against_target_on_every_basis(density: pd.DataFrame, target: TargetSpec) -> pd.DataFrame:
-    """:func:`~gis_service.metrics.against_target` repeated on every basis of ``density``.
+def against_target_on_every_basis(engine: Engine, *, year: int, target: TargetSpec) -> pd.DataFrame:
+    """The park answers of the target's numerator on every basis, stacked.
 
     The target's own basis is always included (with 无数据 rows when it has no area, e.g.
-    no parcels); other bases only when some unit has an area on them.  ``comparable`` is
-    True on the target's own basis only: elsewhere the comparison is indicative.
+    no parcels); other bases only when some park has an area on them.
+    ``comparable_with_target`` is True on the target's own basis only.
     """
     frames = []
     for basis in ALL_BASES:
-        rows = density[(density["basis"] == basis) & (density["numerator"] == target.metric)]
-        if basis != target.basis and rows["area_km2"].notna().sum() == 0:
-            continue
-        compared = against_target(density, dataclasses.replace(target, basis=basis))
-        compared["comparable"] = basis == target.basis
-        frames.append(compared)
+        rows = answer_density(engine, DensityQuestion(year=year, numerator=target.metric, basis=basis, target=target.code)).rows
+        if basis == target.basis or rows["area_km2"].notna().any():
+            frames.append(rows)
     return pd.concat(frames, ignore_index=True)
+
+
+def _value_rows(engine: Engine, year: int, target: TargetSpec) -> list[pd.DataFrame]:
+    """The answers that carry the other numerators of the values table (on the target's basis)."""
+    return [
+        answer_density(engine, DensityQuestion(year=year, numerator=code, basis=target.basis, target=target.code)).rows
+        for code in VALUE_NUMERATORS
+        if code != target.metric
+    ]
 
 
 def _default_map_basis(gaps: pd.DataFrame, target: TargetSpec) -> str:
@@ -208,11 +203,11 @@ def _values_table(density: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFram
     areas = density.drop_duplicates(["unit_id", "basis"]).pivot(index="unit_id", columns="basis", values="area_km2")
     areas = areas.reindex(columns=[b for b in ALL_BASES if b in areas.columns and areas[b].notna().any()])
     areas.columns = [f"{BASIS_LABELS_ZH[b]}(km²)" for b in areas.columns]
-    meta = units.set_index("unit_id")[["unit_name", "code", "kind", "geometry_quality"]]
+    meta = units.set_index("unit_id")[["unit_name", "unit_code", "kind", "geometry_quality"]]
     table = meta.join(values).join(areas).loc[lambda f: f.index.isin(density["unit_id"])]
     table["kind"] = table["kind"].map({"park": "园区", "block": "区块"}).fillna(table["kind"])
     table["geometry_quality"] = table["geometry_quality"].map(_quality_zh)
-    table = table.rename(columns={"unit_name": "园区", "code": "代码", "kind": "类型", "geometry_quality": "边界"})
+    table = table.rename(columns={"unit_name": "园区", "unit_code": "代码", "kind": "类型", "geometry_quality": "边界"})
     return table.reset_index(drop=True)
 
 
@@ -221,7 +216,7 @@ def _gap_table(gaps: pd.DataFrame, target: TargetSpec) -> pd.DataFrame:
         {
             "园区": gaps["unit_name"],
             "口径": gaps["basis"].map(BASIS_LABELS_ZH),
-            "与目标口径一致": gaps["comparable"].map({True: "是", False: "否(仅供参考)"}),
+            "与目标口径一致": gaps["comparable_with_target"].map({True: "是", False: "否(仅供参考)"}),
             "产值(亿元)": gaps["value_yi_yuan"],
             "面积(km²)": gaps["area_km2"],
             "地均产值(亿元/km²)": gaps["density_yi_per_km2"],
@@ -238,42 +233,21 @@ def _gap_table(gaps: pd.DataFrame, target: TargetSpec) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def class_indicators(density: pd.DataFrame, *, basis: str = PUBLISHED_AREA) -> tuple[pd.DataFrame, list[ScoreIndicator]]:
-    """The wide 亩均 frame of the park blocks and the report's scored indicators.
-
-    Benchmarks are the mean of the blocks' own 亩均 figures in the year (so a score of 1
-    is an average block); weights are :data:`CLASS_WEIGHTING`.
-    """
-    numerators = [code for code, _, _ in CLASS_WEIGHTING]
-    wide = mu_jun_frame(density, basis=basis, numerators=numerators)
-    indicators = []
-    for code, weight, label in CLASS_WEIGHTING:
-        column = f"mu_jun_{code}_wan_per_mu"
-        mean = pd.to_numeric(wide[column], errors="coerce").mean()
-        if pd.notna(mean) and mean > 0:
-            indicators.append(ScoreIndicator(column, weight, float(mean), label, "万元/亩"))
-    return wide, indicators
-
-
-def _classes_table(density: pd.DataFrame, units: gpd.GeoDataFrame, *, highlight: object | None) -> pd.DataFrame:
-    blocks = units[units["kind"] == "block"]["unit_id"] if (units["kind"] == "block").any() else units["unit_id"]
-    wide, indicators = class_indicators(density[density["unit_id"].isin(blocks)])
-    names = units.set_index("unit_id")["unit_name"]
-    if not indicators:
-        return pd.DataFrame({"园区": names.loc[blocks].to_numpy(), "等级": NO_DATA})
-    classes = mu_jun_classes(wide, indicators).merge(wide, on="unit_id")
-    table = pd.DataFrame({"园区": classes["unit_id"].map(names)})
-    for ind in indicators:
-        table[f"{ind.label_zh}(万元/亩,管辖面积)"] = classes[ind.column]
+def _classes_table(answer: ClassesAnswer, *, highlight: object | None) -> pd.DataFrame:
+    rows = answer.rows
+    basis = BASIS_LABELS_ZH[answer.scheme.basis]
+    table = pd.DataFrame({"园区": rows["unit_name"]})
+    for ind in answer.scheme.indicators:
+        table[f"{ind.label_zh}(万元/亩,{basis})"] = rows[ind.column]
         table[f"{ind.label_zh}权重"] = ind.weight
-    table["得分"] = classes["score"]
-    table["排名"] = classes["rank"]
-    table["等级"] = classes["class"]
-    labels = {ind.column: ind.label_zh for ind in indicators}
-    table["缺项"] = classes["indicators_missing"].map(
+    table["得分"] = rows["score"]
+    table["排名"] = rows["rank"]
+    table["等级"] = rows["class"]
+    labels = {ind.column: ind.label_zh for ind in answer.scheme.indicators}
+    table["缺项"] = rows["indicators_missing"].map(
         lambda text: "、".join(labels.get(c.strip(), c.strip()) for c in str(text).split(",") if c.strip())
     )
-    table["本报告园区"] = classes["unit_id"].eq(highlight) if highlight is not None else False
+    table["本报告园区"] = rows["unit_id"].eq(highlight) if highlight is not None else False
     return table.sort_values(["排名", "园区"], na_position="last").reset_index(drop=True)
 
 

@@ -43,3 +43,29 @@ def verify_stored_park(
     parsed = rows.iloc[0]["parsed"]
     sizhi = Sizhi.from_dict(parsed) if parsed else parse(rows.iloc[0]["raw_text"])
     return park_id, verify(geom, sizhi, read_roads(engine), tolerance_m=tolerance_m)
+
+
+#: side keys of the parsed 四至 -> Chinese label
+SIDE_LABELS = {"east": "东至", "south": "南至", "west": "西至", "north": "北至"}
+
+
+def sizhi_sides(parsed: object) -> dict[str, str]:
+    """Per-side text of a stored parsed 四至 (``{"东至": "人民北路", ...}``).
+
+    ``parsed`` is the JSON of :meth:`gis_service.sizhi.Sizhi.to_dict`
+    (``{"parts": [{"label": ..., "east": [{"name": ..., "as_written": ...}, ...]}]}``);
+    each feature is shown as written in the source.  An area made of several parts gets
+    the part label before each side's text.  Anything unreadable gives {}.
+    """
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("parts"), list):
+        return {}
+    out: dict[str, list[str]] = {}
+    for part in parsed["parts"]:
+        if not isinstance(part, dict):
+            continue
+        for side, label in SIDE_LABELS.items():
+            segments = [seg for seg in part.get(side) or [] if isinstance(seg, dict)]
+            if segments:
+                text = "—".join(str(seg.get("as_written") or seg.get("name", "")) for seg in segments)
+                out.setdefault(label, []).append(f"{part['label']}:{text}" if part.get("label") else text)
+    return {label: ";".join(texts) for label, texts in out.items()}

@@ -102,7 +102,7 @@ def load_web_sample(engine: Engine) -> dict[str, int]:
                                          ("nodata", "jurisdiction_area", 1.1, "km²")):
             s.add(Indicator(park_id=ids[key], year=2020, metric_code=metric, value=value, unit=unit,
                             source_document="004_a9d02975ccfca6ed.txt", source_section="附件"))
-        s.add(Target(code="001-t1-9", scope="songjiang", category="产业", name="工业园区单位土地产值",
+        s.add(Target(code="t001_09", scope="songjiang", category="产业", name="工业园区单位土地产值",
                      metric_code="output", basis="supplied_industrial_land", year=2025, value=80, unit="亿元/km²",
                      nature=TargetNature.expected, source_document="001_13d6efb69ed95403.txt", source_section="表1 #9"))
         s.add_all([

@@ -16,8 +16,12 @@ def test_parks_carry_figures_and_quality(client, sample) -> None:  # type: ignor
     FeatureCollection.model_validate(doc)
     props = {f["properties"]["unit_name"]: f["properties"] for f in doc["features"]}
     west, east, nodata = props["测试西园"], props["测试东园"], props["测试无数据园"]
-    assert west["density_published_area"] == pytest.approx(50.0)  # 100 亿元 / 2.0 km²
-    assert east["density_published_area"] == pytest.approx(240.0)  # 120 亿元 / 50 公顷
+    assert west["published_area_km2"] == pytest.approx(2.0) and east["published_area_km2"] == pytest.approx(0.5)  # 50 公顷
+    assert west["basis"] == "supplied_industrial_land" and west["figure_year"] == 2020
+    # the park's properties are its row of /metrics/density (one answer for both)
+    rows = {r["unit_name"]: r for r in client.get("/metrics/density?year=2020").json()["rows"]}
+    for name, p in props.items():
+        assert {k: p[k] for k in rows[name]} == rows[name]
     assert west["geometry_quality"] == "approximate" and east["geometry_quality"] == "surveyed"
     assert west["sizhi_sides"] == {"东至": "甲路", "南至": "乙路", "西至": "丙河", "北至": "丁路"}
     assert nodata["value_yi_yuan"] is None and nodata["status"] == "无数据"  # missing, never 0
@@ -28,9 +32,12 @@ def test_parks_carry_figures_and_quality(client, sample) -> None:  # type: ignor
 
 def test_density_against_target_on_published_area(client) -> None:  # type: ignore[no-untyped-def]
     doc = client.get("/metrics/density?year=2020&basis=published_area").json()
-    assert doc["comparable_with_target"] is False  # target 001 表1 #9 is on supplied industrial land
-    assert doc["target_source"] == "001_13d6efb69ed95403.txt 表1 #9"
+    assert doc["meta"]["comparable_with_target"] is False  # target 001 表1 #9 is on supplied industrial land
+    assert "口径不同" in doc["meta"]["comparability_note_zh"] and "既非上限也非下限" in doc["meta"]["comparability_note_zh"]
+    assert doc["meta"]["target"]["source"] == "001_13d6efb69ed95403.txt 表1 #9"
     rows = {r["unit_name"]: r for r in doc["rows"]}
+    assert rows["测试西园"]["density_yi_per_km2"] == pytest.approx(50.0)  # 100 亿元 / 2.0 km²
+    assert rows["测试东园"]["density_yi_per_km2"] == pytest.approx(240.0)  # 120 亿元 / 50 公顷
     assert rows["测试西园"]["attainment_pct"] == pytest.approx(62.5)  # 50 / 80
     assert rows["测试西园"]["gap_yi_per_km2"] == pytest.approx(30.0)
     assert rows["测试西园"]["status"] == "未达标" and rows["测试东园"]["status"] == "达标"
@@ -47,7 +54,7 @@ def test_density_on_supplied_land_matches_the_parcel_area(client) -> None:  # ty
     to_4549 = Transformer.from_crs(4326, 4549, always_xy=True)
     area_km2 = shapely.transform(box(*WEST_PARCEL), lambda c: __import__("numpy").column_stack(to_4549.transform(c[:, 0], c[:, 1]))).area / 1e6
     doc = client.get("/metrics/density?year=2020").json()
-    assert doc["basis"] == "supplied_industrial_land" and doc["comparable_with_target"] is True
+    assert doc["meta"]["question"]["basis"] == "supplied_industrial_land" and doc["meta"]["comparable_with_target"] is True
     west = next(r for r in doc["rows"] if r["unit_name"] == "测试西园")
     assert west["area_km2"] == pytest.approx(area_km2, rel=1e-6)
     assert west["density_yi_per_km2"] == pytest.approx(100 / area_km2, rel=1e-6)
@@ -75,7 +82,7 @@ def test_zones_towns_targets_indicators(client, sample) -> None:  # type: ignore
     towns = {f["properties"]["name"]: f["properties"] for f in client.get("/towns").json()["features"]}
     assert towns["乙街道"]["pian"] == "产城融合示范片区" and towns["甲镇"]["pian"] is None
     targets = client.get("/targets").json()
-    assert [(t["code"], t["value"], t["basis"]) for t in targets] == [("001-t1-9", 80.0, "supplied_industrial_land")]
+    assert [(t["code"], t["value"], t["basis"]) for t in targets] == [("t001_09", 80.0, "supplied_industrial_land")]
     ind = client.get(f"/parks/{sample['east']}/indicators").json()
     assert {(i["metric_code"], i["value"], i["unit"]) for i in ind} == {("output", 120.0, "亿元"), ("jurisdiction_area", 50.0, "公顷")}
     assert client.get("/parks/999/indicators").status_code == 404
@@ -94,7 +101,7 @@ def test_sizhi_parse_endpoint(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_downloads(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    csv = client.get("/downloads/metrics.csv?year=2020")
+    csv = client.get("/downloads/metrics.csv?year=2020&basis=published_area")
     assert csv.content.startswith("\ufeff".encode()) and "测试西园" in csv.text
     line = next(l for l in csv.text.splitlines() if "测试西园" in l and "published_area" in l)
     assert ",50.0," in line

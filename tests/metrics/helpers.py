@@ -59,3 +59,26 @@ def insert_indicator(engine: Engine, park_id: int, year: int, metric: str, value
     with Session(engine) as s, s.begin():
         s.add(Indicator(park_id=park_id, year=year, metric_code=metric, value=value, unit=unit,
                         source_document=source, source_section="test"))
+
+
+def insert_target_from_sample(engine: Engine, code: str = "t001_09") -> None:
+    """Store the sample data's target row ``code`` (data/layers/targets.csv), as load-sample does."""
+    import csv
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    path = Path(__file__).resolve().parents[2] / "data" / "layers" / "targets.csv"
+    with path.open(encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["code"] == code)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO target (code, scope, category, name, metric_code, basis, year, value, unit, nature,"
+                " source_document, source_section) VALUES (:code, :scope, :category, :name, :metric_code, :basis,"
+                " :year, :value, :unit, CAST(:nature AS target_nature), :source_document, :source_section)"
+            ),
+            {k: row[k] for k in ("code", "scope", "category", "name", "metric_code", "basis", "unit", "nature",
+                                 "source_document", "source_section")}
+            | {"year": int(row["year"]), "value": float(row["value"])},
+        )

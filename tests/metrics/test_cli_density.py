@@ -18,17 +18,17 @@ import json
 import re
 
 import geopandas as gpd
-import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from gis_service.cli import app, main
 from gis_service.db.models import ZoneKind
-from gis_service.metrics.answer import park_zone_answer
+from gis_service.answers import DensityQuestion, answer_density
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.parcels import write_parcels
-from tests.metrics.helpers import insert_indicator, insert_park, insert_zone, rect, to_4326
+from tests.metrics.helpers import insert_indicator, insert_park, insert_target_from_sample, insert_zone, rect, to_4326
 
 runner = CliRunner()
 
@@ -58,18 +58,26 @@ def filled(engine, db_url, monkeypatch):  # type: ignore[no-untyped-def]
     write_parcels(engine, parcels)
     west = insert_zone(engine, "W", "西片", to_4326([rect(-1000, -1000, 1700, 3000)])[0], ZoneKind.pian)
     east = insert_zone(engine, "E", "东片", to_4326([rect(700, -1000, 2300, 3000)])[0], ZoneKind.pian)
+    insert_target_from_sample(engine)
     monkeypatch.setenv("GIS_DATABASE_URL", db_url)
     return {"a": a, "b": b, "west": west, "east": east}
+
+
+def _strict(text: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
 
 
 def _json(args: list[str]) -> list[dict]:
     result = runner.invoke(app, ["density", *args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return _strict(result.output)["rows"]
 
 
 def test_parks_against_default_target(filled) -> None:  # type: ignore[no-untyped-def]
-    rows = {r["name"]: r for r in _json(["--year", "2020"])}
+    rows = {r["unit_name"]: r for r in _json(["--year", "2020"])}
     a, b = rows["甲园区"], rows["乙园区"]
     assert a["area_km2"] == pytest.approx(0.21, rel=1e-6)
     assert a["density_yi_per_km2"] == pytest.approx(100.0, rel=1e-6)
@@ -88,7 +96,7 @@ def test_parks_against_default_target(filled) -> None:  # type: ignore[no-untype
 
 
 def test_zone_level_apportions_by_parcel_land(filled) -> None:  # type: ignore[no-untyped-def]
-    rows = {r["name"]: r for r in _json(["--level", "pian"])}
+    rows = {r["unit_name"]: r for r in _json(["--level", "pian"])}
     assert set(rows) == {"西片", "东片"}
     assert rows["西片"]["value_yi_yuan"] == pytest.approx(20.0, rel=1e-6)
     assert rows["西片"]["area_km2"] == pytest.approx(0.2, rel=1e-6)
@@ -100,7 +108,7 @@ def test_zone_level_apportions_by_parcel_land(filled) -> None:  # type: ignore[n
 
 
 def test_jurisdiction_basis_is_compared_as_reference_only(filled) -> None:  # type: ignore[no-untyped-def]
-    rows = {r["name"]: r for r in _json(["--basis", "jurisdiction_area"])}
+    rows = {r["unit_name"]: r for r in _json(["--basis", "published_area"])}
     assert rows["甲园区"]["area_km2"] == pytest.approx(1.5)  # 150 公顷
     assert rows["甲园区"]["density_yi_per_km2"] == pytest.approx(14.0)
     assert rows["甲园区"]["attainment_pct"] == pytest.approx(14.0 / 80 * 100)
@@ -113,7 +121,7 @@ def test_jurisdiction_basis_is_compared_as_reference_only(filled) -> None:  # ty
 def test_table_has_chinese_headers_and_figures(filled) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["density", "--year", "2020"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    for header in ("名称", "产值 亿元", "面积 km²", "地均产值 亿元/km²", "目标", "达成率", "差距", "状态", "数据年份", "来源"):
+    for header in ("名称", "产值 亿元", "面积 km²", "地均产值 亿元/km²", "目标", "达标率", "差距", "状态", "数据年份", "来源"):
         assert header in result.output
     assert "125.0%" in result.output and "75.0%" in result.output and "20.00" in result.output
     assert "甲园区" in result.output and "未达标" in result.output
@@ -123,7 +131,7 @@ def test_bad_options_exit_2_naming_the_option(filled, capsys) -> None:  # type: 
     with pytest.raises(SystemExit) as info:
         main(["density", "--basis", "floor_area"])
     assert info.value.code == 2
-    assert "--basis" in capsys.readouterr().err
+    assert "basis: unknown basis 'floor_area'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["density", "--target", "nope"])
     assert info.value.code == 2
@@ -150,7 +158,7 @@ def test_answer_raises_the_parcel_querys_error(filled, engine) -> None:  # type:
     """The parcel query runs on another thread; its error reaches the caller unchanged."""
     insert_zone(engine, "X", "重叠片", to_4326([rect(500, -1000, 400, 3000)])[0], ZoneKind.pian)
     with pytest.raises(OverlappingZonesError, match="重叠片"):
-        park_zone_answer(engine, year=2020, zone_kind="pian")
+        answer_density(engine, DensityQuestion(year=2020, level="pian"))
 
 
 def test_parks_without_parcel_land_are_apportioned_by_boundary(filled, engine) -> None:  # type: ignore[no-untyped-def]
@@ -159,15 +167,14 @@ def test_parks_without_parcel_land_are_apportioned_by_boundary(filled, engine) -
     is unknown, so both zone totals of land go missing (an incomplete sum is no total)."""
     c, _ = insert_park(engine, "C", "丙园区", to_4326([rect(500, 1100, 400, 800)])[0])
     insert_indicator(engine, c, 2020, "output", 4.0, "亿元", "004 附件 丙")
-    answer = park_zone_answer(engine, year=2020, zone_kind="pian")
-    zones = answer.zones.set_index("unit_name")
+    zones = answer_density(engine, DensityQuestion(year=2020, level="pian")).rows.set_index("unit_name")
     # 甲 by land (0.2 / 0.01 km²), 丙 by boundary (½ each): 20 + 2 in 西片, 1 + 6 + 2 in 东片
     assert zones.loc["西片", "value_yi_yuan"] == pytest.approx(22.0, rel=1e-6)
     assert zones.loc["东片", "value_yi_yuan"] == pytest.approx(9.0, rel=1e-6)
-    assert np.isnan(zones.loc["西片", "area_km2"]) and np.isnan(zones.loc["东片", "area_km2"])
+    assert pd.isna(zones.loc["西片", "area_km2"]) and pd.isna(zones.loc["东片", "area_km2"])
     assert zones.loc["西片", "missing_units"] == str(c) and zones.loc["西片", "status"] == "无数据"
     for zone in ("西片", "东片"):
         methods = zones.loc[zone, "share_method"]
         assert "supplied_industrial_land share (PostGIS" in methods and "boundary area share (EPSG:4549)" in methods
-    parks = answer.parks.set_index("unit_name")
-    assert np.isnan(parks.loc["丙园区", "area_km2"]) and parks.loc["丙园区", "status"] == "无数据"
+    parks = answer_density(engine, DensityQuestion(year=2020)).rows.set_index("unit_name")
+    assert pd.isna(parks.loc["丙园区", "area_km2"]) and parks.loc["丙园区", "status"] == "无数据"

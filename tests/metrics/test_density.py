@@ -166,7 +166,7 @@ def test_unknown_unit_and_unknown_basis():
 def test_year_without_data_is_not_found():
     units = pd.DataFrame({"unit_id": ["A"]})
     bases = bases_from_areas([{"unit_id": "A", "basis": "measured_area", "area_km2": 1.0}])
-    with pytest.raises(NoDataForYearError, match=r"for 2019; years with data: \[2020\]"):
+    with pytest.raises(NoDataForYearError, match=r"at or before 2019; years with data: \[2020\]"):
         density_table(units, _one(), bases, year=2019, numerators=["output"])
     assert issubclass(NoDataForYearError, NotFoundError)
 

@@ -9,14 +9,14 @@ from distributed import Client, LocalCluster
 from shapely.geometry import box
 
 from gis_service.db.models import ZoneKind
-from gis_service.metrics.answer import park_zone_answer
+from gis_service.answers import DensityQuestion, answer_density
 from gis_service.metrics.apportion import zone_shares
 from gis_service.metrics.bases import parcel_bases
 from gis_service.metrics.dask_path import parcel_bases_dask
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.parcels import generate_parcels, synthetic_boundaries, write_parcels
 from gis_service.store.readers import read_parcels
-from tests.metrics.helpers import insert_indicator, insert_park, insert_zone
+from tests.metrics.helpers import insert_indicator, insert_park, insert_target_from_sample, insert_zone
 
 BASES = ["supplied_industrial_land", "industrial_land", "built_up_land"]
 BBOX = (121.20, 31.00, 121.26, 31.04)
@@ -78,15 +78,15 @@ def test_zone_pieces_agree_and_end_to_end_answer(synthetic_db):
 
     for pid in units["park_id"]:
         insert_indicator(engine, int(pid), 2020, "output", 50.0, "亿元")
-    answer = park_zone_answer(engine, year=2020, zone_kind="pian")
-    parks = answer.parks.set_index("unit_id")
+    insert_target_from_sample(engine)
+    parks = answer_density(engine, DensityQuestion(year=2020)).rows.set_index("unit_id")
     land = _by(parcel_bases(units, parcels, bases=["supplied_industrial_land"], year=2020))["area_km2"]
     for pid in units["park_id"]:
         assert parks.loc[pid, "density_yi_per_km2"] == pytest.approx(50.0 / land[(pid, "supplied_industrial_land")], rel=1e-6)
     assert parks.loc[parks["unit_name"] == "旧边界园区", "status"].iloc[0] == "无数据"
     assert set(parks["status"]) <= {"达标", "接近", "未达标", "无数据"}
     assert parks["uses_synthetic_data"].loc[units["park_id"]].all()
-    zones_out = answer.zones.set_index("unit_id")
+    zones_out = answer_density(engine, DensityQuestion(year=2020, level="pian")).rows.set_index("unit_id")
     expected_west = sum(50.0 * a.get((pid, z_w), 0.0) for pid in units["park_id"])
     assert zones_out.loc[z_w, "value_yi_yuan"] == pytest.approx(expected_west, rel=1e-9)
     assert zones_out.loc[z_w, "unit_name"] == "西片"

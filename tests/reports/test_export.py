@@ -68,7 +68,7 @@ def test_gpkg_layer_choice_and_errors(sample_engine: Engine, tmp_path: Path) -> 
 
 
 def test_metrics_csv_and_xlsx(sample_engine: Engine, tmp_path: Path) -> None:
-    table = metrics_table(sample_engine, year=2020)
+    table = metrics_table(sample_engine, year=2020, basis="published_area")
     row = table[(table["unit_name"] == "环大学城科创园") & (table["basis"] == "published_area")].iloc[0]
     assert row["density_yi_per_km2"] == pytest.approx(36.102 / 2.35)
     csv = write_csv(table, tmp_path / "m.csv")

@@ -1,0 +1,111 @@
+"""Read what a density answer needs from the database, while PostGIS measures the parcels.
+
+The parcel-by-boundary areas (:func:`~gis_service.metrics.postgis.parcel_piece_areas`) are
+most of an answer's time, so that query runs on a worker thread with its own connection
+while this thread reads the parks, the figures and the zones or towns.  Only the parcel
+bases the question needs are asked for: the supplied-industrial filter matches the partial
+GiST index of migration 0002, and asking for every basis at once would not.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine
+
+from gis_service.answers.vocabulary import PARK, TOWN
+from gis_service.metrics.bases import PARCEL_BASES, SUPPLIED_INDUSTRIAL_LAND
+from gis_service.metrics.postgis import parcel_piece_areas
+from gis_service.store.readers import read_indicators, read_parks, read_towns, read_zones
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything an answer divides and apportions, read once."""
+
+    units: gpd.GeoDataFrame  # parks as engine units (unit_id, unit_name, unit_code, boundary_version…)
+    indicators: pd.DataFrame  # park figures of every year (the year rule picks), engine columns
+    areas: gpd.GeoDataFrame | None  # the zones or towns of an area level (zone_id, zone_name…)
+    pieces: pd.DataFrame  # parcel areas per park (and per park piece in each area), PostGIS
+    pieces_basis: str | None  # the parcel basis measured in ``pieces``
+
+
+def units_from_parks(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """:func:`~gis_service.store.readers.read_parks` output as engine units."""
+    return parks.rename(
+        columns={"park_id": "unit_id", "name": "unit_name", "code": "unit_code", "boundary_id": "boundary_version"}
+    )
+
+
+def indicators_for_parks(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Park rows of :func:`~gis_service.store.readers.read_indicators` keyed by ``unit_id``.
+
+    Projections (e.g. 004 表2's 2025 figures) are left out: they are not what a park
+    achieved in a year.
+    """
+    projected = indicators["is_projection"].astype(bool) if "is_projection" in indicators else False
+    rows = indicators[indicators["park_id"].notna() & ~projected].copy()
+    rows["unit_id"] = rows["park_id"].astype(int)
+    return rows
+
+
+def leaf_parks(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parks that are not the parent of other parks, with a boundary.
+
+    A parent park (张江高新区松江园) is the union of its blocks: counting it with them in
+    a zone or town would count the same land and output twice.
+    """
+    parents = set(units["parent_id"].dropna().astype(int)) if "parent_id" in units else set()
+    has_geom = units.geometry.notna() & ~units.geometry.is_empty
+    return units[has_geom & ~units["unit_id"].isin(parents)]
+
+
+def pieces_basis_for(level: str, basis: str) -> str | None:
+    """The one parcel basis to measure: the basis shown when it is made of parcels; else, for
+    an area level, supplied industrial land (the parks are apportioned by it); else none."""
+    if basis in PARCEL_BASES:
+        return basis
+    return SUPPLIED_INDUSTRIAL_LAND if level != PARK else None
+
+
+def read_inputs(engine: Engine, *, year: int, level: str, basis: str) -> Inputs:
+    """Start the parcel query on its own connection, read the rest meanwhile, then wait.
+
+    An error of the query is raised here, as if it had run on this thread.
+    """
+    measured = pieces_basis_for(level, basis)
+    area_kind = None if level == PARK else level
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas")
+    try:
+        query = (
+            pool.submit(parcel_piece_areas, engine, year=year, bases=[measured], zone_kind=area_kind)
+            if measured is not None
+            else None
+        )
+        units = units_from_parks(read_parks(engine, year=year))
+        indicators = indicators_for_parks(read_indicators(engine))
+        return Inputs(
+            units=units,
+            indicators=indicators[indicators["year"] <= year],
+            areas=_read_areas(engine, level),
+            pieces=query.result() if query is not None else pd.DataFrame(),
+            pieces_basis=measured,
+        )
+    finally:
+        # not joined: waiting for the finished worker thread to exit cost ~5-10 ms (a GIL
+        # hand-over); after an error here a running query finishes on its own and its
+        # connection goes back to the pool
+        pool.shutdown(wait=False)
+
+
+def _read_areas(engine: Engine, level: str) -> gpd.GeoDataFrame | None:
+    """The zones or towns of an area level, keyed ``zone_id``/``zone_name``/``zone_code``."""
+    if level == PARK:
+        return None
+    if level == TOWN:
+        towns = read_towns(engine)
+        return towns.rename(columns={"town_id": "zone_id", "name": "zone_name"}).assign(zone_code=towns["name"])
+    return read_zones(engine, level).rename(columns={"name": "zone_name", "code": "zone_code"})

@@ -1,0 +1,64 @@
+"""Versions of the stored data, and results kept until the data they come from changes.
+
+Statement triggers bump a per-table counter in ``data_change`` on every write (migration
+0003), so one small query tells whether anything changed, whatever the size of the tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, text
+
+T = TypeVar("T")
+
+
+def data_version(engine: Engine) -> str:
+    """A short token that changes whenever any stored layer or figure changes.
+
+    Read from the per-table counters that statement triggers bump on every write
+    (``data_change``, migration 0003): one small query, whatever the size of the tables.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
+    return hashlib.sha1(repr(rows).encode()).hexdigest()[:16]
+
+
+class DataMemo:
+    """Results computed from the stored data, kept until that data changes.
+
+    Keyed by the database, :func:`data_version` and the caller's key; a thread-safe LRU
+    of ``max_entries``.  Frames are handed out as copies, so a caller that adds a column
+    does not change what the next caller gets.
+    """
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, engine: Engine, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        full_key = (engine.url.render_as_string(hide_password=True), data_version(engine), *key)
+        with self._lock:
+            if full_key in self._items:
+                self._items.move_to_end(full_key)
+                return _copy(self._items[full_key])  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[full_key] = value
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+        return _copy(value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _copy(value: T) -> T:
+    copy = getattr(value, "copy", None)
+    return copy() if callable(copy) else value  # type: ignore[no-any-return]
