@@ -28,7 +28,8 @@ from gis_service.metrics.answer import park_zone_answer
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.parcels import write_parcels
-from tests.metrics.helpers import insert_indicator, insert_park, insert_zone, rect, to_4326
+from gis_service.testing import insert_indicator, insert_park, insert_zone
+from tests.metrics.helpers import rect, to_4326
 
 runner = CliRunner()
 
