@@ -9,7 +9,7 @@ growth of this Python process in one more call after the timed ones (the Postgre
 backend's memory is not included):
 
 - ``engine_e2e``: database → per-park and per-zone answer against 80 亿元/km²
-  (:func:`gis_service.metrics.answer.park_zone_answer`, parcel areas in PostGIS);
+  (:func:`gis_service.answers.density.compute_density`, parcel areas in PostGIS);
   ``engine_e2e_parks``: the same for the parks only;
 - ``postgis_query``: the engine's parcel-by-park query alone (supplied industrial land, no
   zones: stored area + ST_ContainsProperly short-cut + partial index, JIT off), the "best
@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import tempfile
 import threading
 import time
 import warnings
@@ -54,20 +52,13 @@ import geopandas as gpd
 import numpy as np
 import psutil
 import shapely
-from shapely.geometry import box
 from sqlalchemy import create_engine, text
 
-from gis_service.db import migrate
-from gis_service.db.cluster import LocalCluster
-from gis_service.metrics.answer import park_zone_answer
+from gis_service.answers import DensityQuestion
+from gis_service.answers.density import compute_density
 from gis_service.metrics.bases import parcel_bases, parcel_mask
 from gis_service.metrics.postgis import parcel_piece_areas
-from gis_service.parcels import generate_parcels, synthetic_boundaries, write_parcels
-from gis_service.parcels.synthetic import SONGJIANG_PARKS_BBOX
-import sys
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the test helpers
-from tests.metrics.helpers import insert_indicator, insert_park, insert_zone
+from gis_service.testing import load_synthetic_parcels, load_synthetic_units, throwaway_postgis
 
 warnings.filterwarnings("ignore")
 RESULTS = Path(__file__).parent / "results"
@@ -196,55 +187,21 @@ def timed_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dic
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def setup_database(url: str) -> tuple[gpd.GeoDataFrame, object]:
-    engine = create_engine(url)
-    parks = synthetic_boundaries(7, seed=5, bbox=SONGJIANG_PARKS_BBOX, radius_deg=0.009)
-    ids = []
-    for row in parks.itertuples():
-        pid, bid = insert_park(engine, row.unit_id, row.unit_name, row.geometry)
-        insert_indicator(engine, pid, 2020, "output", 40.0 + 10 * len(ids), "亿元", "synthetic benchmark figure")
-        ids.append((pid, bid))
-    minx, miny, maxx, maxy = SONGJIANG_PARKS_BBOX
-    edges = np.linspace(minx, maxx, 4)
-    for k in range(3):
-        insert_zone(engine, f"Z{k}", f"合成片区{k + 1}", box(edges[k], miny, edges[k + 1], maxy))
-    units = parks.assign(unit_id=[i[0] for i in ids], boundary_version=[i[1] for i in ids])
-    return units, engine
-
-
 def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, object]]:
     from distributed import Client, LocalCluster as DaskCluster
 
     import dask_geopandas
     from gis_service.metrics.dask_path import parcel_bases_dask
 
-    root = Path(tempfile.mkdtemp(prefix="gis-bench-pg-"))
-    root.chmod(0o755)
-    cluster = LocalCluster(root / "pg", port=free_port(), database="bench")
-    cluster.start()
     results: list[dict[str, object]] = []
-    try:
-        migrate.upgrade(cluster.url())
-        units, engine = setup_database(cluster.url())
+    with throwaway_postgis("bench", prefix="gis-bench-pg-") as cluster:
+        engine = create_engine(cluster.url())
+        units = load_synthetic_units(engine)
         dask_cluster = DaskCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(dask_cluster)
         for n in sizes:
-            t0 = time.perf_counter()
-            parcels = generate_parcels(n, seed=42)
-            t_gen = time.perf_counter() - t0
-            with engine.begin() as conn:
-                conn.execute(text("TRUNCATE land_parcel"))
-            t0 = time.perf_counter()
-            write_parcels(engine, parcels)
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE land_parcel"))
-            t_load = time.perf_counter() - t0
+            parcels, load_times = load_synthetic_parcels(engine, n, seed=42)
+            t_gen, t_load = load_times["generate_s"], load_times["load_s"]
             supplied = parcel_mask(parcels, "supplied_industrial_land", year=2020)
             n_industrial = int((parcels["land_use_class"] == "industrial").sum())
             pairs_info = candidate_stats(units, parcels, supplied)
@@ -260,8 +217,8 @@ def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, 
             geo = lambda: parcel_bases(units, gpd.GeoDataFrame(parcels.drop(columns="geometry"), geometry=np.asarray(parcels.geometry.array), crs=4326), year=2020)
             ddf = dask_geopandas.from_geopandas(parcels, npartitions=8).persist()
             compared = {
-                "engine_e2e": lambda: park_zone_answer(engine, year=2020, zone_kind="pian"),
-                "engine_e2e_parks": lambda: park_zone_answer(engine, year=2020),
+                "engine_e2e": lambda: compute_density(engine, DensityQuestion(year=2020, level="pian")),
+                "engine_e2e_parks": lambda: compute_density(engine, DensityQuestion(year=2020)),
                 "postgis_query": lambda: parcel_piece_areas(engine, year=2020),
                 "postgis_query_zones": lambda: parcel_piece_areas(engine, year=2020, zone_kind="pian"),
             }
@@ -287,8 +244,6 @@ def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, 
         client.close()
         dask_cluster.close()
         engine.dispose()
-    finally:
-        cluster.destroy()
     return results
 
 

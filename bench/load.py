@@ -21,19 +21,20 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gis_service.testing import UVICORN_APP, running_server, throwaway_postgis, tile_of
 
-from bench.api import fill_parcels, free_port, server  # noqa: E402  (same cluster/server helpers)
-from tests.api.test_tiles import tile_of  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for bench.api (this script may run as bench/load.py)
+
+from bench.api import fill_parcels  # noqa: E402  (the same synthetic grid as the API benchmark)
 
 #: the read mix (path templates; {park}/{indicator}/{tile} filled from the loaded data), round-robin
 MIX = [
@@ -151,29 +152,20 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.md")
     args = parser.parse_args()
 
-    cluster = None
-    url = args.database_url
-    if url is None:
-        from gis_service.db import migrate
-        from gis_service.db.cluster import LocalCluster
-        from gis_service.ingest import load_sample
+    with ExitStack() as stack:
+        url = args.database_url
+        if url is None:
+            from gis_service.ingest import load_sample
 
-        root = Path(tempfile.mkdtemp(prefix="gis-load-pg-"))
-        root.chmod(0o755)  # the unprivileged cluster account must be able to enter it
-        cluster = LocalCluster(root / "pg", port=free_port(), database="load")
-        cluster.start()
-        url = cluster.url()
-        migrate.upgrade(url)
-        engine = create_engine(url)
-        load_sample(engine)
-        engine.dispose()
-        fill_parcels(url, args.parcels)
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_")} | {"GIS_DATABASE_URL": url}
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "gis_service.api.app:create_app"]
+            url = stack.enter_context(throwaway_postgis("load", prefix="gis-load-pg-")).url()
+            engine = create_engine(url)
+            load_sample(engine)
+            engine.dispose()
+            fill_parcels(url, args.parcels)
         # keep-alive longer than the client ever idles, as `gis-service serve` does (uvicorn default 5 s
-        # races with a pooled client reusing a connection the server is closing)
-        with server([*cmd, "--no-access-log", "--timeout-keep-alive", "75"], env, "/health") as base:  # one worker
+        # races with a pooled client reusing a connection the server is closing); one worker
+        cmd = [*UVICORN_APP, "--no-access-log", "--timeout-keep-alive", "75"]
+        with running_server(cmd, env={"GIS_DATABASE_URL": url}) as base:
             result = asyncio.run(run(base, urls(url), total=args.requests, concurrency=args.concurrency,
                                      max_seconds=args.max_seconds))
         text_ = report(result, total=args.requests, concurrency=args.concurrency, workers=1, parcels=args.parcels)
@@ -181,9 +173,6 @@ def main() -> int:
         args.out.write_text(text_, encoding="utf-8")
         print(text_)
         return 0 if not result["errors"] and not result["not_sent"] else 1
-    finally:
-        if cluster is not None:
-            cluster.destroy()
 
 
 if __name__ == "__main__":

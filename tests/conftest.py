@@ -10,39 +10,24 @@ a fraction of a second.
 from __future__ import annotations
 
 import itertools
-import socket
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy import Engine, create_engine
 
-from gis_service.db import migrate
 from gis_service.db.cluster import LocalCluster
+from gis_service.testing import throwaway_postgis
 
 TEMPLATE_DB = "gis_template"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[LocalCluster]:
     """A running PostgreSQL + PostGIS cluster private to this test session."""
-    root = Path(tempfile.mkdtemp(prefix="gis-test-pg-"))
-    root.chmod(0o755)  # the unprivileged cluster account must be able to enter it
-    cluster = LocalCluster(root / "pg", port=free_port(), database=TEMPLATE_DB)
-    cluster.start()
-    migrate.upgrade(cluster.url())
-    yield cluster
-    cluster.destroy()
-    root.rmdir()
+    with throwaway_postgis(TEMPLATE_DB, prefix="gis-test-pg-") as cluster:
+        yield cluster
 
 
 _counter = itertools.count()

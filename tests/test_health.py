@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from gis_service.api.app import create_app
 from gis_service.settings import Settings
-from tests.conftest import free_port
+from gis_service.testing import free_port
 
 
 def test_health_ok_against_real_postgis(db_url: str) -> None:

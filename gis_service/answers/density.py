@@ -132,7 +132,14 @@ def answer_density(engine: Engine, question: DensityQuestion = DensityQuestion()
     Raises InputError/NotFoundError naming the culprit: an unknown level, numerator, basis,
     target or park, a year with no figure at or before it, an unusable target.
     """
-    return _MEMO.get_or_compute(engine, ("density", question), lambda: _answer(engine, question, with_baseline=False))
+    return _MEMO.get_or_compute(engine, ("density", question), lambda: compute_density(engine, question))
+
+
+def compute_density(engine: Engine, question: DensityQuestion = DensityQuestion()) -> DensityAnswer:
+    """:func:`answer_density` without the cache: always asks the database (benchmarks time this)."""
+    answer = _answer(engine, question, with_baseline=False)
+    assert isinstance(answer, DensityAnswer)
+    return answer
 
 
 def answer_whatif(engine: Engine, question: DensityQuestion) -> WhatIfAnswer:

@@ -6,11 +6,11 @@ import pyogrio
 import pytest
 from owslib.ogcapi.features import Features
 
-from tests.api.server import running_server
+from gis_service.testing import running_service
 
 
 def test_owslib_reads_collections_items_and_features(db_url, sample) -> None:  # type: ignore[no-untyped-def]
-    with running_server(db_url) as base:
+    with running_service(db_url) as base:
         api = Features(f"{base}/ogc")
         assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in api.conformance()["conformsTo"]
         ids = [c["id"] for c in api.collections()["collections"]]
@@ -30,7 +30,7 @@ def test_owslib_reads_collections_items_and_features(db_url, sample) -> None:  #
 
 @pytest.mark.skipif("OAPIF" not in pyogrio.list_drivers(), reason="GDAL without the OAPIF driver")
 def test_gdal_oapif_driver_follows_next_links(db_url, sample) -> None:  # type: ignore[no-untyped-def]
-    with running_server(db_url, default_limit=1) as base:
+    with running_service(db_url, default_limit=1) as base:
         layers = [name for name, _ in pyogrio.list_layers(f"OAPIF:{base}/ogc")]
         assert layers == ["parks", "zones", "towns", "roads", "parcels"]
         # default page size 1: GDAL must follow the next links to get all three parks

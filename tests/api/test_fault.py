@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 
 from gis_service.db import migrate
 from gis_service.db.cluster import LocalCluster
+from gis_service.testing import free_port, running_service
 from tests.api.sample_data import load_web_sample
-from tests.api.server import free_port, running_server
 from tests.api.writes_support import auth, indicator_id, make_keys
 
 #: the slowest answer accepted while the database is away (connect_timeout is 3 s)
@@ -74,7 +74,7 @@ def test_database_outage_gives_503_then_recovers_without_losing_writes() -> None
         engine.dispose()
         outcomes: list[Outcome] = []
         stop = threading.Event()
-        with running_server(url) as base:
+        with running_service(url) as base:
             worker = threading.Thread(target=_stream, args=(base, keys["admin"], ind, stop, outcomes))
             worker.start()
             try:

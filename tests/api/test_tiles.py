@@ -2,70 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy import text
 
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
-def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of a tile, degrees."""
-    n = 2**z
-
-    def lat(row: int) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
-
-    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return value, i
-
-
-def _fields(buf: bytes) -> list[tuple[int, bytes | int]]:
-    """Top-level protobuf fields (number, payload) of a message."""
-    out, i = [], 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, i = _varint(buf, i)
-            out.append((number, value))
-        elif wire == 2:
-            size, i = _varint(buf, i)
-            out.append((number, buf[i:i + size]))
-            i += size
-        elif wire == 5:
-            out.append((number, buf[i:i + 4]))
-            i += 4
-        else:
-            out.append((number, buf[i:i + 8]))
-            i += 8
-    return out
-
-
-def mvt_layers(tile: bytes) -> dict[str, int]:
-    """Layer name -> number of features of a Mapbox vector tile."""
-    layers = {}
-    for number, layer in _fields(tile):
-        if number == 3:
-            parts = _fields(layer)  # type: ignore[arg-type]
-            name = next(v for n, v in parts if n == 1).decode()  # type: ignore[union-attr]
-            layers[name] = sum(1 for n, _ in parts if n == 2)
-    return layers
+from gis_service.testing import mvt_layers, tile_bounds, tile_of
 
 
 def test_park_tile_holds_the_park(client) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import Engine, text
 
-from tests.api.server import running_server
+from gis_service.testing import running_service
 from tests.api.writes_support import audit_rows, auth, indicator_id, make_keys
 
 WRITERS = 50
@@ -41,7 +41,7 @@ def test_fifty_concurrent_increments_with_if_match_lose_nothing(db_url, engine, 
     """Read-modify-write +1 with If-Match, retrying on 412: the total must be exactly +50."""
     keys = make_keys(engine)
     ind = indicator_id(engine, sample["west"])
-    with running_server(db_url) as base:
+    with running_service(db_url) as base:
 
         def increment(i: int) -> tuple[int, int]:
             key = keys["analyst"] if i % 2 else keys["pm_own"]
@@ -80,7 +80,7 @@ def test_fifty_concurrent_increments_with_if_match_lose_nothing(db_url, engine, 
 def test_fifty_writers_on_the_same_etag_only_one_wins(db_url, engine, sample) -> None:  # type: ignore[no-untyped-def]
     keys = make_keys(engine)
     ind = indicator_id(engine, sample["west"])
-    with running_server(db_url) as base:
+    with running_service(db_url) as base:
 
         def put(i: int) -> tuple[int, float]:
             with httpx.Client(base_url=base, timeout=30) as c:
@@ -102,7 +102,7 @@ def test_fifty_writers_on_the_same_etag_only_one_wins(db_url, engine, sample) ->
 def test_fifty_writers_without_if_match_are_all_refused(db_url, engine, sample) -> None:  # type: ignore[no-untyped-def]
     keys = make_keys(engine)
     ind = indicator_id(engine, sample["west"])
-    with running_server(db_url) as base:
+    with running_service(db_url) as base:
 
         def put(i: int) -> int:
             with httpx.Client(base_url=base, timeout=30) as c:

@@ -18,7 +18,7 @@ import pytest
 
 from gis_service.db.migrate import head_revision
 
-from tests.conftest import free_port
+from gis_service.testing import free_port
 
 
 def gis(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import pytest
 
 from gis_service.db.cluster import LocalCluster, find_pg_bindir, require_postgis
 from gis_service.errors import MissingSystemPackageError
-from tests.conftest import free_port
+from gis_service.testing import free_port
 
 
 @pytest.fixture

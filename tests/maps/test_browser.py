@@ -18,8 +18,8 @@ import pytest
 
 from gis_service.coords import wgs84_to_gcj02_arrays
 from gis_service.maps.assets import LOCAL_ASSETS, STATIC_DIR
+from gis_service.testing import running_service
 from tests.api.sample_data import EAST_BOX
-from tests.api.server import running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -98,7 +98,7 @@ def _screenshot(page: object, name: str) -> Path:
 
 
 def test_offline_overview_loads_lists_layers_and_opens_a_popup(db_url, sample, browser) -> None:  # type: ignore[no-untyped-def]
-    with running_server(db_url, offline=True) as base:
+    with running_service(db_url, offline=True) as base:
         page, errors, outside = _open(browser, f"{base}/?year=2020", strict_offline=True)
         assert outside == [], f"requests left the machine in offline mode: {outside}"
         assert errors == [], f"console errors: {errors}"
@@ -128,7 +128,7 @@ def test_offline_overview_loads_lists_layers_and_opens_a_popup(db_url, sample, b
 
 
 def test_park_page_offline_labels_sides_and_says_approximate(db_url, sample, browser) -> None:  # type: ignore[no-untyped-def]
-    with running_server(db_url, offline=True) as base:
+    with running_service(db_url, offline=True) as base:
         page, errors, outside = _open(browser, f"{base}/maps/parks/{sample['west']}?year=2020", strict_offline=True)
         assert outside == [] and errors == []
         sides = page.locator(".gis-side").all_inner_texts()
@@ -142,7 +142,7 @@ def test_park_page_offline_labels_sides_and_says_approximate(db_url, sample, bro
 
 
 def test_amap_variant_shifts_overlays_to_gcj02(db_url, sample, browser) -> None:  # type: ignore[no-untyped-def]
-    with running_server(db_url, offline=False) as base:
+    with running_service(db_url, offline=False) as base:
         page, errors, _ = _open(browser, f"{base}/?year=2020", strict_offline=False)
         wgs = page.evaluate(_PARK_BOUNDS, "测试东园")
         _screenshot(page, "overview_default.png")

@@ -28,7 +28,8 @@ from gis_service.answers import DensityQuestion, answer_density
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.parcels import write_parcels
-from tests.metrics.helpers import insert_indicator, insert_park, insert_target_from_sample, insert_zone, rect, to_4326
+from gis_service.testing import insert_indicator, insert_park, insert_target_from_sample, insert_zone
+from tests.metrics.helpers import rect, to_4326
 
 runner = CliRunner()
 

@@ -16,7 +16,7 @@ from gis_service.metrics.dask_path import parcel_bases_dask
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.parcels import generate_parcels, synthetic_boundaries, write_parcels
 from gis_service.store.readers import read_parcels
-from tests.metrics.helpers import insert_indicator, insert_park, insert_target_from_sample, insert_zone
+from gis_service.testing import insert_indicator, insert_park, insert_target_from_sample, insert_zone
 
 BASES = ["supplied_industrial_land", "industrial_land", "built_up_land"]
 BBOX = (121.20, 31.00, 121.26, 31.04)
