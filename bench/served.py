@@ -167,7 +167,7 @@ def agreement(client: httpx.Client, engine: Engine) -> float:
     for level in ("park", "pian"):
         served = {r["unit_id"]: r["density_yi_per_km2"] for r in client.get(SERVED[f"served_{level}"]).json()["rows"]}
         answer = engine_answer(engine, level)
-        frame = answer.parks if level == "park" else answer.zones  # type: ignore[attr-defined]
+        frame = answer.rows  # type: ignore[attr-defined]
         ours = dict(zip(frame["unit_id"], frame["density_yi_per_km2"]))
         if set(served) != set(ours):
             raise RuntimeError(f"{level}: the service answers units {sorted(served)}, the engine {sorted(ours)}")
