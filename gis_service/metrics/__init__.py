@@ -12,7 +12,7 @@ same functions:
 - :mod:`~gis_service.metrics.apportion`: zone shares and aggregation;
 - :mod:`~gis_service.metrics.whatif`: scenarios;
 - :mod:`~gis_service.metrics.postgis`, :mod:`~gis_service.metrics.dask_path`: the same parcel
-  areas in PostGIS and with dask-geopandas; :mod:`~gis_service.metrics.answer`: DB → answer.
+  areas in PostGIS and with dask-geopandas.  Database → answer is :mod:`gis_service.answers`.
 """
 
 from gis_service.metrics.apportion import aggregate_to_zones, zone_shares

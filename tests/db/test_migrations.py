@@ -61,7 +61,7 @@ def test_gist_indexes_on_every_queried_geometry(engine) -> None:  # type: ignore
 
 
 def test_every_write_statement_bumps_the_table_counter_and_rollbacks_do_not(engine) -> None:  # type: ignore[no-untyped-def]
-    from gis_service.maps.cache import data_version
+    from gis_service.store.versions import data_version
 
     def version(table: str) -> int:
         with engine.connect() as conn:

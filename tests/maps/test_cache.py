@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from gis_service.maps.cache import DataMemo
+from gis_service.store.versions import DataMemo
 
 
 def test_memo_recomputes_only_after_a_write(engine: Engine) -> None:
