@@ -248,14 +248,15 @@ def _area_rows(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> pd.DataFram
     land = zone_land_shares(inputs.pieces, basis=inputs.pieces_basis) if inputs.pieces_basis else None
     shares = with_boundary_fallback(land, leaves, areas)
     names = dict(zip(areas["zone_id"], areas["zone_name"]))
-    rows = _with_empty_areas(aggregate_to_zones(table, shares, zone_names=names), areas, table)
-    rows["unit_code"] = rows["unit_id"].map(dict(zip(areas["zone_id"], areas["zone_code"])))
+    rows = aggregate_to_zones(table, shares, zone_names=names)
     if r.basis == MEASURED_AREA and not rows.empty:
         # the zone's measured area is the parks' boundaries inside it, not an apportioned sum
         overlap = overlap_areas_km2(leaves, areas)
         rows["area_km2"] = rows["unit_id"].map(overlap).astype(float)
         rows["basis_source"] = "园区边界与该区域的几何重叠面积(EPSG:4549)"
         rows = recompute_densities(rows)
+    rows = _with_empty_areas(rows, areas, table)
+    rows["unit_code"] = rows["unit_id"].map(dict(zip(areas["zone_id"], areas["zone_code"])))
     return rows
 
 
