@@ -54,7 +54,7 @@ from gis_service.metrics.bases import (
     measured_area_base,
     published_area_base,
 )
-from gis_service.metrics.density import NUMERATORS, divide_by_bases, recompute_densities, unit_figures
+from gis_service.metrics.density import NUMERATORS, density_columns, divide_by_bases, recompute_densities, unit_figures
 from gis_service.metrics.postgis import park_bases_from_pieces, zone_land_shares
 from gis_service.metrics.targets import TargetSpec, compare_with_target, comparability_note_zh
 from gis_service.metrics.vintage import FIGURE_YEAR_RULE, FIGURE_YEAR_RULE_ZH
@@ -227,16 +227,25 @@ def _park_bases(engine: Engine, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
 
 
 def _with_reference_areas(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
-    """Park rows with their code and, for reference, the published and measured areas
-    (both cheap: read already), so a reader sees how the boundary compares with the 管辖面积."""
+    """Park rows with their code and, for reference, the published and measured areas and the
+    densities on them (cheap: read already), so a reader sees how the boundary compares with
+    the 管辖面积 and what the density is on each while the shown basis has no data."""
     units = inputs.units
     published = published_area_base(inputs.indicators, year=r.year)
     measured = measured_area_base(units)
-    return table.assign(
+    out = table.assign(
         unit_code=table["unit_id"].map(dict(zip(units["unit_id"], units["unit_code"]))),
         published_area_km2=table["unit_id"].map(dict(zip(published["unit_id"], published["area_km2"]))),
         measured_area_km2=table["unit_id"].map(dict(zip(measured["unit_id"], measured["area_km2"]))),
     )
+    for basis in (PUBLISHED_AREA, MEASURED_AREA):
+        out[f"density_on_{basis}_yi_per_km2"] = density_columns(
+            out["numerator"].to_numpy(), np.full(len(out), basis, dtype=object),
+            out["value_yi_yuan"].to_numpy(dtype=float, na_value=np.nan),
+            out["value_count"].to_numpy(dtype=float, na_value=np.nan),
+            out[f"{basis}_km2"].to_numpy(dtype=float, na_value=np.nan),
+        )["density_yi_per_km2"]
+    return out
 
 
 def _area_rows(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> pd.DataFrame:

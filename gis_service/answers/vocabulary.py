@@ -57,6 +57,8 @@ ROW_COLUMNS: list[str] = [
     "area_mu",
     "published_area_km2",
     "measured_area_km2",
+    "density_on_published_area_yi_per_km2",
+    "density_on_measured_area_yi_per_km2",
     "density_yi_per_km2",
     "mu_jun_wan_per_mu",
     "count_per_km2",

@@ -27,7 +27,7 @@ from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
 from gis_service.answers import DensityAnswer, DensityQuestion
 from gis_service.answers.parks import park_features
 from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
-from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, PARCEL_BASES
+from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
 
@@ -170,6 +170,10 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
     short = num_label.split("(")[0]  # "产值(工业总产值)" -> "产值"
     density_rows = (f"<tr><th>地均{short}({BASIS_LABELS_ZH[q.basis]})</th>"
                     f"<td>{_fmt(row.get('density_yi_per_km2'), 2, '亿元/km²')}</td></tr>")
+    for basis in (PUBLISHED_AREA, MEASURED_AREA):
+        if basis != q.basis:  # for reference, on the published and the measured area
+            density_rows += (f"<tr><th>参考:按{BASIS_LABELS_ZH[basis]}</th>"
+                             f"<td>{_fmt(row.get(f'density_on_{basis}_yi_per_km2'), 2, '亿元/km²')}</td></tr>")
     approx = row.get("geometry_quality") != "surveyed"
     measured = _fmt(row.get("measured_area_km2"), 2, "km²") + (("(近似)") if approx and row.get("measured_area_km2") is not None else "")
     reason = row.get("missing_reason")
