@@ -28,13 +28,13 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.metrics.bases import PUBLISHED_AREA, published_area_base
 from gis_service.metrics.density import density_table
 from gis_service.store.readers import read_frame
 
 Status = Literal["ok", "info", "warning", "error"]
 AREA_TOLERANCE = 0.25  # measured vs published area: flag beyond ±25 %
-METRIC_SRID = 4549
 QA_YEAR = 2020
 
 
@@ -175,7 +175,7 @@ def _missing_output(conn: Connection, year: int) -> QaCheck:
 def _measured_vs_published(conn: Connection, year: int) -> QaCheck:
     rows = conn.execute(text(f"""
         SELECT p.name, p.code, i.value AS published,
-               ST_Area(ST_Transform(b.geom, {METRIC_SRID})) / 1e6 AS measured,
+               ST_Area(ST_Transform(b.geom, {AREA_SRID})) / 1e6 AS measured,
                b.geometry_quality::text AS quality
         FROM park p
         LEFT JOIN indicator i ON i.park_id = p.id AND i.metric_code = 'jurisdiction_area'
@@ -205,14 +205,14 @@ def _measured_vs_published(conn: Connection, year: int) -> QaCheck:
     status: Status = "warning" if (flagged or no_geom) else "ok"
     message = ";".join(parts) if parts else f"所有区块量算面积均在公布面积 ±{AREA_TOLERANCE:.0%} 以内(边界为近似)"
     return QaCheck("measured_vs_published", "量算面积与公布面积", status, message,
-                   {"tolerance": AREA_TOLERANCE, "crs": f"EPSG:{METRIC_SRID}", "blocks": blocks})
+                   {"tolerance": AREA_TOLERANCE, "crs": AREA_CRS, "blocks": blocks})
 
 
 def _parks_inside_district(conn: Connection) -> QaCheck:
     rows = conn.execute(text(f"""
         SELECT p.name,
-               ST_Area(ST_Transform(ST_Difference(b.geom, d.geom), {METRIC_SRID})) AS outside_m2,
-               ST_Area(ST_Transform(b.geom, {METRIC_SRID})) AS area_m2
+               ST_Area(ST_Transform(ST_Difference(b.geom, d.geom), {AREA_SRID})) AS outside_m2,
+               ST_Area(ST_Transform(b.geom, {AREA_SRID})) AS area_m2
         FROM park_boundary b JOIN park p ON p.id = b.park_id
         CROSS JOIN (SELECT ST_Union(geom) AS geom FROM district) d
         WHERE b.valid_to IS NULL ORDER BY p.id
@@ -231,8 +231,8 @@ def _parks_inside_district(conn: Connection) -> QaCheck:
 
 def _towns_partition(conn: Connection) -> QaCheck:
     row = conn.execute(text(f"""
-        WITH d AS (SELECT ST_Transform(ST_Union(geom), {METRIC_SRID}) AS g FROM district),
-             t AS (SELECT ST_Transform(geom, {METRIC_SRID}) AS g FROM town)
+        WITH d AS (SELECT ST_Transform(ST_Union(geom), {AREA_SRID}) AS g FROM district),
+             t AS (SELECT ST_Transform(geom, {AREA_SRID}) AS g FROM town)
         SELECT (SELECT ST_Area(g) FROM d) AS district_m2,
                (SELECT sum(ST_Area(g)) FROM t) AS towns_sum_m2,
                (SELECT ST_Area(ST_Difference(d.g, ST_Union(t.g))) FROM d, t GROUP BY d.g) AS gap_m2,

@@ -20,11 +20,12 @@ from folium import plugins
 from sqlalchemy import Engine
 
 from gis_service.coords import wgs84_to_gcj02
+from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
 from gis_service.maps import styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
 from gis_service.maps.figures import FigureChoice, basis_label, park_figures
-from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
+from gis_service.maps.simplify import simplify_for_display
 from gis_service.metrics.bases import ALL_BASES, PARCEL_BASES
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
@@ -346,11 +347,11 @@ def _bounding_roads(engine: Engine, park: gpd.GeoDataFrame, within_m: float = 15
     roads = read_roads(engine)
     if roads.empty:
         return roads
-    boundary = park.to_crs(DISPLAY_CRS).geometry.iloc[0].boundary
-    near = roads.to_crs(DISPLAY_CRS).distance(boundary) <= within_m
+    boundary = to_area_crs(park).geometry.iloc[0].boundary
+    distance_m = to_area_crs(roads).distance(boundary)
     text = str(park.iloc[0].get("sizhi_text") or "")
     named = roads["name"].map(lambda n: bool(n) and n in text)
-    return roads[near | (named & roads.to_crs(DISPLAY_CRS).distance(boundary).le(2000))]
+    return roads[(distance_m <= within_m) | (named & distance_m.le(2000))]
 
 
 def _park_parcels(engine: Engine, park: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

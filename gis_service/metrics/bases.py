@@ -27,14 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import Geod
 
+from gis_service.coords.crs import AREA_CRS, STORED_CRS, projected_areas_m2
 from gis_service.metrics.errors import (
     DuplicateUnitError,
     MissingColumnError,
@@ -42,8 +42,6 @@ from gis_service.metrics.errors import (
     UnknownBasisError,
 )
 from gis_service.metrics.units import M2_PER_KM2, area_factor_to_km2
-
-AREA_CRS = "EPSG:4549"
 
 PUBLISHED_AREA = "published_area"
 MEASURED_AREA = "measured_area"
@@ -155,7 +153,7 @@ def measured_area_base(units: gpd.GeoDataFrame, *, method: str = "projected") ->
         how = f"measured area of the boundary in {AREA_CRS}"
     elif method == "geodesic":
         geod = Geod(ellps="GRS80")
-        lonlat = units.geometry.to_crs(4326)
+        lonlat = units.geometry.to_crs(STORED_CRS)
         # A loop over the (few) unit boundaries, not over parcels: Geod has no array form.
         area_m2 = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in lonlat])
         how = "geodesic area of the boundary (GRS80)"
@@ -177,36 +175,6 @@ def measured_area_base(units: gpd.GeoDataFrame, *, method: str = "projected") ->
             "n_parcels": pd.NA,
         }
     )
-
-
-def projected_areas_m2(geoms: gpd.GeoSeries | np.ndarray, crs: object = None) -> np.ndarray:
-    """Areas in m² after projecting ``geoms`` to EPSG:4549 (vectorized over coordinates)."""
-    if isinstance(geoms, gpd.GeoSeries):
-        crs = geoms.crs
-        geoms = np.asarray(geoms.array)
-    if crs is None:
-        raise MissingColumnError("geometries have no CRS; set it (EPSG:4326 for stored data)")
-    return shapely.area(_to_area_crs(np.asarray(geoms), crs))
-
-
-@lru_cache(maxsize=16)
-def _transformer_to_area_crs(source_wkt: str) -> Transformer | None:
-    """Cached: building a PROJ transformer costs ~0.1 s, more than most area computations."""
-    source = CRS.from_wkt(source_wkt)
-    target = CRS.from_user_input(AREA_CRS)
-    return None if source == target else Transformer.from_crs(source, target, always_xy=True)
-
-
-def _to_area_crs(geoms: np.ndarray, crs: object) -> np.ndarray:
-    transformer = _transformer_to_area_crs(CRS.from_user_input(crs).to_wkt())
-    if transformer is None:
-        return geoms
-
-    def project(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, project)
 
 
 # --------------------------------------------------------------------------- parcel bases

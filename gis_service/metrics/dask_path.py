@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis_service.coords.crs import AREA_CRS
 from gis_service.metrics.bases import (
-    AREA_CRS,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
     PARCEL_BASES,

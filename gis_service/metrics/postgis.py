@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
+from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.metrics.bases import (
     mark_uncovered,
-    AREA_CRS,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
     BUILT_UP_LAND,
@@ -74,7 +74,7 @@ pairs AS (
            p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year) AS is_sup,
            COALESCE(p.is_built, false) AS is_built,
            CASE WHEN ST_ContainsProperly(pc.geom, p.geom) THEN p.area_m2
-                WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), 4549))
+                WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), {area_srid}))
            END AS area_m2
     FROM pieces pc
     JOIN land_parcel p ON pc.geom && p.geom
@@ -97,7 +97,9 @@ ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 
 _PIECE_AREAS_SQL: dict[str, TextClause] = {
-    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where)).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
+    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where, area_srid=AREA_SRID)).bindparams(
+        bindparam("park_ids", type_=ARRAY(Integer))
+    )
     for kind, where in _PARCEL_FILTERS.items()
 }
 

@@ -17,9 +17,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gis_service.coords.crs import STORED_CRS
 from gis_service.db.models import ZoneKind
-
-CRS = "EPSG:4326"
 
 
 def boundary_date(year: int | None) -> dt.date:
@@ -47,7 +46,7 @@ def _database_errors_as_raised() -> Iterator[None]:
 
 def _read_geo(engine: Engine, sql: str, params: dict[str, object] | None = None, geom: str = "geometry") -> gpd.GeoDataFrame:
     with engine.connect() as conn, _database_errors_as_raised():
-        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=CRS)
+        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=STORED_CRS)
 
 
 def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:

@@ -144,7 +144,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("ingest/loader.py", "table"): "LAYER_TABLES constant",
     ("ingest/loader.py", "key"): "natural-key column constant of the layer",
     ("db/migrations/versions/0003_data_change_versions.py", "table"): "TRACKED constant tuple of table names",
-    ("qa.py", "METRIC_SRID"): "module constant (4549)",
+    ("qa.py", "AREA_SRID"): "coords.crs constant (4549)",
     ("qa.py", "table"): "constant table tuples of the checks",
 }
 
