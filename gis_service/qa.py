@@ -29,7 +29,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
-from gis_service.metrics.bases import PUBLISHED_AREA, published_area_base
+from gis_service.metrics.area_bases import published_area_base
+from gis_service.metrics.bases import PUBLISHED_AREA
 from gis_service.metrics.density import density_table
 from gis_service.store.readers import read_frame
 

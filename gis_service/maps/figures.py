@@ -23,9 +23,8 @@ from gis_service.metrics.bases import (
     PUBLISHED_AREA_METRICS,
     SUPPLIED_INDUSTRIAL_LAND,
     check_basis,
-    measured_area_base,
-    published_area_base,
 )
+from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.maps.cache import DataMemo
 from gis_service.metrics.answer import indicators_for_parks, leaf_parks, units_from_parks, with_boundary_fallback
 from gis_service.metrics.apportion import aggregate_to_zones

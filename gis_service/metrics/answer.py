@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.metrics.apportion import SHARE_COLUMNS, aggregate_to_zones, zone_shares
+from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.metrics.bases import (
     BASES_COLUMNS,
     MEASURED_AREA,
@@ -29,8 +30,6 @@ from gis_service.metrics.bases import (
     PUBLISHED_AREA,
     SUPPLIED_INDUSTRIAL_LAND,
     check_basis,
-    measured_area_base,
-    published_area_base,
 )
 from gis_service.metrics.density import divide_by_bases, unit_figures
 from gis_service.metrics.postgis import park_bases_from_pieces, parcel_piece_areas, zone_land_shares

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from gis_service.coords.crs import AREA_CRS, projected_areas_m2
-from gis_service.metrics.bases import INDUSTRIAL_LAND, parcel_bases, require_columns
+from gis_service.metrics.bases import INDUSTRIAL_LAND, require_columns
 from gis_service.metrics.density import DENSITY_COLUMNS, density_columns
+from gis_service.metrics.parcel_land import parcel_bases
 
 SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method"]
 

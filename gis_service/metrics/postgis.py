@@ -23,7 +23,6 @@ from sqlalchemy.types import Integer
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.metrics.bases import (
-    mark_uncovered,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
     BUILT_UP_LAND,
@@ -32,6 +31,7 @@ from gis_service.metrics.bases import (
     SUPPLIED_INDUSTRIAL_LAND,
 )
 from gis_service.metrics.errors import OverlappingZonesError, UnknownBasisError
+from gis_service.metrics.parcel_land import mark_uncovered
 from gis_service.metrics.units import M2_PER_KM2
 
 #: parcel filters, one per shape of the basis set; fixed texts (no user input goes in).
