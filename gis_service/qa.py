@@ -9,7 +9,7 @@ the planning office and the numbers behind it (``data``).  Checks:
 - ``missing_output``: blocks without a published output (产值) for the year.
 - ``measured_vs_published``: each block's boundary area (EPSG:4549) against its
   published area, flagged beyond ±25 %.
-- ``parks_inside_district``: park boundaries that reach outside the district.
+- ``parks_inside_district``: park boundaries in force today that reach outside the district.
 - ``towns_partition``: gaps and overlaps of the town partition (EPSG:4549).
 - ``geometry_quality``: how many features of every layer are surveyed / approximate /
   synthetic.
@@ -32,6 +32,7 @@ from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.metrics.area_bases import published_area_base
 from gis_service.metrics.bases import PUBLISHED_AREA
 from gis_service.metrics.density import density_table
+from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.readers import read_frame
 
 Status = Literal["ok", "info", "warning", "error"]
@@ -181,10 +182,9 @@ def _measured_vs_published(conn: Connection, year: int) -> QaCheck:
         FROM park p
         LEFT JOIN indicator i ON i.park_id = p.id AND i.metric_code = 'jurisdiction_area'
              AND i.year = :y AND NOT i.is_projection
-        LEFT JOIN park_boundary b ON b.park_id = p.id AND b.valid_from <= make_date(:y, 12, 31)
-             AND (b.valid_to IS NULL OR b.valid_to > make_date(:y, 12, 31))
+        LEFT JOIN park_boundary b ON b.park_id = p.id AND {in_force_sql('b')}
         WHERE p.kind = 'block' ORDER BY p.id
-    """), {"y": year}).mappings().all()
+    """), {"y": year, "on": boundary_date(year)}).mappings().all()
     blocks, flagged, no_geom = [], [], []
     for r in rows:
         published = None if r["published"] is None else float(r["published"])
@@ -216,8 +216,8 @@ def _parks_inside_district(conn: Connection) -> QaCheck:
                ST_Area(ST_Transform(b.geom, {AREA_SRID})) AS area_m2
         FROM park_boundary b JOIN park p ON p.id = b.park_id
         CROSS JOIN (SELECT ST_Union(geom) AS geom FROM district) d
-        WHERE b.valid_to IS NULL ORDER BY p.id
-    """)).all()
+        WHERE {in_force_sql('b')} ORDER BY p.id
+    """), {"on": boundary_date(None)}).all()
     outside = [{"park": n, "outside_m2": round(float(o), 1), "share": round(float(o) / float(a), 4)}
                for n, o, a in rows if o is not None and float(o) > 1.0]
     if not rows:

@@ -39,6 +39,7 @@ from gis_service.ingest.loader import SAMPLE_FILES, LayerResult, load_layer
 from gis_service.ingest.sources import GEOMETRY_QUALITIES, Feature, check_choice, read_features
 from gis_service.ingest.tables import normalise_header
 from gis_service.ingest.vector import ReadOptions
+from gis_service.store.boundaries import in_force_sql
 
 POLYGONS = ("Polygon", "MultiPolygon")
 #: layer name -> table it writes (for the audit row)
@@ -195,10 +196,10 @@ def _version(
 ) -> None:
     """Add a version for one park unless the geometry in force at ``valid_from`` is the same."""
     wkb = feature.geometry.wkb_hex
-    current = conn.execute(text("""
+    current = conn.execute(text(f"""
         SELECT id, valid_from, valid_to, ST_Equals(geom, ST_Multi(ST_GeomFromWKB(decode(:wkb, 'hex'), 4326))) AS same
         FROM park_boundary
-        WHERE park_id = :park AND valid_from <= :vf AND (valid_to IS NULL OR valid_to > :vf)
+        WHERE park_id = :park AND {in_force_sql('park_boundary', on=':vf')}
         FOR UPDATE
     """), {"park": park_id, "wkb": wkb, "vf": valid_from}).first()
     if current is not None and current.same:

@@ -12,7 +12,6 @@ The intersection is taken in EPSG:4326 and its area measured in EPSG:4549, exact
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -33,6 +32,7 @@ from gis_service.metrics.bases import (
 from gis_service.metrics.errors import OverlappingZonesError, UnknownBasisError
 from gis_service.metrics.parcel_land import mark_uncovered
 from gis_service.metrics.units import M2_PER_KM2
+from gis_service.store.boundaries import boundary_date, in_force_sql
 
 #: parcel filters, one per shape of the basis set; fixed texts (no user input goes in).
 #: The supplied-industrial one matches the partial GiST index
@@ -47,7 +47,7 @@ _PIECE_AREAS_TEMPLATE = """
 WITH b AS (
     SELECT pb.id AS boundary_id, pb.park_id, pb.geom, pb.geometry_quality::text AS quality
     FROM park_boundary pb
-    WHERE pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on)
+    WHERE {in_force}
       AND (CAST(:park_ids AS int[]) IS NULL OR pb.park_id = ANY(CAST(:park_ids AS int[])))
 ),
 z AS (
@@ -97,7 +97,7 @@ ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 
 _PIECE_AREAS_SQL: dict[str, TextClause] = {
-    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where, area_srid=AREA_SRID)).bindparams(
+    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where, in_force=in_force_sql("pb"), area_srid=AREA_SRID)).bindparams(
         bindparam("park_ids", type_=ARRAY(Integer))
     )
     for kind, where in _PARCEL_FILTERS.items()
@@ -146,11 +146,6 @@ def _covered_by_parcels(engine: Engine, raw: pd.DataFrame) -> Callable[[list[obj
         return {p for p in park_ids if int(boundary_of[p]) in hit}
 
     return covered
-
-
-def boundary_date(year: int) -> dt.date:
-    """Boundaries are taken as valid on the last day of the data year."""
-    return dt.date(year, 12, 31)
 
 
 def parcel_piece_areas(

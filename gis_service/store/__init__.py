@@ -1,10 +1,11 @@
 """Reading the stored layers and figures back as (Geo)DataFrames.
 
-These are the loaders the notebooks, the API, the maps and the CLI share.
+These are the loaders the notebooks, the API, the maps and the CLI share, with the rule of
+the boundary in force on a date (:mod:`~gis_service.store.boundaries`).
 """
 
+from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.readers import (
-    boundary_date,
     read_district,
     read_indicators,
     read_parcels,
@@ -18,6 +19,7 @@ from gis_service.store.readers import (
 
 __all__ = [
     "boundary_date",
+    "in_force_sql",
     "read_district",
     "read_indicators",
     "read_parcels",
