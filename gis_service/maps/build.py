@@ -28,7 +28,7 @@ from gis_service.maps.figures import FigureChoice, basis_label, park_figures
 from gis_service.maps.simplify import simplify_for_display
 from gis_service.metrics.bases import ALL_BASES, PARCEL_BASES
 from gis_service.metrics.density import NUMERATORS
-from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
+from gis_service.store import find_park, read_district, read_parcels, read_roads, read_towns, read_zones
 
 VARIANTS = ("default", "amap")
 
@@ -299,10 +299,8 @@ def _header(title: str, choice: FigureChoice, options: MapOptions, *, park_links
 def build_park_map(engine: Engine, park_id: int, choice: FigureChoice, options: MapOptions = MapOptions()) -> str:
     """HTML of one park: boundary, 四至 sides labelled, bounding roads, parcels by land use, figures."""
     figures = park_figures(engine, choice)
-    rows = figures[figures["unit_id"] == park_id]
-    if rows.empty:
-        raise NotFoundError(f"no park with id {park_id}")
-    row = rows.iloc[0]
+    row = find_park(figures, park_id)
+    rows = figures[figures["unit_id"] == row["unit_id"]]
     if row.geometry is None or row.geometry.is_empty:
         raise NotFoundError(f"park {park_id} ({row.unit_name}) has no boundary valid in {choice.year}")
     tol = options.park_tolerance_m

@@ -17,12 +17,12 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis_service.errors import NotFoundError
 from gis_service.maps.figures import latest_year, level_density, level_units, resolve_target
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
 from gis_service.metrics.classify import ScoreIndicator, mu_jun_classes, mu_jun_frame
 from gis_service.metrics.targets import NO_DATA, TargetSpec, against_target
+from gis_service.store.parks import find_park
 from gis_service.store.readers import read_indicators, read_sizhi, read_targets
 
 #: numerators shown in the values table (metric code -> Chinese header with unit).
@@ -65,21 +65,6 @@ class ReportData:
     def comparable(self) -> bool:
         """True when the map's basis is the target's own basis (like-for-like comparison)."""
         return self.map_basis == self.target.basis
-
-
-def find_park(units: gpd.GeoDataFrame, park: int | str) -> pd.Series:
-    """The row of ``units`` for a park given by id (int or digits), code or exact name.
-
-    Raises :class:`NotFoundError` listing the known codes.
-    """
-    key = str(park).strip()
-    hit = units[units["unit_id"].astype(str) == key] if key.isdigit() else units.iloc[0:0]
-    if hit.empty:
-        hit = units[(units["code"] == key) | (units["unit_name"] == key)]
-    if hit.empty:
-        known = ", ".join(f"{c} ({i})" for c, i in zip(units["code"], units["unit_id"]))
-        raise NotFoundError(f"no park {park!r}; parks: {known}")
-    return hit.iloc[0]
 
 
 def build_report_data(
