@@ -60,7 +60,7 @@ def parcel_bases_dask(
     year: int | None = None,
     npartitions: int = 4,
 ) -> pd.DataFrame:
-    """Parcel bases per unit with dask-geopandas; same result as :func:`~.bases.parcel_bases`.
+    """Parcel bases per unit with dask-geopandas; same result as :func:`~.parcel_land.parcel_bases`.
 
     Parameters
     ----------
