@@ -16,7 +16,7 @@ backend's memory is not included):
   PostGIS query" the engine is held to; ``postgis_query_zones``: the same query cut by the
   片 zones, which is what ``engine_e2e`` runs;
   ``postgis_plain``: ST_Intersection/ST_Area on every pair (server defaults);
-- ``geopandas``: :func:`gis_service.metrics.bases.parcel_bases` on the in-memory frame an
+- ``geopandas``: :func:`gis_service.metrics.parcel_land.parcel_bases` on the in-memory frame an
   analyst holds (spatial index built inside the timing; no database read);
 - ``tobler_e2e``: ``tobler.area_weighted.area_interpolate`` *including* fetching its inputs
   from the database: every supplied industrial parcel and the parks (read_postgis), then
@@ -56,39 +56,41 @@ from sqlalchemy import create_engine, text
 
 from gis_service.answers import DensityQuestion
 from gis_service.answers.density import compute_density
-from gis_service.metrics.bases import parcel_bases, parcel_mask
+from gis_service.coords.crs import AREA_SRID, STORED_CRS, to_area_crs
+from gis_service.metrics.parcel_land import parcel_bases, parcel_mask
 from gis_service.metrics.postgis import parcel_piece_areas
+from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.testing import load_synthetic_parcels, load_synthetic_units, throwaway_postgis
 
 warnings.filterwarnings("ignore")
 RESULTS = Path(__file__).parent / "results"
 
 #: what tobler and overlay are given, fetched inside their timing like the engine's reads
-FETCH_PARKS_SQL = """
+FETCH_PARKS_SQL = f"""
 SELECT pb.park_id, pb.geom FROM park_boundary pb
-WHERE pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on)
+WHERE {in_force_sql("pb")}
 """
 FETCH_SUPPLIED_SQL = """
 SELECT p.id, p.geom FROM land_parcel p
 WHERE p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year)
 """
-NEAR_PARKS_SQL = """
+NEAR_PARKS_SQL = f"""
   AND EXISTS (SELECT 1 FROM park_boundary pb WHERE pb.geom && p.geom
-              AND pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on))
+              AND {in_force_sql("pb")})
 """
 SHANGHAI_INDUSTRIAL_PARCELS = 48_500  # the whole stock of industrial parcels in Shanghai (issue 5)
 
 
 def fetch_inputs(engine: object, *, near_parks: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Parks and supplied industrial parcels (2020) from the database, projected to EPSG:4549."""
-    params = {"on": "2020-12-31", "year": 2020}
+    params = {"on": boundary_date(2020), "year": 2020}
     with engine.connect() as conn:  # type: ignore[attr-defined]
-        parks = gpd.read_postgis(text(FETCH_PARKS_SQL), conn, geom_col="geom", params=params, crs=4326)
+        parks = gpd.read_postgis(text(FETCH_PARKS_SQL), conn, geom_col="geom", params=params, crs=STORED_CRS)
         sql = FETCH_SUPPLIED_SQL + (NEAR_PARKS_SQL if near_parks else "")
-        parcels = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params, crs=4326)
-    parcels = parcels.to_crs(4549)
+        parcels = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params, crs=STORED_CRS)
+    parcels = to_area_crs(parcels)
     parcels["area_m2"] = parcels.area
-    return parks.to_crs(4549), parcels
+    return to_area_crs(parks), parcels
 
 
 def tobler_e2e(engine: object, *, near_parks: bool = False) -> object:
@@ -107,10 +109,10 @@ def overlay_e2e(engine: object) -> object:
 
 
 PLAIN_SQL = text(
-    """
-SELECT pb.park_id, SUM(ST_Area(ST_Transform(ST_Intersection(pb.geom, p.geom), 4549))) AS m2
+    f"""
+SELECT pb.park_id, SUM(ST_Area(ST_Transform(ST_Intersection(pb.geom, p.geom), {AREA_SRID}))) AS m2
 FROM park_boundary pb JOIN land_parcel p ON ST_Intersects(pb.geom, p.geom)
-WHERE pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on)
+WHERE {in_force_sql("pb")}
   AND p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year)
 GROUP BY pb.park_id
 """
@@ -119,7 +121,7 @@ GROUP BY pb.park_id
 
 def plain_query(engine: object) -> list[object]:
     with engine.connect() as conn:  # type: ignore[attr-defined]
-        return list(conn.execute(PLAIN_SQL, {"on": "2020-12-31", "year": 2020}).all())
+        return list(conn.execute(PLAIN_SQL, {"on": boundary_date(2020), "year": 2020}).all())
 
 
 class PeakRss:
@@ -214,7 +216,7 @@ def run(sizes: list[int], repeats: int, compare_repeats: int) -> list[dict[str, 
                 **pairs_info,
             }
             row["tobler_vs_engine_max_rel_diff"] = tobler_agreement(engine, units)
-            geo = lambda: parcel_bases(units, gpd.GeoDataFrame(parcels.drop(columns="geometry"), geometry=np.asarray(parcels.geometry.array), crs=4326), year=2020)
+            geo = lambda: parcel_bases(units, gpd.GeoDataFrame(parcels.drop(columns="geometry"), geometry=np.asarray(parcels.geometry.array), crs=STORED_CRS), year=2020)
             ddf = dask_geopandas.from_geopandas(parcels, npartitions=8).persist()
             compared = {
                 "engine_e2e": lambda: compute_density(engine, DensityQuestion(year=2020, level="pian")),

@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import Engine
 
+from gis_service.coords.crs import STORED_CRS
 from gis_service.errors import InputError
 from gis_service.store import readers
 
@@ -114,7 +115,7 @@ def _write_layer(frame: pd.DataFrame, path: Path, spec: LayerSpec) -> None:
     if spec.geometry_type is None:
         pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=spec.name, driver=GPKG_DRIVER, layer_options=options)
         return
-    gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame, geometry="geometry", crs=readers.CRS)
+    gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame, geometry="geometry", crs=STORED_CRS)
     pyogrio.write_dataframe(
         gdf,
         path,

@@ -9,7 +9,7 @@ the planning office and the numbers behind it (``data``).  Checks:
 - ``missing_output``: blocks without a published output (产值) for the year.
 - ``measured_vs_published``: each block's boundary area (EPSG:4549) against its
   published area, flagged beyond ±25 %.
-- ``parks_inside_district``: park boundaries that reach outside the district.
+- ``parks_inside_district``: park boundaries in force today that reach outside the district.
 - ``towns_partition``: gaps and overlaps of the town partition (EPSG:4549).
 - ``geometry_quality``: how many features of every layer are surveyed / approximate /
   synthetic.
@@ -28,13 +28,15 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from gis_service.metrics.bases import PUBLISHED_AREA, published_area_base
+from gis_service.coords.crs import AREA_CRS, AREA_SRID
+from gis_service.metrics.area_bases import published_area_base
+from gis_service.metrics.bases import PUBLISHED_AREA
 from gis_service.metrics.density import density_table
+from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.readers import read_frame
 
 Status = Literal["ok", "info", "warning", "error"]
 AREA_TOLERANCE = 0.25  # measured vs published area: flag beyond ±25 %
-METRIC_SRID = 4549
 QA_YEAR = 2020
 
 
@@ -175,15 +177,14 @@ def _missing_output(conn: Connection, year: int) -> QaCheck:
 def _measured_vs_published(conn: Connection, year: int) -> QaCheck:
     rows = conn.execute(text(f"""
         SELECT p.name, p.code, i.value AS published,
-               ST_Area(ST_Transform(b.geom, {METRIC_SRID})) / 1e6 AS measured,
+               ST_Area(ST_Transform(b.geom, {AREA_SRID})) / 1e6 AS measured,
                b.geometry_quality::text AS quality
         FROM park p
         LEFT JOIN indicator i ON i.park_id = p.id AND i.metric_code = 'jurisdiction_area'
              AND i.year = :y AND NOT i.is_projection
-        LEFT JOIN park_boundary b ON b.park_id = p.id AND b.valid_from <= make_date(:y, 12, 31)
-             AND (b.valid_to IS NULL OR b.valid_to > make_date(:y, 12, 31))
+        LEFT JOIN park_boundary b ON b.park_id = p.id AND {in_force_sql('b')}
         WHERE p.kind = 'block' ORDER BY p.id
-    """), {"y": year}).mappings().all()
+    """), {"y": year, "on": boundary_date(year)}).mappings().all()
     blocks, flagged, no_geom = [], [], []
     for r in rows:
         published = None if r["published"] is None else float(r["published"])
@@ -205,18 +206,18 @@ def _measured_vs_published(conn: Connection, year: int) -> QaCheck:
     status: Status = "warning" if (flagged or no_geom) else "ok"
     message = ";".join(parts) if parts else f"所有区块量算面积均在公布面积 ±{AREA_TOLERANCE:.0%} 以内(边界为近似)"
     return QaCheck("measured_vs_published", "量算面积与公布面积", status, message,
-                   {"tolerance": AREA_TOLERANCE, "crs": f"EPSG:{METRIC_SRID}", "blocks": blocks})
+                   {"tolerance": AREA_TOLERANCE, "crs": AREA_CRS, "blocks": blocks})
 
 
 def _parks_inside_district(conn: Connection) -> QaCheck:
     rows = conn.execute(text(f"""
         SELECT p.name,
-               ST_Area(ST_Transform(ST_Difference(b.geom, d.geom), {METRIC_SRID})) AS outside_m2,
-               ST_Area(ST_Transform(b.geom, {METRIC_SRID})) AS area_m2
+               ST_Area(ST_Transform(ST_Difference(b.geom, d.geom), {AREA_SRID})) AS outside_m2,
+               ST_Area(ST_Transform(b.geom, {AREA_SRID})) AS area_m2
         FROM park_boundary b JOIN park p ON p.id = b.park_id
         CROSS JOIN (SELECT ST_Union(geom) AS geom FROM district) d
-        WHERE b.valid_to IS NULL ORDER BY p.id
-    """)).all()
+        WHERE {in_force_sql('b')} ORDER BY p.id
+    """), {"on": boundary_date(None)}).all()
     outside = [{"park": n, "outside_m2": round(float(o), 1), "share": round(float(o) / float(a), 4)}
                for n, o, a in rows if o is not None and float(o) > 1.0]
     if not rows:
@@ -231,8 +232,8 @@ def _parks_inside_district(conn: Connection) -> QaCheck:
 
 def _towns_partition(conn: Connection) -> QaCheck:
     row = conn.execute(text(f"""
-        WITH d AS (SELECT ST_Transform(ST_Union(geom), {METRIC_SRID}) AS g FROM district),
-             t AS (SELECT ST_Transform(geom, {METRIC_SRID}) AS g FROM town)
+        WITH d AS (SELECT ST_Transform(ST_Union(geom), {AREA_SRID}) AS g FROM district),
+             t AS (SELECT ST_Transform(geom, {AREA_SRID}) AS g FROM town)
         SELECT (SELECT ST_Area(g) FROM d) AS district_m2,
                (SELECT sum(ST_Area(g)) FROM t) AS towns_sum_m2,
                (SELECT ST_Area(ST_Difference(d.g, ST_Union(t.g))) FROM d, t GROUP BY d.g) AS gap_m2,

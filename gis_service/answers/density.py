@@ -51,15 +51,15 @@ from gis_service.metrics.bases import (
     PARCEL_BASES,
     PUBLISHED_AREA,
     check_basis,
-    measured_area_base,
-    published_area_base,
 )
+from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.metrics.density import NUMERATORS, density_columns, divide_by_bases, recompute_densities, unit_figures
 from gis_service.metrics.postgis import park_bases_from_pieces, zone_land_shares
 from gis_service.metrics.targets import TargetSpec, compare_with_target, comparability_note_zh
 from gis_service.metrics.vintage import FIGURE_YEAR_RULE, FIGURE_YEAR_RULE_ZH
 from gis_service.metrics.whatif import Change, apply_changes, describe_changes
-from gis_service.store.readers import boundary_date
+from gis_service.store.boundaries import boundary_date
+from gis_service.store.parks import find_park
 from gis_service.store.readers import read_indicators
 from gis_service.store.versions import DataMemo
 
@@ -328,13 +328,10 @@ def _resolve_changes(
 
 
 def _park_id(inputs: Inputs, ref: int | str, where: str) -> int:
-    units = inputs.units
-    text = str(ref).strip()
-    hit = units[(units["unit_id"].astype(str) == text) | (units["unit_code"] == text) | (units["unit_name"] == text)]
-    if hit.empty:
-        known = ", ".join(units["unit_code"].astype(str))
-        raise NotFoundError(f"{where}: no park {text!r} (id, code or name); park codes: {known}")
-    return int(hit["unit_id"].iloc[0])
+    try:
+        return int(find_park(inputs.units, ref)["unit_id"])
+    except NotFoundError as exc:
+        raise NotFoundError(f"{where}: {exc}") from None
 
 
 def _meta(inputs: Inputs, r: _Resolved, rows: pd.DataFrame, answered: DensityQuestion) -> dict[str, Any]:

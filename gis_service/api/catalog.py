@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gis_service.store.boundaries import in_force_sql
+
 PropertyType = Literal["string", "integer", "number", "boolean"]
 
 
@@ -54,12 +56,12 @@ PARKS = Collection(
     description="园区及其地块的现行边界 (current boundary versions); approximate boundaries are flagged "
     "in geometry_quality.",
     table="park_boundary",
-    source="""
+    source=f"""
         SELECT p.id, p.code, p.name, p.kind::text AS kind, p.parent_id,
                b.geometry_quality::text AS geometry_quality, b.method, b.valid_from::text AS valid_from,
                b.source_document, b.source_section, b.geom
         FROM park p
-        LEFT JOIN park_boundary b ON b.park_id = p.id AND b.valid_to IS NULL
+        LEFT JOIN park_boundary b ON b.park_id = p.id AND {in_force_sql('b', on='CURRENT_DATE')}
     """,
     properties=(
         Property("code", "string", "编码"),

@@ -35,7 +35,8 @@ from gis_service.answers.parks import PARK_COLUMNS as PARK_OWN_COLUMNS
 from gis_service.answers.parks import park_features
 from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS, LEVELS, ROW_COLUMNS
 from gis_service.errors import InputError, NotFoundError
-from gis_service.sizhi.stored import find_park_id, verify_stored_park
+from gis_service.sizhi.stored import verify_stored_park
+from gis_service.store.parks import find_park
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
 from gis_service.store.versions import DataMemo
 
@@ -111,7 +112,7 @@ class IndicatorOut(BaseModel):
 @router.get("/parks/{park_id}/indicators", response_model=list[IndicatorOut], summary="园区的年度指标")
 def park_indicators(request: Request, park_id: int) -> list[IndicatorOut]:
     engine = request.app.state.engine
-    park_id = find_park_id(engine, park_id)
+    park_id = int(find_park(engine, park_id)["park_id"])
     ind = read_indicators(engine)
     rows = ind[(ind["scope_kind"] == "park") & (ind["scope_id"] == park_id)]
     return [IndicatorOut(**{k: plain(r[k]) for k in IndicatorOut.model_fields}) for _, r in rows.iterrows()]

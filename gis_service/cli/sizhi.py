@@ -15,6 +15,7 @@ import geopandas as gpd
 import typer
 
 from gis_service import sizhi as engine
+from gis_service.coords.crs import STORED_CRS
 from gis_service.errors import InputError
 from gis_service.sizhi.lexicon import CHAR_OF_SIDE
 from gis_service.sizhi.model import SIDES
@@ -56,8 +57,8 @@ def _read_layer(path: Path, what: str) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"cannot read {what} file {str(path)!r}: {exc}") from exc
     if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    return frame.to_crs("EPSG:4326")
+        frame = frame.set_crs(STORED_CRS)
+    return frame.to_crs(STORED_CRS)
 
 
 def _offset_text(offset: dict[str, Any] | None) -> str:

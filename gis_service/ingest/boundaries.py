@@ -26,14 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyproj import Transformer
-import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from gis_service import audit
+from gis_service.coords.crs import STORED_CRS, to_area_crs
 from gis_service.errors import InputError
 from gis_service.ingest.errors import BoundaryVersionConflictError, DuplicateIdError, UnknownReferenceError
 from gis_service.ingest.limits import ImportLimits
@@ -41,16 +39,12 @@ from gis_service.ingest.loader import SAMPLE_FILES, LayerResult, load_layer
 from gis_service.ingest.sources import GEOMETRY_QUALITIES, Feature, check_choice, read_features
 from gis_service.ingest.tables import normalise_header
 from gis_service.ingest.vector import ReadOptions
+from gis_service.store.boundaries import in_force_sql
 
 POLYGONS = ("Polygon", "MultiPolygon")
 #: layer name -> table it writes (for the audit row)
 LAYER_TABLES = {"district": "district", "towns": "town", "zones": "zone", "zone_town": "zone_town", "roads": "road",
                 "parks": "park", "indicators": "indicator", "targets": "target"}
-_TO_4549 = Transformer.from_crs(4326, 4549, always_xy=True)
-
-
-def _to_4549(xy: np.ndarray) -> np.ndarray:
-    return np.column_stack(_TO_4549.transform(xy[:, 0], xy[:, 1]))
 
 
 @dataclass
@@ -181,7 +175,7 @@ def _resolve_parks(
 
 def _fingerprint(geom: BaseGeometry) -> dict[str, Any]:
     """What the audit log keeps of a geometry: area (EPSG:4549), bbox and a hash of its WKB."""
-    area_km2 = shapely.transform(geom, _to_4549).area / 1e6
+    area_km2 = to_area_crs(geom, STORED_CRS).area / 1e6
     return {"area_km2_epsg4549": round(area_km2, 6), "bbox": [round(v, 7) for v in geom.bounds],
             "wkb_sha256": hashlib.sha256(geom.wkb).hexdigest()}
 
@@ -202,10 +196,10 @@ def _version(
 ) -> None:
     """Add a version for one park unless the geometry in force at ``valid_from`` is the same."""
     wkb = feature.geometry.wkb_hex
-    current = conn.execute(text("""
+    current = conn.execute(text(f"""
         SELECT id, valid_from, valid_to, ST_Equals(geom, ST_Multi(ST_GeomFromWKB(decode(:wkb, 'hex'), 4326))) AS same
         FROM park_boundary
-        WHERE park_id = :park AND valid_from <= :vf AND (valid_to IS NULL OR valid_to > :vf)
+        WHERE park_id = :park AND {in_force_sql('park_boundary', on=':vf')}
         FOR UPDATE
     """), {"park": park_id, "wkb": wkb, "vf": valid_from}).first()
     if current is not None and current.same:

@@ -31,11 +31,12 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.coords.crs import STORED_CRS, transform_geometries
 from gis_service.coords.gcj02 import gcj02_to_wgs84
 from gis_service.errors import PayloadTooLargeError
 from gis_service.ingest.archive import check_upload_size, extract_zip
@@ -203,10 +204,9 @@ def to_wgs84_function(epsg: int | None) -> Callable[[BaseGeometry], BaseGeometry
         return gcj02_to_wgs84
     if epsg in _LONLAT_EPSG:
         return lambda geom: geom
-    transformer = Transformer.from_crs(epsg, 4326, always_xy=True)
 
     def project(geom: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+        return transform_geometries(geom, epsg, STORED_CRS)
 
     return project
 

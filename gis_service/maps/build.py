@@ -21,15 +21,16 @@ from folium import plugins
 from sqlalchemy import Engine
 
 from gis_service.coords import wgs84_to_gcj02
+from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
 from gis_service.maps import styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
 from gis_service.answers import DensityAnswer, DensityQuestion
 from gis_service.answers.parks import park_features
-from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display
+from gis_service.maps.simplify import simplify_for_display
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
-from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
+from gis_service.store import find_park, read_district, read_parcels, read_roads, read_towns, read_zones
 
 @dataclass(frozen=True)
 class MapOptions:
@@ -311,10 +312,8 @@ def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_link
 def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
     """HTML of one park: boundary, 四至 sides labelled, bounding roads, parcels by land use, figures."""
     figures, answer = park_features(engine, question)
-    rows = figures[figures["unit_id"] == park_id]
-    if rows.empty:
-        raise NotFoundError(f"no park with id {park_id}")
-    row = rows.iloc[0]
+    row = find_park(figures, park_id)
+    rows = figures[figures["unit_id"] == row["unit_id"]]
     if row.geometry is None or row.geometry.is_empty:
         raise NotFoundError(f"park {park_id} ({row.unit_name}) has no boundary valid in {answer.question.year}")
     tol = options.park_tolerance_m
@@ -359,11 +358,11 @@ def _bounding_roads(engine: Engine, park: gpd.GeoDataFrame, within_m: float = 15
     roads = read_roads(engine)
     if roads.empty:
         return roads
-    boundary = park.to_crs(DISPLAY_CRS).geometry.iloc[0].boundary
-    near = roads.to_crs(DISPLAY_CRS).distance(boundary) <= within_m
+    boundary = to_area_crs(park).geometry.iloc[0].boundary
+    distance_m = to_area_crs(roads).distance(boundary)
     text = str(park.iloc[0].get("sizhi_text") or "")
     named = roads["name"].map(lambda n: bool(n) and n in text)
-    return roads[near | (named & roads.to_crs(DISPLAY_CRS).distance(boundary).le(2000))]
+    return roads[(distance_m <= within_m) | (named & distance_m.le(2000))]
 
 
 def _park_parcels(engine: Engine, park: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -1,7 +1,7 @@
 """Display simplification: lighter geometry for maps, stored data never changed.
 
-Simplification runs in EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E, metres)
-so that the tolerance is a distance on the ground, and is topology-preserving: a
+Simplification runs in EPSG:4549 (:data:`~gis_service.coords.crs.AREA_CRS`, CGCS2000 /
+3-degree Gauss-Kruger CM 120E, metres) so that the tolerance is a distance on the ground, and is topology-preserving: a
 polygon never becomes invalid or collapses, and a coverage (towns that share borders)
 keeps its shared edges identical, so no gaps or slivers appear between neighbours.
 Coordinates are then snapped to a lon/lat grid (1e-6° ≈ 0.1 m) so the GeoJSON written
@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-DISPLAY_CRS = "EPSG:4549"
+from gis_service.coords.crs import AREA_CRS, to_area_crs
 
 
 def simplify_for_display(
@@ -39,12 +39,12 @@ def simplify_for_display(
     present = out.geometry.notna().to_numpy() & ~out.geometry.is_empty.to_numpy()
     if not present.any():
         return out
-    projected = out.geometry[present].to_crs(DISPLAY_CRS).to_numpy()
+    projected = to_area_crs(out.geometry[present]).to_numpy()
     if coverage and shapely.coverage_is_valid(projected):
         simplified = shapely.coverage_simplify(projected, tolerance_m)
     else:
         simplified = shapely.simplify(projected, tolerance_m, preserve_topology=True)
-    back = gpd.GeoSeries(simplified, crs=DISPLAY_CRS).to_crs(frame.crs).to_numpy()
+    back = gpd.GeoSeries(simplified, crs=AREA_CRS).to_crs(frame.crs).to_numpy()
     snapped = shapely.set_precision(back, grid_deg, mode="valid_output")
     # set_precision can collapse a sliver to empty: keep the unsnapped shape then.
     snapped = np.where(shapely.is_empty(snapped), back, snapped)

@@ -13,8 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis_service.metrics.bases import INDUSTRIAL_LAND, parcel_bases, projected_areas_m2, require_columns
+from gis_service.coords.crs import AREA_CRS, projected_areas_m2
+from gis_service.metrics.bases import INDUSTRIAL_LAND, require_columns
 from gis_service.metrics.density import DENSITY_COLUMNS, density_columns
+from gis_service.metrics.parcel_land import parcel_bases
 from gis_service.metrics.units import M2_PER_KM2
 
 SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method"]
@@ -52,7 +54,7 @@ def zone_shares(
     unit_area = pd.Series(projected_areas_m2(units.geometry), index=units["unit_id"].to_numpy())
     piece_area = projected_areas_m2(pieces.geometry)
     share = piece_area / unit_area.loc[pieces["unit_id"]].to_numpy()
-    method = np.full(len(pieces), "boundary area share (EPSG:4549)", dtype=object)
+    method = np.full(len(pieces), f"boundary area share ({AREA_CRS})", dtype=object)
     if parcels is not None:
         keyed = pieces.assign(unit_id=np.arange(len(pieces)))
         piece_land = parcel_bases(keyed, parcels, bases=[parcel_basis], year=year)["area_km2"].to_numpy()
@@ -61,7 +63,7 @@ def zone_shares(
         total_per_piece = total.loc[pieces["unit_id"]].to_numpy()
         has_land = total_per_piece > 0
         share = np.where(has_land, piece_land / np.where(has_land, total_per_piece, 1.0), share)
-        method = np.where(has_land, f"{parcel_basis} share (parcels, EPSG:4549)", method + ", no parcels")
+        method = np.where(has_land, f"{parcel_basis} share (parcels, {AREA_CRS})", method + ", no parcels")
     return pd.DataFrame(
         {"unit_id": pieces["unit_id"].to_numpy(), "zone_id": pieces["zone_id"].to_numpy(), "share": share, "share_method": method}
     )

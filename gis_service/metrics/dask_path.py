@@ -2,7 +2,7 @@
 
 The parcels are a dask-geopandas frame split in partitions; the (few) unit boundaries are
 sent to every partition, each partition computes its unit-parcel overlap areas with the same
-vectorized function as the in-memory path (:func:`gis_service.metrics.bases.overlap_pairs`),
+vectorized function as the in-memory path (:func:`gis_service.metrics.parcel_land.overlap_pairs`),
 and the partial sums are added up.  A parcel belongs to exactly one partition, so the sum is
 exact: the numbers equal the GeoPandas and PostGIS paths.
 """
@@ -16,18 +16,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis_service.coords.crs import AREA_CRS
 from gis_service.metrics.bases import (
-    AREA_CRS,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
     PARCEL_BASES,
     SUPPLIED_INDUSTRIAL_LAND,
-    mark_uncovered,
-    overlap_pairs,
-    parcel_mask,
     require_columns,
 )
 from gis_service.metrics.errors import UnknownBasisError
+from gis_service.metrics.parcel_land import mark_uncovered, overlap_pairs, parcel_mask
 from gis_service.metrics.units import M2_PER_KM2
 
 
@@ -62,7 +60,7 @@ def parcel_bases_dask(
     year: int | None = None,
     npartitions: int = 4,
 ) -> pd.DataFrame:
-    """Parcel bases per unit with dask-geopandas; same result as :func:`~.bases.parcel_bases`.
+    """Parcel bases per unit with dask-geopandas; same result as :func:`~.parcel_land.parcel_bases`.
 
     Parameters
     ----------

@@ -7,12 +7,11 @@ supplied industrial and built-up parcels.  Parcels properly inside a piece count
 are intersected.  All values are bound parameters; the SQL text is fixed.
 
 The intersection is taken in EPSG:4326 and its area measured in EPSG:4549, exactly like
-:func:`gis_service.metrics.bases.overlap_pairs`, so both paths agree to rounding.
+:func:`gis_service.metrics.parcel_land.overlap_pairs`, so both paths agree to rounding.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -21,9 +20,8 @@ from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
+from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.metrics.bases import (
-    mark_uncovered,
-    AREA_CRS,
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
     BUILT_UP_LAND,
@@ -32,7 +30,9 @@ from gis_service.metrics.bases import (
     SUPPLIED_INDUSTRIAL_LAND,
 )
 from gis_service.metrics.errors import OverlappingZonesError, UnknownBasisError
+from gis_service.metrics.parcel_land import mark_uncovered
 from gis_service.metrics.units import M2_PER_KM2
+from gis_service.store.boundaries import boundary_date, in_force_sql
 
 #: parcel filters, one per shape of the basis set; fixed texts (no user input goes in).
 #: The supplied-industrial one matches the partial GiST index
@@ -47,7 +47,7 @@ _PIECE_AREAS_TEMPLATE = """
 WITH b AS (
     SELECT pb.id AS boundary_id, pb.park_id, pb.geom, pb.geometry_quality::text AS quality
     FROM park_boundary pb
-    WHERE pb.valid_from <= :on AND (pb.valid_to IS NULL OR pb.valid_to > :on)
+    WHERE {in_force}
       AND (CAST(:park_ids AS int[]) IS NULL OR pb.park_id = ANY(CAST(:park_ids AS int[])))
 ),
 z AS (
@@ -77,7 +77,7 @@ pairs AS (
            p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year) AS is_sup,
            COALESCE(p.is_built, false) AS is_built,
            CASE WHEN ST_ContainsProperly(pc.geom, p.geom) THEN p.area_m2
-                WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), 4549))
+                WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), {area_srid}))
            END AS area_m2
     FROM pieces pc
     JOIN land_parcel p ON pc.geom && p.geom
@@ -100,7 +100,9 @@ ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 
 _PIECE_AREAS_SQL: dict[str, TextClause] = {
-    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where)).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
+    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where, in_force=in_force_sql("pb"), area_srid=AREA_SRID)).bindparams(
+        bindparam("park_ids", type_=ARRAY(Integer))
+    )
     for kind, where in _PARCEL_FILTERS.items()
 }
 
@@ -142,7 +144,7 @@ WHERE b.id = ANY(:boundary_ids)
 
 
 def _covered_by_parcels(engine: Engine, raw: pd.DataFrame) -> Callable[[list[object]], set[object]]:
-    """A ``covered`` callback for :func:`~gis_service.metrics.bases.mark_uncovered` (park ids)."""
+    """A ``covered`` callback for :func:`~gis_service.metrics.parcel_land.mark_uncovered` (park ids)."""
 
     def covered(park_ids: list[object]) -> set[object]:
         boundary_of = dict(zip(raw["park_id"], raw["boundary_id"]))
@@ -152,11 +154,6 @@ def _covered_by_parcels(engine: Engine, raw: pd.DataFrame) -> Callable[[list[obj
         return {p for p in park_ids if int(boundary_of[p]) in hit}
 
     return covered
-
-
-def boundary_date(year: int) -> dt.date:
-    """Boundaries are taken as valid on the last day of the data year."""
-    return dt.date(year, 12, 31)
 
 
 def parcel_piece_areas(
@@ -244,7 +241,7 @@ def parcel_bases_sql(
 ) -> pd.DataFrame:
     """Parcel bases per park (``unit_id`` = park id) as a bases frame, computed in PostGIS.
 
-    Same columns and meaning as :func:`gis_service.metrics.bases.parcel_bases`.
+    Same columns and meaning as :func:`gis_service.metrics.parcel_land.parcel_bases`.
     """
     raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids)
     return park_bases_from_pieces(engine, raw, bases=bases, year=year)
@@ -270,7 +267,7 @@ def park_bases_from_pieces(engine: Engine, raw: pd.DataFrame, *, bases: Sequence
     """The park-total rows of :func:`parcel_piece_areas` as a bases frame (km²).
 
     A park with no qualifying parcel gets a missing area, not 0, when no parcel of any use
-    touches it (:func:`~gis_service.metrics.bases.mark_uncovered`; that check queries
+    touches it (:func:`~gis_service.metrics.parcel_land.mark_uncovered`; that check queries
     ``engine``, and only for such parks).
     """
     if raw.empty:  # no park has a boundary in force

@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine
 
+from gis_service.coords.crs import STORED_CRS, STORED_SRID
 from gis_service.errors import InputError
 from gis_service.parcels.landuse import LAND_USE_CLASSES
 
@@ -60,7 +61,7 @@ def validate_parcels(parcels: gpd.GeoDataFrame) -> pd.DataFrame:
     for col in ("land_use_class", "is_supplied", "source_document"):
         if col not in parcels.columns:
             raise InputError(f"parcels lack column {col!r}")
-    gdf = parcels.to_crs(4326) if parcels.crs.to_epsg() != 4326 else parcels
+    gdf = parcels.to_crs(STORED_CRS) if parcels.crs.to_epsg() != STORED_SRID else parcels
     geoms = np.asarray(gdf.geometry.array)
     ids = gdf["external_id"].astype(str).to_numpy() if "external_id" in gdf else np.arange(len(gdf)).astype(str)
     kind = shapely.get_type_id(geoms)
@@ -76,7 +77,7 @@ def validate_parcels(parcels: gpd.GeoDataFrame) -> pd.DataFrame:
     single = kind == 3
     if single.any():
         multi[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
-    multi = shapely.set_srid(multi.astype(object), 4326)
+    multi = shapely.set_srid(multi.astype(object), STORED_SRID)
     out = pd.DataFrame(
         {
             "external_id": gdf["external_id"].to_numpy() if "external_id" in gdf else None,

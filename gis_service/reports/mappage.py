@@ -24,13 +24,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from sqlalchemy import Engine
 
+from gis_service.coords.crs import AREA_CRS, to_area_crs
 from gis_service.errors import MissingSystemPackageError
 from gis_service.maps import styles
 from gis_service.metrics.bases import BASIS_LABELS_ZH
 from gis_service.reports.tables import ReportData
 from gis_service.store.readers import read_district, read_roads, read_towns
 
-MAP_CRS = "EPSG:4549"
 PAGE_SIZE_IN = (11.69, 8.27)  # A4 landscape
 DPI = 150
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans CJK JP")
@@ -81,12 +81,12 @@ def _draw(engine: Engine, data: ReportData) -> Figure:
     ax = fig.add_axes((0.03, 0.10, 0.62, 0.78))
     panel = fig.add_axes((0.67, 0.10, 0.31, 0.78))
     panel.axis("off")
-    parks = data.parks.to_crs(MAP_CRS)
+    parks = to_area_crs(data.parks)
     parks = parks[parks.geometry.notna() & ~parks.geometry.is_empty]
     district_scope = data.scope == "district"
     if district_scope:
         _draw_context(engine, ax)
-        extent = read_district(engine).to_crs(MAP_CRS).total_bounds if not read_district(engine).empty else parks.total_bounds
+        extent = to_area_crs(read_district(engine)).total_bounds if not read_district(engine).empty else parks.total_bounds
         shown = parks[parks["kind"] == "block"] if (parks["kind"] == "block").any() else parks
     else:
         extent = parks.total_bounds
@@ -96,7 +96,7 @@ def _draw(engine: Engine, data: ReportData) -> Figure:
         shown = parks
     for _, park in shown.iterrows():
         colour = styles.attainment_colour(park["attainment_pct"])
-        gpd.GeoSeries([park.geometry], crs=MAP_CRS).plot(
+        gpd.GeoSeries([park.geometry], crs=AREA_CRS).plot(
             ax=ax, facecolor=colour, edgecolor="#252525", linewidth=1.2, alpha=0.85,
             linestyle="-" if park["geometry_quality"] == "surveyed" else (0, (4, 2)),
         )
@@ -117,7 +117,7 @@ def _draw(engine: Engine, data: ReportData) -> Figure:
     _header(fig, data)
     _panel(panel, data)
     fig.text(0.03, 0.035, "\n".join(data.notes), fontsize=7.5, color="#b00000", va="bottom", wrap=True)
-    fig.text(0.98, 0.012, f"坐标系:CGCS2000 / 3度带 高斯-克吕格 中央经线120°E (EPSG:4549)    制图:gis_service",
+    fig.text(0.98, 0.012, f"坐标系:CGCS2000 / 3度带 高斯-克吕格 中央经线120°E ({AREA_CRS})    制图:gis_service",
              fontsize=6.5, color="#555555", ha="right")
     return fig
 
@@ -125,20 +125,20 @@ def _draw(engine: Engine, data: ReportData) -> Figure:
 def _draw_context(engine: Engine, ax: Axes) -> None:
     towns = read_towns(engine)
     if not towns.empty:
-        towns.to_crs(MAP_CRS).boundary.plot(ax=ax, color="#9e9e9e", linewidth=0.5, linestyle=(0, (3, 2)))
+        to_area_crs(towns).boundary.plot(ax=ax, color="#9e9e9e", linewidth=0.5, linestyle=(0, (3, 2)))
     district = read_district(engine)
     if not district.empty:
-        district.to_crs(MAP_CRS).boundary.plot(ax=ax, color="#252525", linewidth=1.6)
+        to_area_crs(district).boundary.plot(ax=ax, color="#252525", linewidth=1.6)
 
 
 def _draw_roads(engine: Engine, ax: Axes, extent: tuple[float, ...]) -> None:
     roads = read_roads(engine)
     if roads.empty:
         return
-    roads = roads.to_crs(MAP_CRS).cx[extent[0] : extent[2], extent[1] : extent[3]]
+    roads = to_area_crs(roads).cx[extent[0] : extent[2], extent[1] : extent[3]]
     for _, road in roads.iterrows():
         colour = next((c for k, c in styles.ROAD_COLOURS.items() if k in str(road["kind"] or "")), styles.ROAD_DEFAULT_COLOUR)
-        gpd.GeoSeries([road.geometry], crs=MAP_CRS).plot(ax=ax, color=colour, linewidth=1.0, linestyle=(0, (5, 2)))
+        gpd.GeoSeries([road.geometry], crs=AREA_CRS).plot(ax=ax, color=colour, linewidth=1.0, linestyle=(0, (5, 2)))
         clipped = road.geometry.intersection(shapely.box(*extent))
         if not clipped.is_empty and clipped.length > 0:
             mid = clipped.interpolate(0.5, normalized=True)

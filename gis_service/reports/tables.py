@@ -23,7 +23,7 @@ from gis_service.answers.inputs import units_from_parks
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
 from gis_service.metrics.targets import NO_DATA, TargetSpec, basis_relation_zh
-from gis_service.sizhi.stored import find_park_id
+from gis_service.store.parks import find_park
 from gis_service.store.readers import read_indicators, read_parks, read_sizhi, read_targets
 
 #: numerators shown in the values table (metric code -> Chinese header with unit).
@@ -98,7 +98,7 @@ def build_report_data(
     gaps = against_target_on_every_basis(engine, year=year, target=target)
     density = pd.concat([gaps, *_value_rows(engine, year, target)], ignore_index=True)
     map_basis = basis or _default_map_basis(gaps, target)
-    chosen = None if park is None else units[units["unit_id"] == find_park_id(engine, park)].iloc[0]
+    chosen = None if park is None else find_park(units, park)
     keep = units["unit_id"] if chosen is None else pd.Series([chosen["unit_id"]])
     shown = units[units["unit_id"].isin(keep)]
     on_map = gaps[gaps["basis"] == map_basis].set_index("unit_id")

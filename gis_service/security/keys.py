@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from gis_service import audit
 from gis_service.db.models import Role
 from gis_service.errors import InputError, NotFoundError
+from gis_service.store.parks import find_park, read_park_refs
 
 KEY_PREFIX = "gsk_"
 
@@ -51,19 +52,11 @@ def hash_key(plaintext: str) -> str:
 
 
 def _park_ids(engine: Engine, park_refs: list[str]) -> list[int]:
-    """Park ids for park codes or names; unknown ones are named in the error."""
+    """Park ids for park codes or names (or ids); :class:`NotFoundError` names an unknown one."""
     if not park_refs:
         return []
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT id, code, name FROM park WHERE code = ANY(:refs) OR name = ANY(:refs)"),
-            {"refs": park_refs},
-        ).all()
-    by_ref = {r.code: r.id for r in rows} | {r.name: r.id for r in rows}
-    unknown = [ref for ref in park_refs if ref not in by_ref]
-    if unknown:
-        raise NotFoundError(f"unknown park(s): {', '.join(unknown)}")
-    return sorted({by_ref[ref] for ref in park_refs})
+    parks = read_park_refs(engine)
+    return sorted({int(find_park(parks, ref)["park_id"]) for ref in park_refs})
 
 
 def create_key(

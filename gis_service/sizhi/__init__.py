@@ -17,7 +17,7 @@ from gis_service.sizhi.matching import match_features, name_keys
 from gis_service.sizhi.model import Offset, Part, Segment, Sizhi
 from gis_service.sizhi.parser import parse
 from gis_service.sizhi.verify import VerifyReport, verify
-from gis_service.sizhi.stored import find_park_id, verify_stored_park
+from gis_service.sizhi.stored import verify_stored_park
 
 format = format_sizhi  # noqa: A001 - the public name the issue asks for
 
@@ -40,5 +40,4 @@ __all__ = [
     "parse",
     "verify",
     "verify_stored_park",
-    "find_park_id",
 ]

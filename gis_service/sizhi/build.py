@@ -42,6 +42,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, mapping
 from shapely.ops import substring
 
+from gis_service.coords.crs import AREA_CRS, STORED_CRS
 from gis_service.sizhi.errors import SizhiBuildError
 from gis_service.sizhi.geometry import (
     extend_line,
@@ -119,8 +120,8 @@ class BuildResult:
     def to_dict(self, *, with_geometry: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "area_km2": round(self.area_km2, 4),
-            "area_crs": "EPSG:4549",
-            "crs": "EPSG:4326",
+            "area_crs": AREA_CRS,
+            "crs": STORED_CRS,
             "approximate": self.approximate,
             "parts": [p.to_dict() for p in self.parts],
             "notes": list(self.notes),

@@ -1,7 +1,7 @@
 """Geometry shared by verify and build.  All work is in EPSG:4549 (metres).
 
-EPSG:4549 is CGCS2000 / 3-degree Gauss-Kruger CM 120E, which covers Songjiang; x is
-easting, y northing (axis order forced to x, y).
+EPSG:4549 is :data:`gis_service.coords.crs.AREA_CRS` (CGCS2000 / 3-degree Gauss-Kruger
+CM 120E, which covers Songjiang); x is easting, y northing (axis order forced to x, y).
 """
 
 from __future__ import annotations
@@ -12,31 +12,27 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import shapely.affinity
-from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.ops import linemerge
 
+from gis_service.coords.crs import STORED_CRS, from_area_crs, to_area_crs
 from gis_service.errors import InputError
 from gis_service.sizhi.matching import match_features
 from gis_service.sizhi.model import Offset, Segment
 
-PROJECTED_CRS = "EPSG:4549"
-STORAGE_CRS = "EPSG:4326"
-_TO_PROJECTED = Transformer.from_crs(STORAGE_CRS, PROJECTED_CRS, always_xy=True)
-_TO_STORAGE = Transformer.from_crs(PROJECTED_CRS, STORAGE_CRS, always_xy=True)
 _UNIT = {"east": (1.0, 0.0), "west": (-1.0, 0.0), "north": (0.0, 1.0), "south": (0.0, -1.0)}
 
 
 def to_projected(geom: BaseGeometry) -> BaseGeometry:
     """EPSG:4326 (lon, lat) → EPSG:4549 metres."""
-    return shapely.transform(geom, lambda xy: np.column_stack(_TO_PROJECTED.transform(xy[:, 0], xy[:, 1])))
+    return to_area_crs(geom, STORED_CRS)
 
 
 def to_storage(geom: BaseGeometry) -> BaseGeometry:
     """EPSG:4549 metres → EPSG:4326 (lon, lat)."""
-    return shapely.transform(geom, lambda xy: np.column_stack(_TO_STORAGE.transform(xy[:, 0], xy[:, 1])))
+    return from_area_crs(geom, STORED_CRS)
 
 
 def roads_projected(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -54,9 +50,7 @@ def roads_projected(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if len(bad):
         first = bad.index[0]
         raise InputError(f"roads row {first!r} ({bad.iloc[0]['name']!r}) is a {bad.iloc[0].geometry.geom_type}, not a line")
-    if layer.crs is None:
-        layer = layer.set_crs(STORAGE_CRS)
-    return layer.to_crs(PROJECTED_CRS)
+    return to_area_crs(layer, STORED_CRS)
 
 
 def single_line(geom: BaseGeometry) -> LineString:

@@ -12,18 +12,7 @@ from gis_service.errors import NotFoundError
 from gis_service.sizhi.model import Sizhi
 from gis_service.sizhi.parser import parse
 from gis_service.sizhi.verify import VerifyReport, verify
-from gis_service.store import read_parks, read_roads, read_sizhi
-
-
-def find_park_id(engine: Engine, park: int | str) -> int:
-    """The id of a park given by id, code or name; :class:`NotFoundError` names the unknown one."""
-    parks = read_parks(engine)
-    text = str(park).strip()
-    for column in ("park_id", "code", "name"):
-        values = parks[column].astype(str)
-        if (values == text).any():
-            return int(parks.loc[values == text, "park_id"].iloc[0])
-    raise NotFoundError(f"unknown park {park!r}; parks: {', '.join(parks['code'].astype(str))}")
+from gis_service.store import find_park, read_parks, read_roads, read_sizhi
 
 
 def verify_stored_park(
@@ -31,7 +20,7 @@ def verify_stored_park(
 ) -> tuple[int, VerifyReport]:
     """Verify the boundary valid in ``year`` (today when ``None``) of ``park`` (id, code or
     name) against its stored 四至 and the stored roads; returns ``(park_id, report)``."""
-    park_id = find_park_id(engine, park)
+    park_id = int(find_park(engine, park)["park_id"])
     stored = read_sizhi(engine)
     rows = stored[stored["park_id"] == park_id]
     if rows.empty:

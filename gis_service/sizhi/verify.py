@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.coords.crs import AREA_CRS
 from gis_service.sizhi.errors import SizhiVerifyError
 from gis_service.sizhi.geometry import ResolvedFeature, max_distance, resolve, roads_projected, side_arcs, to_projected
 from gis_service.sizhi.lexicon import CHAR_OF_SIDE
@@ -136,7 +137,7 @@ class VerifyReport:
             "status": self.status,
             "status_label": STATUS_LABELS[self.status],
             "tolerance_m": self.tolerance_m,
-            "crs": "EPSG:4549",
+            "crs": AREA_CRS,
             "parts": [p.to_dict() for p in self.parts],
             "notes": list(self.notes),
         }

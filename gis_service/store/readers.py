@@ -8,7 +8,6 @@ is built from user input.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,17 +16,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gis_service.coords.crs import STORED_CRS
 from gis_service.db.models import ZoneKind
-
-CRS = "EPSG:4326"
-
-
-def boundary_date(year: int | None) -> dt.date:
-    """The date at which boundaries are taken for a data year: its last day.
-
-    ``None`` means today, i.e. the boundaries in force now.
-    """
-    return dt.date.today() if year is None else dt.date(year, 12, 31)
+from gis_service.store.boundaries import boundary_date, in_force_sql
 
 
 @contextmanager
@@ -47,7 +38,7 @@ def _database_errors_as_raised() -> Iterator[None]:
 
 def _read_geo(engine: Engine, sql: str, params: dict[str, object] | None = None, geom: str = "geometry") -> gpd.GeoDataFrame:
     with engine.connect() as conn, _database_errors_as_raised():
-        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=CRS)
+        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=STORED_CRS)
 
 
 def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
@@ -73,7 +64,7 @@ def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = No
     parent_name, boundary_id, valid_from, valid_to, geometry_quality, method,
     source_document, source_section, geometry``.
     """
-    sql = """
+    sql = f"""
         SELECT p.id AS park_id, p.code, p.name, p.kind::text AS kind, p.parent_id,
                parent.name AS parent_name, b.id AS boundary_id, b.valid_from, b.valid_to,
                b.geometry_quality::text AS geometry_quality, b.method,
@@ -81,7 +72,7 @@ def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = No
         FROM park p
         LEFT JOIN park parent ON parent.id = p.parent_id
         LEFT JOIN park_boundary b
-               ON b.park_id = p.id AND b.valid_from <= :on AND (b.valid_to IS NULL OR b.valid_to > :on)
+               ON b.park_id = p.id AND {in_force_sql('b')}
         WHERE (CAST(:kind AS text) IS NULL OR p.kind::text = :kind)
         ORDER BY p.id
     """

@@ -144,7 +144,11 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("ingest/loader.py", "table"): "LAYER_TABLES constant",
     ("ingest/loader.py", "key"): "natural-key column constant of the layer",
     ("db/migrations/versions/0003_data_change_versions.py", "table"): "TRACKED constant tuple of table names",
-    ("qa.py", "METRIC_SRID"): "module constant (4549)",
+    ("qa.py", "AREA_SRID"): "coords.crs constant (4549)",
+    ("qa.py", "in_force_sql('b')"): "fixed in-force condition for a constant alias (store/boundaries.py)",
+    ("store/readers.py", "in_force_sql('b')"): "fixed in-force condition for a constant alias (store/boundaries.py)",
+    ("api/catalog.py", "in_force_sql('b', on='CURRENT_DATE')"): "fixed in-force condition, constant alias and date",
+    ("ingest/boundaries.py", "in_force_sql('park_boundary', on=':vf')"): "fixed in-force condition, bound :vf",
     ("qa.py", "table"): "constant table tuples of the checks",
 }
 

@@ -13,8 +13,9 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import text
 
+from gis_service.coords.crs import AREA_CRS
 from gis_service.maps.assets import LOCAL_ASSETS, STATIC_DIR
-from gis_service.maps.simplify import DISPLAY_CRS, simplify_for_display, vertex_count
+from gis_service.maps.simplify import simplify_for_display, vertex_count
 from tests.api.conftest import make_client
 
 
@@ -38,7 +39,7 @@ def test_simplify_reduces_vertices_within_tolerance_and_keeps_the_stored_frame()
     shown = simplify_for_display(frame, 20.0)
     assert vertex_count(shown) < 2_000 < vertex_count(frame) == 20_001
     assert frame.geometry.iloc[0].equals(before)  # input untouched
-    a, b = (gpd.GeoSeries([g], crs=4326).to_crs(DISPLAY_CRS).iloc[0] for g in (before, shown.geometry.iloc[0]))
+    a, b = (gpd.GeoSeries([g], crs=4326).to_crs(AREA_CRS).iloc[0] for g in (before, shown.geometry.iloc[0]))
     assert a.hausdorff_distance(b) <= 20.0 + 0.2  # tolerance + the 1e-6° output grid
     assert shown.geometry.iloc[0].is_valid
 
@@ -52,8 +53,8 @@ def test_coverage_simplification_keeps_shared_borders() -> None:
     shown = simplify_for_display(frame, 50.0, coverage=True)
     w, e = shown.geometry
     assert vertex_count(shown) < vertex_count(frame) / 5
-    overlap = gpd.GeoSeries([w.intersection(e)], crs=4326).to_crs(DISPLAY_CRS).area.iloc[0]
-    gap = gpd.GeoSeries([box(*frame.total_bounds).difference(w.union(e))], crs=4326).to_crs(DISPLAY_CRS).area.iloc[0]
+    overlap = gpd.GeoSeries([w.intersection(e)], crs=4326).to_crs(AREA_CRS).area.iloc[0]
+    gap = gpd.GeoSeries([box(*frame.total_bounds).difference(w.union(e))], crs=4326).to_crs(AREA_CRS).area.iloc[0]
     assert overlap < 1.0 and gap < 1.0  # m²: no slivers between neighbours
 
 

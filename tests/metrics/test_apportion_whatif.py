@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gis_service.metrics.apportion import aggregate_to_zones, zone_shares
-from gis_service.metrics.bases import bases_from_areas, measured_area_base
+from gis_service.metrics.area_bases import bases_from_areas, measured_area_base
 from gis_service.metrics.density import density_table
 from gis_service.metrics.whatif import Change, what_if
 from tests.metrics.helpers import rect, to_4326

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gis_service.errors import InputError, NotFoundError
-from gis_service.metrics.bases import bases_from_areas, measured_area_base, parcel_bases, published_area_base
+from gis_service.metrics.area_bases import bases_from_areas, measured_area_base, published_area_base
 from gis_service.metrics.density import density_table
 from gis_service.metrics.errors import (
     DuplicateUnitError,
@@ -15,6 +15,7 @@ from gis_service.metrics.errors import (
     UnknownBasisError,
     UnknownUnitError,
 )
+from gis_service.metrics.parcel_land import parcel_bases
 from tests.metrics.helpers import rect, to_4326
 
 SRC_004 = "004_a9d02975ccfca6ed.txt"

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from gis_service.errors import InputError
-from gis_service.metrics.bases import bases_from_areas
+from gis_service.metrics.area_bases import bases_from_areas
 from gis_service.metrics.density import density_table
 from gis_service.metrics.errors import UnknownUnitError
 from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target

@@ -11,7 +11,7 @@ from shapely.geometry import box
 from gis_service.db.models import ZoneKind
 from gis_service.answers import DensityQuestion, answer_density
 from gis_service.metrics.apportion import zone_shares
-from gis_service.metrics.bases import parcel_bases
+from gis_service.metrics.parcel_land import parcel_bases
 from gis_service.metrics.dask_path import parcel_bases_dask
 from gis_service.metrics.postgis import parcel_bases_sql, zone_piece_bases_sql
 from gis_service.parcels import generate_parcels, synthetic_boundaries, write_parcels

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from shapely.geometry import Point
 from sqlalchemy import Engine
 
+from gis_service.coords.crs import projected_areas_m2
 from gis_service.errors import InputError
 from gis_service.export import LAYERS, export_gpkg, flatten_for_file, metrics_table, write_csv, write_xlsx
-from gis_service.metrics.bases import projected_areas_m2
 from gis_service.store import read_parks
 
 

@@ -1,0 +1,241 @@
+"""Parcel bases: industrial, supplied industrial and built-up land inside each boundary.
+
+The parcel intersection is vectorized (shapely 2 + the frame's STRtree): candidate
+pairs come from the spatial index, parcels that lie *properly inside* a boundary count
+whole (prepared ``contains_properly``, no intersection computed), and only the few that
+cross a boundary are intersected.  The intersection is taken in the stored CRS and its
+area measured after projecting to EPSG:4549 (:func:`gis_service.coords.crs.projected_areas_m2`),
+exactly as the PostGIS path (:mod:`gis_service.metrics.postgis`) does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis_service.coords.crs import AREA_CRS, projected_areas_m2
+from gis_service.metrics.bases import (
+    BASIS_LABELS_ZH,
+    BUILT_UP_LAND,
+    INDUSTRIAL_LAND,
+    PARCEL_BASES,
+    SUPPLIED_INDUSTRIAL_LAND,
+    check_basis,
+    check_units,
+    column_or,
+    empty_bases,
+    require_columns,
+)
+from gis_service.metrics.errors import MissingColumnError, UnknownBasisError
+from gis_service.metrics.units import M2_PER_KM2
+
+
+def parcel_mask(parcels: pd.DataFrame, basis: str, *, year: int | None = None) -> np.ndarray:
+    """Boolean mask of the parcels that make up ``basis`` (in ``year`` if given).
+
+    A parcel with ``supply_year`` after ``year`` is not yet supplied in ``year``.
+    """
+    check_basis(basis)
+    if basis == INDUSTRIAL_LAND:
+        return (parcels["land_use_class"] == "industrial").to_numpy()
+    if basis == SUPPLIED_INDUSTRIAL_LAND:
+        supplied = parcels["is_supplied"].fillna(False).astype(bool).to_numpy()
+        if year is not None and "supply_year" in parcels.columns:
+            supply_year = (
+                pd.to_numeric(parcels["supply_year"], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            )
+            supplied = supplied & ~(supply_year > year)  # NaN (unknown year) stays supplied
+        return (parcels["land_use_class"] == "industrial").to_numpy() & supplied
+    if basis == BUILT_UP_LAND:
+        if "is_built" not in parcels.columns:
+            return np.zeros(len(parcels), dtype=bool)
+        return parcels["is_built"].fillna(False).astype(bool).to_numpy()
+    raise UnknownBasisError(f"basis {basis!r} is not made of parcels; parcel bases: {PARCEL_BASES}")
+
+
+@dataclass(frozen=True)
+class OverlapPairs:
+    """Unit-parcel pairs with the overlapping area in m² (EPSG:4549)."""
+
+    unit_index: np.ndarray  # positions in the units frame
+    parcel_index: np.ndarray  # positions in the parcels frame
+    area_m2: np.ndarray
+    crossing: np.ndarray  # True where the parcel crosses the boundary (intersection computed)
+
+
+def overlap_pairs(
+    units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, candidates: np.ndarray | None = None
+) -> OverlapPairs:
+    """Area of every parcel inside each unit, vectorized, with the contains_properly short-cut.
+
+    Parameters
+    ----------
+    units
+        Boundaries (few); any CRS, reprojected to the parcels' CRS.
+    parcels
+        Parcels; the spatial index of this frame (``parcels.sindex``) is used and cached.
+        An ``area_m2`` column (area in EPSG:4549), when present, saves reprojecting the
+        parcels that lie wholly inside a boundary.
+    candidates
+        Optional boolean mask over ``parcels``: only these parcels are considered.
+    """
+    if parcels.crs is None:
+        raise MissingColumnError("parcels have no CRS; set it (EPSG:4326 for stored data)")
+    bounds = units.geometry.to_crs(parcels.crs) if units.crs != parcels.crs else units.geometry
+    # Private copies: shapely.prepare() mutates geometry objects, and the same unit
+    # geometries are shared by concurrent dask tasks (threads), where preparing one object
+    # twice at once crashes GEOS.  Units are few, so the copy costs nothing.
+    unit_geoms = shapely.from_wkb(shapely.to_wkb(np.asarray(bounds.array)))
+    parcel_geoms = np.asarray(parcels.geometry.array)
+    ui, pj = parcels.sindex.query(unit_geoms)  # bounding-box candidates
+    if candidates is not None:
+        keep = candidates[pj]
+        ui, pj = ui[keep], pj[keep]
+    shapely.prepare(unit_geoms)
+    inside = shapely.contains_properly(unit_geoms[ui], parcel_geoms[pj])
+    rest = np.flatnonzero(~inside)
+    touches = shapely.intersects(unit_geoms[ui[rest]], parcel_geoms[pj[rest]])
+    cross = rest[touches]
+    area = np.zeros(len(ui))
+    if inside.any():
+        if "area_m2" in parcels.columns:
+            area[inside] = parcels["area_m2"].to_numpy(dtype=float)[pj[inside]]
+        else:
+            area[inside] = projected_areas_m2(parcel_geoms[pj[inside]], parcels.crs)
+    if len(cross):
+        pieces = shapely.intersection(unit_geoms[ui[cross]], parcel_geoms[pj[cross]])
+        area[cross] = projected_areas_m2(pieces, parcels.crs)
+    keep = inside.copy()
+    keep[cross] = True
+    crossing = np.zeros(len(ui), dtype=bool)
+    crossing[cross] = True
+    return OverlapPairs(ui[keep], pj[keep], area[keep], crossing[keep])
+
+
+def parcel_bases(
+    units: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    bases: Sequence[str] = (SUPPLIED_INDUSTRIAL_LAND,),
+    year: int | None = None,
+) -> pd.DataFrame:
+    """Parcel-made bases (industrial, supplied industrial, built-up land) per unit, in km².
+
+    Parameters
+    ----------
+    units
+        GeoDataFrame with ``unit_id`` (optionally ``boundary_version``) and boundaries.
+    parcels
+        GeoDataFrame with ``land_use_class``, ``is_supplied``, optionally ``is_built``,
+        ``supply_year``, ``is_synthetic``, ``source_document``, ``area_m2``.
+    bases
+        Which parcel bases to compute (one pass over the parcels for all of them).
+    year
+        Year of the answer; parcels supplied after it are not counted as supplied.
+
+    Returns
+    -------
+    A bases frame; a unit with no qualifying parcel gets ``area_km2 = 0`` (a measured zero)
+    and ``n_parcels = 0`` when parcels of some other use show that the parcel data covers
+    it, and ``area_km2 = NaN`` (missing) when no parcel of any use touches it
+    (:func:`mark_uncovered`).
+    """
+    check_units(units)
+    require_columns(parcels, ["land_use_class", "is_supplied"], "parcels")
+    for b in bases:
+        if b not in PARCEL_BASES:
+            raise UnknownBasisError(f"{b!r} is not a parcel basis; parcel bases: {', '.join(PARCEL_BASES)}")
+    masks = {b: parcel_mask(parcels, b, year=year) for b in bases}
+    any_mask = np.logical_or.reduce(list(masks.values())) if masks else np.zeros(len(parcels), bool)
+    pairs = overlap_pairs(units, parcels, candidates=any_mask)
+    synthetic = column_or(parcels, "is_synthetic", False).fillna(False).astype(bool).to_numpy()
+    sources = column_or(parcels, "source_document", "land_parcel").astype(str).to_numpy()
+    frames = [
+        _aggregate_pairs(units, pairs, masks[b], b, year, synthetic, sources) for b in bases
+    ]
+    if not frames:
+        return empty_bases()
+
+    def covered(unit_ids: list[object]) -> set[object]:
+        chosen = units[units["unit_id"].isin(unit_ids)]
+        if parcels.crs is not None and chosen.crs != parcels.crs:
+            chosen = chosen.to_crs(parcels.crs)
+        hit_units, _ = parcels.sindex.query(chosen.geometry.to_numpy(), predicate="intersects")
+        return set(chosen["unit_id"].to_numpy()[np.unique(hit_units)])
+
+    return mark_uncovered(pd.concat(frames, ignore_index=True), covered)
+
+
+#: why a parcel-made area is missing rather than 0
+NO_PARCEL_DATA = "no land parcel of any use touches this boundary: the parcel data does not cover it"
+
+
+def mark_uncovered(bases: pd.DataFrame, covered: Callable[[list[object]], set[object]]) -> pd.DataFrame:
+    """Make the parcel areas of units that the parcel data does not cover missing, not 0.
+
+    A unit with no qualifying parcel has a true zero only if parcels of some use are
+    there at all; otherwise nothing is known about its land.  ``covered`` receives the ids
+    of the units with no qualifying parcel on any basis (usually few) and returns those
+    that some parcel of any use touches; the rest get ``area_km2 = NaN`` and a
+    ``basis_source`` saying why.  Missing stays missing.
+    """
+    if bases.empty:
+        return bases
+    counts: dict[object, int] = {}
+    for unit, n in zip(bases["unit_id"], bases["n_parcels"]):
+        counts[unit] = counts.get(unit, 0) + (0 if pd.isna(n) else int(n))
+    empty_units = [u for u, n in counts.items() if n == 0]
+    if not empty_units:
+        return bases
+    uncovered = set(empty_units) - covered(empty_units)
+    if not uncovered:
+        return bases
+    out = bases.copy()
+    mask = out["unit_id"].isin(uncovered)
+    out.loc[mask, "area_km2"] = np.nan
+    out.loc[mask, "basis_source"] = out.loc[mask, "basis_source"].astype(str) + f" — {NO_PARCEL_DATA}"
+    return out
+
+
+def _aggregate_pairs(
+    units: gpd.GeoDataFrame,
+    pairs: OverlapPairs,
+    mask: np.ndarray,
+    basis: str,
+    year: int | None,
+    synthetic: np.ndarray,
+    sources: np.ndarray,
+) -> pd.DataFrame:
+    sel = mask[pairs.parcel_index]
+    ui, pj = pairs.unit_index[sel], pairs.parcel_index[sel]
+    n = len(units)
+    area_m2 = np.bincount(ui, weights=pairs.area_m2[sel], minlength=n)
+    count = np.bincount(ui, minlength=n)
+    any_synth = np.bincount(ui, weights=synthetic[pj].astype(float), minlength=n) > 0
+    source_per_unit = (
+        pd.DataFrame({"u": ui, "s": sources[pj]}).drop_duplicates().groupby("u")["s"].agg(lambda s: "; ".join(sorted(s)))
+    )
+    versions = column_or(units, "boundary_version", pd.NA).to_numpy()
+    basis_source = [
+        f"{BASIS_LABELS_ZH[basis]}: land_parcel ∩ boundary {versions[i]}, area in {AREA_CRS}"
+        + (f" [{source_per_unit[i]}]" if i in source_per_unit.index else " [no parcel]")
+        for i in range(n)
+    ]
+    return pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(),
+            "basis": basis,
+            "area_km2": area_m2 / M2_PER_KM2,
+            "year": pd.array([year] * n, dtype="Int64"),
+            "boundary_version": versions,
+            "basis_source": basis_source,
+            "is_synthetic": any_synth,
+            "is_approximate": column_or(units, "geometry_quality", "").astype(str).isin(["approximate", "synthetic"]).to_numpy(),
+            "n_parcels": count,
+        }
+    )
