@@ -37,12 +37,12 @@ from gis_service import audit
 from gis_service.errors import InputError
 from gis_service.ingest.errors import BoundaryVersionConflictError, DuplicateIdError, UnknownReferenceError
 from gis_service.ingest.limits import ImportLimits
-from gis_service.ingest.loader import SAMPLE_FILES, LayerResult, load_layer
-from gis_service.ingest.sources import GEOMETRY_QUALITIES, Feature, check_choice, read_features
+from gis_service.ingest.loader import SAMPLE_FILES, load_layer
+from gis_service.ingest.sources import GEOMETRY_QUALITIES, POLYGONS, Feature, check_choice, read_features
 from gis_service.ingest.tables import normalise_header
+from gis_service.ingest.upserts import LayerResult
 from gis_service.ingest.vector import ReadOptions
 
-POLYGONS = ("Polygon", "MultiPolygon")
 #: layer name -> table it writes (for the audit row)
 LAYER_TABLES = {"district": "district", "towns": "town", "zones": "zone", "zone_town": "zone_town", "roads": "road",
                 "parks": "park", "indicators": "indicator", "targets": "target"}
