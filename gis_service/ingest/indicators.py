@@ -23,10 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from gis_service import audit
-from gis_service.errors import InputError
+from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.indicator_header import analyse_header, metric_names
 from gis_service.ingest.indicator_records import IndicatorImportResult, IndicatorRecord
@@ -76,6 +75,9 @@ def import_indicators(
         implausible value, unknown park/metric/unit, unit of the wrong kind, year outside
         the plan period, duplicate figure) or :class:`~gis_service.errors.PayloadTooLargeError`,
         naming the file, the line and the reason.  Nothing is written.
+    DatabaseUnavailableError
+        The database became unavailable during the import (HTTP 503): nothing to fix in the
+        file, retry later.
     """
     limits = limits or ImportLimits()
     path = Path(path)
@@ -84,20 +86,19 @@ def import_indicators(
     names = metric_names(catalogue)
     columns = analyse_header(table, names)
     result = IndicatorImportResult(file=path.name)
-    try:
-        with engine.begin() as conn:
-            records = read_records(conn, table, columns, names, result, limits=limits,
-                                   source_document=source_document, source_section=source_section)
-            check_densities(table.label, records)
-            if authorize is not None:
-                authorize(records)
-            result.records = records
-            for record in records:
+    # What the database refuses that the validation did not foresee: named by file and line,
+    # without internals; an outage is DatabaseUnavailableError (see ingest.database_errors).
+    with database_errors(table.label), engine.begin() as conn:
+        records = read_records(conn, table, columns, names, result, limits=limits,
+                               source_document=source_document, source_section=source_section)
+        check_densities(table.label, records)
+        if authorize is not None:
+            authorize(records)
+        result.records = records
+        for record in records:
+            with database_errors(record.where):
                 write_record(conn, record, result, actor=actor)
-            if result.changed:  # an import that changes nothing leaves no trace
-                audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
-                             after={**result.to_dict(), "source_document": source_document})
-    except DBAPIError as exc:  # a constraint the validation did not foresee: no internals to the user
-        reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
-        raise InputError(f"{table.label}: rejected by the database: {reason}") from exc
+        if result.changed:  # an import that changes nothing leaves no trace
+            audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
+                         after={**result.to_dict(), "source_document": source_document})
     return result

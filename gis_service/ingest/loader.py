@@ -8,7 +8,9 @@ Both are idempotent: rows are upserted by their natural key (district adcode, to
 name, zone code, road name, park code, (park, valid_from) for boundaries, (scope,
 year, metric, projection) for indicators, target code), an unchanged row is not
 touched, and ids stay the same.  Any error rolls the whole transaction back and is
-raised as :class:`~gis_service.errors.InputError` naming file, feature/line and reason.
+raised as :class:`~gis_service.errors.InputError` naming file, feature/line and reason
+(:class:`~gis_service.errors.DatabaseUnavailableError` when the database became unavailable,
+see :mod:`~gis_service.ingest.database_errors`).
 
 This module only orchestrates: which files make the sample dataset, in which order,
 and the transaction (a savepoint per layer).  Reading and checking a file is
@@ -27,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from gis_service.errors import InputError
 from gis_service.ingest import csv_layers, geo_layers
 from gis_service.ingest.archive import check_upload_size
 from gis_service.ingest.catalog import METRICS_FILE, SAMPLE_DATA_DIR, read_metric_catalogue
+from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.upserts import LayerResult
 from gis_service.ingest.vector import ReadOptions
 
@@ -89,11 +91,14 @@ def load_sample(engine: Engine, data_dir: Path | None = None) -> LoadReport:
     ------
     InputError
         A file is missing or broken; nothing is written.
+    DatabaseUnavailableError
+        The database became unavailable during the load (HTTP 503): nothing to fix in the
+        file, retry later.
     """
     data_dir = Path(data_dir) if data_dir is not None else SAMPLE_DATA_DIR
     catalogue_path = data_dir / METRICS_FILE
     report = LoadReport()
-    with engine.begin() as conn:
+    with database_errors(str(data_dir)), engine.begin() as conn:
         for layer, rel in SAMPLE_FILES.items():
             path = data_dir / rel
             if layer in OPTIONAL_LAYERS and not path.exists():
@@ -138,11 +143,14 @@ def load_layer(
     ------
     InputError
         The file is broken (file, feature/line and reason); nothing is written.
+    DatabaseUnavailableError
+        The database became unavailable during the load (HTTP 503): nothing to fix in the
+        file, retry later.
     """
     kwargs: dict[str, Any] = {"source_crs": source_crs, "replace": replace, "metrics_file": metrics_file, "options": options}
     if isinstance(engine, Connection):
         return _load(engine, layer, Path(path), **kwargs)
-    with engine.begin() as conn:
+    with database_errors(Path(path).name), engine.begin() as conn:
         return _load(conn, layer, Path(path), **kwargs)
 
 
@@ -167,13 +175,11 @@ def _load(
     kwargs: dict[str, Any] = {"options": options} if layer in _GEO_LAYERS else {}
     if layer in ("indicators", "targets"):
         kwargs["metrics"] = set(read_metric_catalogue(metrics_file if metrics_file and metrics_file.exists() else None))
-    with conn.begin_nested():  # a savepoint, so a failing layer never half-applies
-        try:
-            LAYER_WRITERS[layer](conn, path, result, replace=replace, **kwargs)
-        except DBAPIError as exc:
-            # A constraint the file validation did not catch: report it without internals.
-            reason = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or exc.orig)
-            raise InputError(f"{path.name}: rejected by the database: {reason}") from exc
+    # A savepoint, so a failing layer never half-applies.  What the database refuses that the
+    # file validation did not catch is reported by file (and row) without internals; an outage
+    # is DatabaseUnavailableError; any other database error is a fault of the service.
+    with database_errors(path.name), conn.begin_nested():
+        LAYER_WRITERS[layer](conn, path, result, replace=replace, **kwargs)
     return result
 
 
