@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import math
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -248,7 +248,3 @@ def check_line_wkt(wkt: str, *, where: str, column: str = "centerline_wkt") -> N
     if geom.geom_type not in LINES:
         raise InputError(f"{where}: {column} is a {geom.geom_type}, expected a line")
 
-
-def iter_labelled(rows: list[Row], path: Path) -> Iterator[tuple[str, Row]]:
-    for row in rows:
-        yield f"{path.name}: line {row.line}", row

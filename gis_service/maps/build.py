@@ -29,8 +29,6 @@ from gis_service.metrics.bases import ALL_BASES, PARCEL_BASES
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import read_district, read_parcels, read_roads, read_towns, read_zones
 
-VARIANTS = ("default", "amap")
-
 
 @dataclass(frozen=True)
 class MapOptions:
