@@ -1,9 +1,10 @@
 """Rendered-map cache, invalidated when the data changes.
 
-The key of a page includes :func:`data_version`: for every table a map reads, its row
-count and the newest row version (``max(xmin)``).  An insert or an update writes a
-newer xmin and a delete lowers the count, so any committed change gives a new key and
-the page is rebuilt; stale entries simply age out of the LRU.
+The key of a page includes :func:`data_version`, a hash of the per-table change counters
+of the ``data_change`` table (migration 0003): a statement trigger on every stored layer
+and figure table bumps its counter on each INSERT, UPDATE, DELETE or TRUNCATE, inside the
+writing transaction.  Any committed change therefore gives a new key and the page is
+rebuilt (a rolled-back write bumps nothing); stale entries simply age out of the LRU.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Engine, text
 
 T = TypeVar("T")
 
-#: tables whose content shows on a map
+
 def data_version(engine: Engine) -> str:
     """A short token that changes whenever any stored layer or figure changes.
 
