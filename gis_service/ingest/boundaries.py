@@ -40,7 +40,7 @@ from gis_service.ingest.limits import ImportLimits
 from gis_service.ingest.loader import SAMPLE_FILES, load_layer
 from gis_service.ingest.sources import GEOMETRY_QUALITIES, POLYGONS, Feature, check_choice, read_features
 from gis_service.ingest.tables import normalise_header
-from gis_service.ingest.upserts import LayerResult
+from gis_service.ingest.upserts import LayerResult, park_lookup
 from gis_service.ingest.vector import ReadOptions
 
 #: layer name -> table it writes (for the audit row)
@@ -140,7 +140,7 @@ def import_boundaries(
     result = BoundaryImportResult(file=Path(path).name, crs=crs)
     file = Path(path).name
     with database_errors(file), engine.begin() as conn:
-        parks = _parks(conn)
+        parks = park_lookup(conn)
         resolved = _resolve_parks(features, parks, park_field, file)
         for feature, (code, park_id) in zip(features, resolved, strict=True):
             with database_errors(f"{file}: feature {feature.index} ({code})"):
@@ -151,14 +151,6 @@ def import_boundaries(
                          after={**result.to_dict(), "valid_from": valid_from,
                                 "source_document": source_document, "source_section": source_section})
     return result
-
-
-def _parks(conn: Connection) -> dict[str, tuple[str, int]]:
-    lookup: dict[str, tuple[str, int]] = {}
-    for park_id, code, name in conn.execute(text("SELECT id, code, name FROM park ORDER BY id")):
-        lookup[code] = (code, park_id)
-        lookup.setdefault(normalise_header(name), (code, park_id))
-    return lookup
 
 
 def _resolve_parks(

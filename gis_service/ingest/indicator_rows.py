@@ -18,6 +18,7 @@ from gis_service.ingest.indicator_values import canonical_unit, checked_value
 from gis_service.ingest.limits import ImportLimits
 from gis_service.ingest.sources import SCOPE_TYPES, parse_bool, parse_int
 from gis_service.ingest.tables import Table, TableRow, normalise_header
+from gis_service.ingest.upserts import park_lookup
 
 #: Cells that mean "not published" (skipped, never stored as 0), besides an empty cell.
 MISSING_MARKERS = frozenset({"-", "—", "–", "/", "n/a", "na", "无数据", "未公布"})
@@ -83,15 +84,6 @@ def _cells(row: TableRow, by_field: dict[str | None, Column]):  # type: ignore[n
         return None if column is None else row.cells[column.index]
 
     return cell
-
-
-def park_lookup(conn: Connection) -> dict[str, tuple[str, int]]:
-    """Park code and name (both accepted) -> (code, id)."""
-    lookup: dict[str, tuple[str, int]] = {}
-    for park_id, code, name in conn.execute(text("SELECT id, code, name FROM park ORDER BY id")):
-        lookup[code] = (code, park_id)
-        lookup.setdefault(normalise_header(name), (code, park_id))
-    return lookup
 
 
 _SCOPE_SQL = {

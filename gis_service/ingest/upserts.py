@@ -4,7 +4,7 @@ The layer writers (:mod:`~gis_service.ingest.geo_layers`, :mod:`~gis_service.ing
 and the indicator importer upsert each row by its natural key with
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE <something changed>``: an unchanged row is not
 touched and keeps its id.  :class:`LayerResult` counts the rows inserted, updated, left
-unchanged and deleted.
+unchanged and deleted; :func:`park_lookup` resolves a park's natural key (code or name).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from gis_service.ingest.tables import normalise_header
 
 
 @dataclass
@@ -51,6 +53,15 @@ def delete_missing(conn: Connection, result: LayerResult, table: str, key: str, 
         text(f"DELETE FROM {table} WHERE NOT ({key} = ANY(:keep))"), {"keep": keep}
     ).rowcount
     result.deleted += deleted
+
+
+def park_lookup(conn: Connection) -> dict[str, tuple[str, int]]:
+    """Park code and name (both accepted, the name compared normalised) -> (code, id)."""
+    lookup: dict[str, tuple[str, int]] = {}
+    for park_id, code, name in conn.execute(text("SELECT id, code, name FROM park ORDER BY id")):
+        lookup[code] = (code, park_id)
+        lookup.setdefault(normalise_header(name), (code, park_id))
+    return lookup
 
 
 #: Upsert of one indicator by its natural key (scope, year, metric, projection): an unchanged
