@@ -41,7 +41,7 @@ import numpy as np
 import psutil
 from sqlalchemy import Engine, create_engine, text
 
-from gis_service.maps.cache import data_version
+from gis_service.store.versions import data_version
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.testing import SERVE_CLI, load_synthetic_parcels, load_synthetic_units, running_service, throwaway_postgis
 

@@ -27,7 +27,7 @@ from gis_service.db.models import TargetNature
 from gis_service.errors import GisServiceError, InputError, NotFoundError
 from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.errors import NegativeValueError, UnknownReferenceError
-from gis_service.ingest.indicators import checked_value  # the importers' unit conversion and bounds
+from gis_service.ingest.indicator_values import checked_value  # the importers' unit conversion and bounds
 
 #: Columns of an indicator that say where it belongs (fixed once created).
 _SCOPES = ("district", "town", "zone", "park")

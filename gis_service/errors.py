@@ -26,6 +26,11 @@ class DatabaseError(GisServiceError):
     """The database could not be reached or rejected an operation."""
 
 
+class DatabaseUnavailableError(DatabaseError):
+    """The database could not be reached, or the connection was lost during an operation
+    (refused, shut down, timed out): nothing to fix in the request, retry later (HTTP 503)."""
+
+
 class ClusterError(DatabaseError):
     """The managed local PostgreSQL cluster failed to start/stop/initialise."""
 

@@ -6,9 +6,14 @@ cells), so that the same row reads the same everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import json
 import math
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -17,20 +22,46 @@ import pandas as pd
 from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe scalar: NaN/NA/NaT → None, numpy → Python, dates → ISO text."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
+def plain(value: object) -> object:
+    """``value`` as plain JSON data: a missing value (NaN, ±Infinity, ``None``, ``pd.NA``,
+    ``NaT``) is ``None``; numpy scalars and arrays, Decimals, dates, paths, enums,
+    dataclasses, Series and DataFrames (as records) become their JSON counterparts.
+
+    Anything else is returned as it is (``json.dumps`` then refuses it: a new type is
+    noticed, not printed as its ``repr``).
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)  # an IntEnum or a bool-like int subclass as a plain int
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, np.datetime64):  # .item() of a nanosecond datetime64 is an int
+        return plain(pd.Timestamp(value))
+    if isinstance(value, np.generic):  # numpy scalars: int64, float32, bool_, datetime64...
+        return plain(value.item())
+    if isinstance(value, Decimal):
+        return plain(float(value))
+    if value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+    if isinstance(value, dt.date | dt.time):  # datetime and pd.Timestamp are dates
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, pd.DataFrame):
+        return plain(value.to_dict("records"))
+    if isinstance(value, pd.Series | np.ndarray):
+        return plain(value.tolist())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k) if not isinstance(k, str | int | float | bool) else k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
     return value
 
 

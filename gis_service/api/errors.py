@@ -6,8 +6,12 @@ failures.  A 500 says only that something failed and gives a reference id; the
 details go to the log, never to the client.
 
 Database outages: any connection-level failure (refused, dropped, pool exhausted,
-statement timeout) is a 503 with ``Retry-After``, never a 500; the engine's pre-ping
-reconnects by itself once the database is back.  A 412 (stale ``If-Match``) carries the
+statement timeout) is a 503 with ``Retry-After``, never a 500 nor a 4xx; the engine's pre-ping
+reconnects by itself once the database is back.  The importers raise
+:class:`~gis_service.errors.DatabaseUnavailableError` for an outage during an import
+(:mod:`gis_service.ingest.database_errors`), also a 503.  An SQL error of the service's own
+query (an undefined table or column, an internal error) is a 500 with a reference: logged
+with its traceback under that reference, never shown to the client.  A 412 (stale ``If-Match``) carries the
 current representation in ``current`` and its ``ETag``.
 """
 
@@ -72,6 +76,8 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     psycopg.InterfaceError,
 )
 DEFAULT_RETRY_AFTER_S = 5
+#: the description of every 503: no driver message, SQL or connection string reaches the client
+UNAVAILABLE = "数据库暂不可用,请稍后重试 (database unavailable, retry later)"
 
 
 class ErrorBody(BaseModel):
@@ -127,7 +133,12 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500 and not isinstance(exc, DatabaseError | ConfigurationError):
         return _unexpected(request, exc)
     # Database messages may carry SQL or connection strings: say only that it is unavailable.
-    description = "数据库暂不可用 (database unavailable)" if isinstance(exc, DatabaseError) else str(exc)
+    if isinstance(exc, DatabaseError):
+        log.warning("database unavailable on %s: %s (%s)", request.url.path, exc.__class__.__name__,
+                    exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "-")
+        description = UNAVAILABLE
+    else:
+        description = str(exc)
     if isinstance(exc, VersionConflictError):
         response = error_body(status, code, description, current=jsonable_state(exc.current))
         response.headers["ETag"] = etag_of(exc.current.version)
@@ -149,7 +160,7 @@ def jsonable_state(state: object) -> dict[str, object]:
 def _outage(request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached (or timed out): 503, retry later; no driver message to the client."""
     log.warning("database unavailable on %s: %s", request.url.path, exc.__class__.__name__)
-    response = error_body(503, "ServiceUnavailable", "数据库暂不可用,请稍后重试 (database unavailable, retry later)")
+    response = error_body(503, "ServiceUnavailable", UNAVAILABLE)
     response.headers["Retry-After"] = _retry_after(request)
     return response
 

@@ -42,7 +42,7 @@ from gis_service.edits import IndicatorChange, IndicatorState, TargetFields, put
 from gis_service.errors import InputError, PayloadTooLargeError
 from gis_service.ingest import ImportLimits, import_boundaries, import_indicators, import_layer
 from gis_service.ingest.boundaries import LAYER_TABLES
-from gis_service.ingest.indicators import IndicatorRecord
+from gis_service.ingest.indicator_records import IndicatorRecord
 from gis_service.ingest.tables import TABLE_SUFFIXES
 from gis_service.ingest.vector import VECTOR_SUFFIXES
 from gis_service.security import Principal

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from gis_service.audit import read_audit_log
-from gis_service.cli._common import console, load_settings
+from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db import backup as backups
 from gis_service.db.engine import database_url, engine_for
 from gis_service.db.models import Role
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         """Show the audit log, newest first."""
         frame = read_audit_log(_engine(), table_name=table, limit=limit)
         if as_json:
-            print(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+            echo_json(frame)
             return
         out = Table("id", "at", "actor", "action", "table", "row", "before", "after")
         for r in frame.itertuples():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from gis_service.cli._common import console, load_settings
+from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db.engine import database_url, engine_for
 
 _STATUS_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
@@ -47,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
         report = run_qa(_engine(), year=year)
         if as_json:
-            typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+            echo_json(report.to_dict())
             return
         table = Table(title=f"数据检查 QA ({year})", show_lines=True)
         table.add_column("检查")

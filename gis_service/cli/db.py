@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from gis_service.cli._common import console, load_settings
+from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db import migrate as migrations
 from gis_service.db.cluster import cluster_from_settings
 from gis_service.db.engine import check_database, database_url, engine_for
@@ -60,7 +58,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     else:
         info = {"managed": False, **check_database(engine_for(database_url(settings)))}
     if as_json:
-        console.print_json(json.dumps(info))
+        echo_json(info)
         return
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 from pathlib import Path
 
 import typer
 
-from gis_service.cli._common import console, load_settings
+from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db.engine import database_url, engine_for
 
 app = typer.Typer(help="导入 Import an office's files (validated, one transaction, audited).", no_args_is_help=True)
@@ -64,7 +63,7 @@ def boundaries_command(
         limits=_limits(),
     )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        echo_json(result.to_dict())
         return
     console.print(
         f"边界导入 {result.file} ({result.crs}): 新版本 {result.inserted}, 关闭旧版本 {result.closed}, "
@@ -105,7 +104,7 @@ def indicators_command(
     r = import_indicators(_engine(), file, actor=_actor(actor), source_document=source, source_section=section,
                           sheet=sheet, limits=_limits())
     if as_json:
-        typer.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        echo_json(r.to_dict())
         return
     console.print(
         f"指标导入 {r.file}: 新增 {r.inserted}, 更新 {r.updated}, 未变 {r.unchanged}, "

@@ -21,11 +21,10 @@ from gis_service.answers import (
     answer_density,
     answer_whatif,
     parse_change,
-    strict_json,
 )
 from gis_service.answers.classes import ClassesAnswer, scheme_from
 from gis_service.answers.vocabulary import BASES, LEVELS
-from gis_service.cli._common import console, load_settings
+from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db.engine import database_url, engine_for
 from gis_service.metrics.density import NUMERATORS
 
@@ -98,7 +97,7 @@ def register(app: typer.Typer) -> None:
         question = DensityQuestion(year=year, numerator=numerator, basis=basis, level=level, target=target)
         answer = answer_density(_engine(), question)
         if as_json:
-            typer.echo(strict_json(answer.to_dict()))
+            echo_json(answer.to_dict())
             return
         console.print(render_answer(answer))
         _print_notes(answer)
@@ -120,7 +119,7 @@ def register(app: typer.Typer) -> None:
                                    changes=tuple(parse_change(c) for c in change))
         answer = answer_whatif(_engine(), question)
         if as_json:
-            typer.echo(strict_json(answer.to_dict()))
+            echo_json(answer.to_dict())
             return
         console.print(render_answer(answer.baseline, "现状 · "))
         console.print(render_answer(answer.scenario, "情景 · "))
@@ -143,7 +142,7 @@ def register(app: typer.Typer) -> None:
                              missing=missing)
         answer = answer_classes(_engine(), year=year, level=level, scheme=scheme)
         if as_json:
-            typer.echo(strict_json(answer.to_dict()))
+            echo_json(answer.to_dict())
             return
         console.print(render_classes(answer))
 

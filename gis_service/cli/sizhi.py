@@ -16,6 +16,7 @@ import typer
 
 from gis_service import sizhi as engine
 from gis_service.coords.crs import STORED_CRS
+from gis_service.cli._common import echo_json
 from gis_service.errors import InputError
 from gis_service.sizhi.lexicon import CHAR_OF_SIDE
 from gis_service.sizhi.model import SIDES
@@ -27,10 +28,6 @@ _TEXT_HELP = "四至 text, or '-' to read it from standard input."
 
 def _read_text(text: str) -> str:
     return sys.stdin.read() if text == "-" else text
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _parse_or_exit(text: str) -> engine.Sizhi:
@@ -73,7 +70,7 @@ def _offset_text(offset: dict[str, Any] | None) -> str:
 @app.command("parse")
 def parse_command(text: str = typer.Argument(..., help=_TEXT_HELP)) -> None:
     """Parse a 四至 text and print its structure as JSON."""
-    _echo_json(_parse_or_exit(_read_text(text)).to_dict())
+    echo_json(_parse_or_exit(_read_text(text)).to_dict())
 
 
 @app.command("format")
@@ -96,7 +93,7 @@ def build_command(
     if out is not None:
         out.write_text(json.dumps(result.to_geojson(), ensure_ascii=False), encoding="utf-8")
     if as_json:
-        _echo_json(result.to_dict(with_geometry=False))
+        echo_json(result.to_dict(with_geometry=False))
         return
     typer.echo(f"面积 area: {result.area_km2:.4f} km² (EPSG:4549, 近似 approximate)")
     for part in result.parts:
@@ -141,7 +138,7 @@ def verify_command(
         report = engine.verify(frame.geometry.union_all(), sizhi, _read_layer(roads, "roads"), tolerance_m=tolerance)
     data = report.to_dict()
     if as_json:
-        _echo_json(data)
+        echo_json(data)
     else:
         typer.echo(f"核验结果 result: {data['status_label']} ({data['status']}), 容差 tolerance {tolerance:g} m")
         for part in data["parts"]:

@@ -12,15 +12,11 @@ Every import is one transaction with audit rows; errors are the typed
 
 from gis_service.ingest.boundaries import BoundaryImportResult, import_boundaries, import_layer
 from gis_service.ingest.catalog import SAMPLE_DATA_DIR, Metric, read_metric_catalogue
-from gis_service.ingest.indicators import IndicatorImportResult, import_indicators
+from gis_service.ingest.indicator_records import IndicatorImportResult
+from gis_service.ingest.indicators import import_indicators
 from gis_service.ingest.limits import ImportLimits
-from gis_service.ingest.loader import (
-    SAMPLE_FILES,
-    LayerResult,
-    LoadReport,
-    load_layer,
-    load_sample,
-)
+from gis_service.ingest.loader import SAMPLE_FILES, LoadReport, load_layer, load_sample
+from gis_service.ingest.upserts import LayerResult
 
 __all__ = [
     "BoundaryImportResult",

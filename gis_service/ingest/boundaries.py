@@ -28,20 +28,20 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
 
 from gis_service import audit
 from gis_service.coords.crs import STORED_CRS, to_area_crs
 from gis_service.errors import InputError
+from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.errors import BoundaryVersionConflictError, DuplicateIdError, UnknownReferenceError
 from gis_service.ingest.limits import ImportLimits
-from gis_service.ingest.loader import SAMPLE_FILES, LayerResult, load_layer
-from gis_service.ingest.sources import GEOMETRY_QUALITIES, Feature, check_choice, read_features
+from gis_service.ingest.loader import SAMPLE_FILES, load_layer
+from gis_service.ingest.sources import GEOMETRY_QUALITIES, POLYGONS, Feature, check_choice, read_features
 from gis_service.ingest.tables import normalise_header
+from gis_service.ingest.upserts import LayerResult, park_lookup
 from gis_service.ingest.vector import ReadOptions
 from gis_service.store.boundaries import in_force_sql
 
-POLYGONS = ("Polygon", "MultiPolygon")
 #: layer name -> table it writes (for the audit row)
 LAYER_TABLES = {"district": "district", "towns": "town", "zones": "zone", "zone_town": "zone_town", "roads": "road",
                 "parks": "park", "indicators": "indicator", "targets": "target"}
@@ -122,6 +122,9 @@ def import_boundaries(
     InputError
         A subclass from :mod:`gis_service.ingest.errors` (CRS, extent, swapped axes, geometry,
         duplicate or unknown park, version conflict) or a size/archive error; nothing is written.
+    DatabaseUnavailableError
+        The database became unavailable during the import (HTTP 503): nothing to fix in the
+        file, retry later.
     """
     check_choice(geometry_quality, GEOMETRY_QUALITIES, where="import_boundaries", column="geometry_quality")
     options = ReadOptions(source_crs=source_crs, gcj02=gcj02, repair=repair, id_field=park_field, layer=layer,
@@ -129,29 +132,19 @@ def import_boundaries(
     features = read_features(Path(path), geometry_types=POLYGONS, required=(park_field,), options=options)
     crs = features[0].crs if features else "none"
     result = BoundaryImportResult(file=Path(path).name, crs=crs)
-    try:
-        with engine.begin() as conn:
-            parks = _parks(conn)
-            resolved = _resolve_parks(features, parks, park_field, Path(path).name)
-            for feature, (code, park_id) in zip(features, resolved, strict=True):
-                _version(conn, feature, code, park_id, result, actor=actor, file=Path(path).name, valid_from=valid_from,
+    file = Path(path).name
+    with database_errors(file), engine.begin() as conn:
+        parks = park_lookup(conn)
+        resolved = _resolve_parks(features, parks, park_field, file)
+        for feature, (code, park_id) in zip(features, resolved, strict=True):
+            with database_errors(f"{file}: feature {feature.index} ({code})"):
+                _version(conn, feature, code, park_id, result, actor=actor, file=file, valid_from=valid_from,
                          source=(source_document, source_section), quality=geometry_quality, method=method)
-            if result.changed:  # an import that changes nothing leaves no trace, not even in the audit log
-                audit.record(conn, actor=actor, action="import", table_name="park_boundary", row_id=None, before=None,
-                             after={**result.to_dict(), "valid_from": valid_from,
-                                    "source_document": source_document, "source_section": source_section})
-    except DBAPIError as exc:
-        reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
-        raise InputError(f"{Path(path).name}: rejected by the database: {reason}") from exc
+        if result.changed:  # an import that changes nothing leaves no trace, not even in the audit log
+            audit.record(conn, actor=actor, action="import", table_name="park_boundary", row_id=None, before=None,
+                         after={**result.to_dict(), "valid_from": valid_from,
+                                "source_document": source_document, "source_section": source_section})
     return result
-
-
-def _parks(conn: Connection) -> dict[str, tuple[str, int]]:
-    lookup: dict[str, tuple[str, int]] = {}
-    for park_id, code, name in conn.execute(text("SELECT id, code, name FROM park ORDER BY id")):
-        lookup[code] = (code, park_id)
-        lookup.setdefault(normalise_header(name), (code, park_id))
-    return lookup
 
 
 def _resolve_parks(
@@ -262,7 +255,7 @@ def import_layer(
 
     Raises
     ------
-    InputError
+    InputError, DatabaseUnavailableError
         As :func:`import_boundaries`; nothing is written.
     """
     if layer == "park_boundaries":
@@ -270,7 +263,7 @@ def import_layer(
     if layer not in LAYER_TABLES:
         raise InputError(f"unknown layer {layer!r}; expected one of {', '.join(LAYER_TABLES)}")
     options = ReadOptions(gcj02=gcj02, repair=repair, limits=limits or ImportLimits())
-    with engine.begin() as conn:
+    with database_errors(Path(path).name), engine.begin() as conn:
         result = load_layer(conn, layer, Path(path), source_crs=source_crs, replace=replace,
                             metrics_file=metrics_file, options=options)
         if result.changed:

@@ -13,13 +13,16 @@ by the caller with ``source_crs="gcj02"`` and converted with the project's conve
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from shapely import wkt as shapely_wkt
+from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
 from gis_service.db.models import GeometryQuality, ZoneKind
@@ -36,6 +39,8 @@ ZONE_KINDS = tuple(k.value for k in ZoneKind)
 PARK_KINDS = ("park", "block")
 SCOPE_TYPES = ("district", "town", "zone", "park")
 TARGET_NATURES = ("预期性", "约束性")
+POLYGONS = ("Polygon", "MultiPolygon")
+LINES = ("LineString", "MultiLineString")
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,24 @@ def check_choice(value: Any, choices: tuple[str, ...], *, where: str, column: st
     return str(value)
 
 
-def iter_labelled(rows: list[Row], path: Path) -> Iterator[tuple[str, Row]]:
-    for row in rows:
-        yield f"{path.name}: line {row.line}", row
+def parse_date(value: Any, *, where: str, column: str) -> dt.date | None:
+    """A date (ISO ``YYYY-MM-DD``, a longer timestamp is cut to its date) or ``None`` for an empty cell."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise InputError(f"{where}: {column} {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def check_line_wkt(wkt: str, *, where: str, column: str = "centerline_wkt") -> None:
+    """Refuse a WKT property that is not a (multi)line."""
+    try:
+        geom = shapely_wkt.loads(wkt)
+    except ShapelyError as exc:
+        raise InputError(f"{where}: {column} is not valid WKT ({exc})") from exc
+    if geom.geom_type not in LINES:
+        raise InputError(f"{where}: {column} is a {geom.geom_type}, expected a line")
+

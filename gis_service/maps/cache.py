@@ -1,9 +1,10 @@
 """Rendered-map cache, invalidated when the data changes.
 
-The key of a page includes :func:`~gis_service.store.versions.data_version`, read from the
-per-table change counters (``data_change``, migration 0003) that statement triggers bump on
-every write: any committed change gives a new key and the page is rebuilt; stale entries
-simply age out of the LRU.
+The key of a page includes :func:`~gis_service.store.versions.data_version`, a hash of the
+per-table change counters of the ``data_change`` table (migration 0003): a statement trigger
+on every stored layer and figure table bumps its counter on each INSERT, UPDATE, DELETE or
+TRUNCATE, inside the writing transaction.  Any committed change therefore gives a new key and
+the page is rebuilt (a rolled-back write bumps nothing); stale entries simply age out of the LRU.
 """
 
 from __future__ import annotations
@@ -13,11 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-from gis_service.store.versions import data_version  # noqa: F401  (pages are keyed by it)
-
-T = TypeVar("T")
 
 class RenderCache:
     """A small thread-safe LRU of rendered pages, optionally mirrored to ``directory``."""

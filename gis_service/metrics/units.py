@@ -23,7 +23,6 @@ WAN_PER_YI = 1e4
 M2_PER_KM2 = 1e6
 HA_PER_KM2 = 100.0
 MU_PER_KM2 = 1500.0
-M2_PER_MU = M2_PER_KM2 / MU_PER_KM2  # 666.67 m²
 
 #: factor that turns a value in the key unit into 亿元
 _MONEY_TO_YI: dict[str, float] = {
@@ -83,11 +82,6 @@ def area_factor_to_km2(unit: str, *, where: str = "") -> float:
     if key not in _AREA_TO_KM2:
         raise UnknownUnitError(f"unknown area unit {unit!r}{_at(where)}; expected km², 公顷, 亩 or m²")
     return _AREA_TO_KM2[key]
-
-
-def is_count_unit(unit: str) -> bool:
-    """True for units of counted things (人 persons, 万人, 家/个 enterprises)."""
-    return _norm(unit) in _COUNT_TO_ONE
 
 
 def count_factor(unit: str, *, where: str = "") -> float:
