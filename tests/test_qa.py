@@ -7,6 +7,7 @@ from sqlalchemy import Engine, text
 
 from gis_service.ingest import load_sample
 from gis_service.qa import run_qa
+from tests.source_excerpts import annex_figures, stated_total_area_km2, table1_004
 
 
 @pytest.fixture
@@ -18,8 +19,10 @@ def loaded(engine: Engine) -> Engine:
 def test_block_area_sum_29_22_vs_22_98(loaded: Engine) -> None:
     check = run_qa(loaded).check("block_area_sum")
     assert check.status == "warning"
-    assert check.data["blocks_sum_km2"] == pytest.approx(29.22)  # 18.53+2.35+2.74+1.8+0.86+1.84+1.1
-    assert check.data["stated_total_km2"] == pytest.approx(22.98)
+    # the seven 管辖面积 of 004 附件 (18.53+2.35+2.74+1.8+0.86+1.84+1.1) vs 前言's 总面积约22.98平方公里
+    assert check.data["blocks_sum_km2"] == pytest.approx(sum(f["jurisdiction_area"][0] for f in annex_figures().values()))
+    assert check.data["blocks_sum_km2"] == pytest.approx(29.22)
+    assert check.data["stated_total_km2"] == stated_total_area_km2()
     assert "29.22" in check.message and "22.98" in check.message
 
 
@@ -34,9 +37,10 @@ def test_table1_densities_reproduce_from_stored_totals(loaded: Engine) -> None:
     by_metric = {c.data["metric"]: c for c in checks}
     revenue = by_metric["revenue_density_industrial_land"]
     tax = by_metric["tax_density_built_land"]
-    assert revenue.data["computed"] == pytest.approx(1274.61 / 22.98, abs=1e-4)
-    assert round(revenue.data["computed"], 2) == 55.47
-    assert round(tax.data["computed"], 2) == 2.92
+    table1 = table1_004()  # 004 表1: #4 revenue, #5 tax, #6 and #7 the published densities
+    assert revenue.data["computed"] == pytest.approx(table1[4][1] / stated_total_area_km2(), abs=1e-4)
+    assert round(revenue.data["computed"], 2) == table1[6][1] == 55.47
+    assert round(tax.data["computed"], 2) == table1[7][1] == 2.92
     assert revenue.status == tax.status == "ok"
 
 

@@ -91,7 +91,6 @@ def test_zones_towns_targets_indicators(client, sample) -> None:  # type: ignore
 
 
 def test_sizhi_parse_endpoint(client) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("gis_service.sizhi.build", reason="四至 engine still being written")
     r = client.post("/sizhi/parse", json={"text": "东至人民北路,南至文汇路,西至河道—文汇路北80米—龙源路,北至广富林路"})
     assert r.status_code == 200
     part = r.json()["parts"][0]
@@ -121,7 +120,6 @@ def test_downloads(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_sizhi_verify_endpoints(client, sample) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("gis_service.sizhi.verify", reason="四至 engine still being written")
     report = client.get(f"/parks/{sample['west']}/sizhi/verify").json()
     assert report["park_id"] == sample["west"] and report["crs"] == "EPSG:4549"
     assert report["status"] and len(report["parts"]) == 1

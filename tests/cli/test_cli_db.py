@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,7 +93,10 @@ def test_managed_cluster_to_served_health_check(managed_env: dict[str, str]) -> 
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        body = _wait_for_health(f"http://127.0.0.1:{port}/health")
+        _wait_until_serving(server)
+        response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=30)
+        assert response.status_code == 200, response.text
+        body = response.json()
         assert body["status"] == "ok"
         assert body["postgis"].startswith("3")
     finally:
@@ -107,17 +109,17 @@ def test_managed_cluster_to_served_health_check(managed_env: dict[str, str]) -> 
     assert down.returncode == 1, "status exits non-zero when the managed cluster is not running"
 
 
-def _wait_for_health(url: str, seconds: float = 30) -> dict[str, str]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return response.json()
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not become healthy in {seconds} s")
+def _wait_until_serving(server: subprocess.Popen[bytes]) -> None:
+    """Read the server's log until uvicorn says it is listening (after the app's startup), or the
+    process ends: an event, not a deadline."""
+    assert server.stdout is not None
+    log = []
+    for raw in server.stdout:
+        line = raw.decode(errors="replace")
+        log.append(line)
+        if "Uvicorn running on" in line:
+            return
+    raise AssertionError(f"gis-service serve exited ({server.wait()}) before serving:\n{''.join(log)}")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the cluster to another account")

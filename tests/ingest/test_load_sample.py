@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +12,9 @@ from sqlalchemy import Engine, text
 
 from gis_service.errors import InputError
 from gis_service.ingest import SAMPLE_DATA_DIR, load_layer, load_sample
+from gis_service.metrics.targets import DEFAULT_TARGET
+from gis_service.metrics.units import density_factor_to_yi_per_km2
+from tests.source_excerpts import annex_blocks, annex_figures, nfkc, stated_total_area_km2, table1_001, table1_004
 
 TABLES = ("district", "town", "zone", "zone_town", "road", "park", "sizhi", "park_boundary", "indicator", "target")
 
@@ -30,6 +34,11 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    with (SAMPLE_DATA_DIR / "layers" / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
@@ -41,11 +50,12 @@ def test_sample_loads_every_layer(engine: Engine) -> None:
     assert n["district"] == 1
     assert n["town"] == 17
     assert n["zone"] == 3 + 1 + 9
-    assert n["zone_town"] == 12
-    assert n["park"] == 8
-    assert n["sizhi"] == 7
-    assert n["target"] == 31
-    assert n["indicator"] == 103
+    # every row of the CSV layers is stored (counted from the files, not copied from them)
+    assert n["zone_town"] == len(_csv_rows("zone_town.csv")) == 12  # 5 + 3 + 4 towns of the 三片 (001 四(二)3)
+    assert n["park"] == len(_csv_rows("parks.csv")) == 8
+    assert n["sizhi"] == sum(1 for r in _csv_rows("parks.csv") if r["sizhi_text"]) == 7
+    assert n["target"] == len(_csv_rows("targets.csv"))
+    assert n["indicator"] == len(_csv_rows("indicators.csv"))
     assert n["road"] >= 40
     assert n["park_boundary"] == 8
     with engine.connect() as conn:
@@ -56,6 +66,35 @@ def test_sample_loads_every_layer(engine: Engine) -> None:
     assert quality == ["approximate"]
     # sizhi rows ride along with their parks and are not counted separately
     assert report.changed == sum(v for k, v in n.items() if k != "sizhi")
+
+
+def test_loaded_figures_and_texts_equal_the_source_documents(engine: Engine) -> None:
+    """What load-sample stores, read back from PostGIS, against the shipped excerpts of 001 and 004."""
+    load_sample(engine)
+    with engine.connect() as conn:
+        blocks = conn.execute(text("""
+            SELECT p.name, i.metric_code, i.value, i.unit FROM indicator i JOIN park p ON p.id = i.park_id
+            WHERE p.kind = 'block' AND i.year = 2020
+        """)).all()
+        sizhi = dict(conn.execute(text("SELECT p.name, s.raw_text FROM sizhi s JOIN park p ON p.id = s.park_id")).all())
+        zjsj = dict(conn.execute(text("""
+            SELECT i.metric_code, i.value FROM indicator i JOIN park p ON p.id = i.park_id
+            WHERE p.code = 'zjsj' AND i.year = 2020 AND NOT i.is_projection
+        """)).all())
+        target = conn.execute(text("SELECT * FROM target WHERE code = :c"), {"c": DEFAULT_TARGET.code}).mappings().one()
+    stored: dict[str, dict[str, tuple[float, str]]] = {}
+    for name, metric, value, unit in blocks:
+        stored.setdefault(name, {})[metric] = (float(value), unit)
+    assert stored == annex_figures()  # 004 附件 区块概况, e.g. 临港松江科技城 116 亿元 on 1.8 km²
+    assert sizhi == {name: block.sizhi for name, block in annex_blocks().items()}
+    table1 = table1_004()
+    assert (float(zjsj["revenue"]), float(zjsj["tax"])) == (table1[4][1], table1[5][1])
+    assert float(zjsj["published_area"]) == stated_total_area_km2()
+    # the target the platform measures against is 001 表1 #9 as printed
+    row = table1_001()[9]
+    assert (float(target["value"]), target["year"], target["nature"]) == (row.value, 2025, row.nature)
+    assert density_factor_to_yi_per_km2(target["unit"]) == density_factor_to_yi_per_km2(row.unit)
+    assert nfkc(target["name"]) == nfkc(row.name)
 
 
 def test_second_load_changes_nothing_and_keeps_ids(engine: Engine) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from gis_service.ingest import load_sample
 from tests.api.conftest import make_client
 
 
 @pytest.fixture
 def reference(engine) -> None:  # type: ignore[no-untyped-def]
-    ingest = pytest.importorskip("gis_service.ingest")
-    ingest.load_sample(engine)
+    load_sample(engine)
 
 
 def test_reference_overview_and_park_pages_fit_their_budgets(db_url, reference) -> None:  # type: ignore[no-untyped-def]

@@ -1,14 +1,19 @@
 """Target projection math on hand-computed numbers."""
 
+import csv
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from gis_service.errors import InputError
+from gis_service.ingest import SAMPLE_DATA_DIR
 from gis_service.metrics.area_bases import bases_from_areas
 from gis_service.metrics.density import density_table
 from gis_service.metrics.errors import UnknownUnitError
 from gis_service.metrics.targets import DEFAULT_TARGET, TargetSpec, Thresholds, against_target
+from gis_service.metrics.units import density_factor_to_yi_per_km2
+from tests.source_excerpts import SRC_001, nfkc, table1_001
 
 
 def _table(outputs: dict[str, float | None], area_km2: float = 2.0) -> pd.DataFrame:
@@ -71,4 +76,20 @@ def test_bad_targets():
     measured = TargetSpec(value=80, unit="亿元/km²", year=2025, basis="measured_area", metric="output", source="x")
     with pytest.raises(InputError, match="no output over measured_area"):
         against_target(_table({"A": 1.0}), measured)
-    assert DEFAULT_TARGET.value == 80 and DEFAULT_TARGET.year == 2025 and DEFAULT_TARGET.nature == "预期性"
+
+
+def test_default_target_is_row_9_of_001_table1_and_of_targets_csv():
+    """The built-in target is not a second opinion: it is 001 表1 #9 as printed (shipped excerpt) and
+    the row of data/layers/targets.csv that load-sample stores."""
+    row = table1_001()[9]
+    assert DEFAULT_TARGET.value == row.value and DEFAULT_TARGET.nature == row.nature
+    assert DEFAULT_TARGET.year == 2025  # the table's only target column: "2025 年目标值"
+    assert DEFAULT_TARGET.value_yi_per_km2 == pytest.approx(row.value * density_factor_to_yi_per_km2(row.unit))
+    assert nfkc(DEFAULT_TARGET.name) == nfkc(row.name)
+    assert "已供应工业用地" in row.name and DEFAULT_TARGET.basis == "supplied_industrial_land"
+    assert DEFAULT_TARGET.source == f"{SRC_001} 表1 #9"
+    with (SAMPLE_DATA_DIR / "layers" / "targets.csv").open(encoding="utf-8") as fh:
+        [stored] = [r for r in csv.DictReader(fh) if r["code"] == DEFAULT_TARGET.code]
+    assert (float(stored["value"]), int(stored["year"]), stored["basis"], stored["nature"]) == (
+        DEFAULT_TARGET.value, DEFAULT_TARGET.year, DEFAULT_TARGET.basis, DEFAULT_TARGET.nature)
+    assert density_factor_to_yi_per_km2(stored["unit"]) == density_factor_to_yi_per_km2(DEFAULT_TARGET.unit)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from gis_service.cli import app
 from gis_service.errors import InputError, NotFoundError
 from gis_service.reports import district_report, park_report
-from gis_service.reports.mappage import DPI, PAGE_SIZE_IN, scale_bar_km
+from gis_service.reports.mappage import DPI, scale_bar_km
 from gis_service.reports.tables import missing_reason_zh
 from gis_service.reports.xlsx import HEADER_ROW
 
@@ -83,7 +83,9 @@ def test_district_report_files(sample_engine: Engine, tmp_path: Path) -> None:
     assert {r["园区"] for r in gaps} >= {"张江高新区松江园", "临港松江科技城"}
     assert files.data.map_basis == "published_area" and not files.data.comparable
     with Image.open(files.png) as image:
-        assert image.size == (int(PAGE_SIZE_IN[0] * DPI), int(PAGE_SIZE_IN[1] * DPI))  # A4 landscape at 150 dpi
+        # A4 landscape (ISO 216: 297 x 210 mm) at the page's resolution, within a pixel of rounding
+        width, height = (mm / 25.4 * DPI for mm in (297, 210))
+        assert abs(image.size[0] - width) <= 1 and abs(image.size[1] - height) <= 1, image.size
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
         assert colours is not None and len(colours) > 50  # a drawn page, not a blank one
         # the fill of 临港 (80.56 % attainment) is the 80–100 % class colour #fddbc7

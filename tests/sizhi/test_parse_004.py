@@ -1,26 +1,17 @@
-"""The seven 四至 of 004_a9d02975ccfca6ed.txt 附件, parsed and checked by hand."""
+"""The seven 四至 of 004_a9d02975ccfca6ed.txt 附件, parsed and checked by hand.
+
+The document passage is shipped as tests/data/seed_excerpts/004_annex.txt (verbatim).
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from gis_service.sizhi import format_sizhi, parse
 from gis_service.sizhi.model import Sizhi
-
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "004_a9d02975ccfca6ed.txt"
-
-
-def _seed_texts() -> dict[str, str]:
-    """Park name → 四至 text, read from 004 附件 (the line after each park heading)."""
-    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
-    out = {}
-    for i, line in enumerate(lines):
-        if line.startswith("四至边界:"):
-            out[lines[i - 1]] = line.removeprefix("四至边界:")
-    return out
+from tests.source_excerpts import annex_blocks, preface_parts
 
 
 #: Verbatim from 004_a9d02975ccfca6ed.txt, 附件 (四至边界 of each block, OCR artefacts included).
@@ -61,23 +52,17 @@ def side(s: Sizhi, name: str, part: int = 0) -> list[tuple]:
     return out
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="source documents (../shared/seeds) not present")
 def test_texts_are_verbatim_from_004() -> None:
-    assert _seed_texts() == TEXTS
+    assert {name: block.sizhi for name, block in annex_blocks().items()} == TEXTS
 
 
-def test_all_seven_blocks() -> None:
-    assert sorted(TEXTS) == sorted(
-        [
-            "松江工业区西区",
-            "环大学城科创园",
-            "松江工业区北区(中山工业园)",
-            "临港松江科技城",
-            "洞泾智能机器人产业基地",
-            "G60电子信息国际创新创业园",
-            "莘莘学子创业园",
-        ]
-    )
+def test_the_blocks_are_the_seven_parts_named_in_the_preface() -> None:
+    """附件 gives a 四至 for each of the seven parts that 004 前言 lists (two with a second name in brackets)."""
+    parts = preface_parts()
+    assert len(parts) == 7
+    matched = {name: [p for p in parts if p == name or p.startswith(f"{name}(")] for name in TEXTS}
+    assert all(len(m) == 1 for m in matched.values()), matched
+    assert sorted(m[0] for m in matched.values()) == sorted(parts)
 
 
 def test_songjiang_west_staircase_with_ocr_dashes() -> None:
