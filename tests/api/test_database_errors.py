@@ -36,7 +36,7 @@ from gis_service.errors import DatabaseUnavailableError, InputError
 from gis_service.ingest import import_boundaries, import_indicators, import_layer, load_layer
 from gis_service.ingest.database_errors import database_errors
 from gis_service.settings import Settings
-from tests.api.server import free_port
+from gis_service.testing import free_port
 from tests.api.writes_support import auth, make_keys, table_fingerprint
 
 WEST_2021 = "园区,年份,指标,数值,单位,来源\ntest-west,2021,output,1200000,万元,园区报表2021.xlsx\n"
