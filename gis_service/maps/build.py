@@ -17,7 +17,9 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import Element
 from folium import plugins
+from jinja2 import Template
 from sqlalchemy import Engine
 
 from gis_service.coords import wgs84_to_gcj02
@@ -55,18 +57,36 @@ class MapOptions:
 
 
 # ----------------------------------------------------------------------------- helpers
+def page_text(value: object) -> str:
+    """Text made safe where it enters a map page — the one place: HTML-escaped, and the
+    characters that open a JavaScript template literal (`` ` `` and ``$``) neutralised,
+    because folium puts tooltips and popups inside template literals."""
+    return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
+
+
 def _fmt(value: object, digits: int = 2, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "无数据"
     if isinstance(value, int | float):
         return f"{value:,.{digits}f}{(' ' + unit) if unit else ''}"
-    return html.escape(str(value))
+    return page_text(value)
 
 
 def _esc(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return html.escape(str(value))
+    return page_text(value)
+
+
+class _Html(Element):
+    """Finished HTML put into the page as data.  ``folium.Element(text)`` would compile the
+    text as a Jinja template, so a stored name containing ``{{ … }}`` would run on the server."""
+
+    _template = Template("{{ this.html }}")
+
+    def __init__(self, html_text: str) -> None:
+        super().__init__()
+        self.html = html_text
 
 
 def _display(frame: gpd.GeoDataFrame, tolerance_m: float, options: MapOptions, *, coverage: bool = False) -> gpd.GeoDataFrame:
@@ -87,7 +107,7 @@ def _geojson_data(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]
         props = feature["properties"]
         for key, value in props.items():
             if isinstance(value, str) and key != "popup_html":
-                props[key] = html.escape(value)
+                props[key] = page_text(value)
     return data
 
 
@@ -119,9 +139,9 @@ def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
 
 
 def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str:
-    m.get_root().html.add_child(folium.Element(header + legend))
-    m.get_root().header.add_child(folium.Element(_PAGE_CSS))
-    m.get_root().header.add_child(folium.Element('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
+    m.get_root().html.add_child(_Html(header + legend))
+    m.get_root().header.add_child(_Html(_PAGE_CSS))
+    m.get_root().header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
     localise(m, offline=options.offline or options.local_assets, prefix=options.static_prefix)
     return m.get_root().render()
 
@@ -141,13 +161,13 @@ def _choice_text(answer: DensityAnswer) -> str:
     t, q = answer.target, answer.question
     nature = f",{t.nature}" if t.nature else ""
     return (f"数据年份 {q.year} · 指标 {NUMERATORS[q.numerator].label_zh} / {BASIS_LABELS_ZH[q.basis]} · "
-            f"目标 {t.value:g} {html.escape(t.unit)}({t.year}年{nature};口径 {BASIS_LABELS_ZH[t.basis]};"
-            f"来源 {html.escape(t.source)})")
+            f"目标 {t.value:g} {_esc(t.unit)}({t.year}年{_esc(nature)};口径 {BASIS_LABELS_ZH[t.basis]};"
+            f"来源 {_esc(t.source)})")
 
 
 def _comparability_note(answer: DensityAnswer) -> str:
     note = answer.meta["comparability_note_zh"]
-    return f'<div class="gis-warn">注意:{html.escape(note)}。</div>' if note else ""
+    return f'<div class="gis-warn">注意:{_esc(note)}。</div>' if note else ""
 
 
 def _legend(answer: DensityAnswer, extra: str = "") -> str:
@@ -188,7 +208,7 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
         f"<tr><th>量算面积(EPSG:4549)</th><td>{measured}</td></tr>"
         f"<tr><th>{num_label}</th><td>{_fmt(row.get('value_yi_yuan'), 2, '亿元')}</td></tr>"
         f"{density_rows}"
-        f"<tr><th>目标</th><td>{t.value:g} {html.escape(t.unit)}({t.year}年,{BASIS_LABELS_ZH[t.basis]})</td></tr>"
+        f"<tr><th>目标</th><td>{t.value:g} {_esc(t.unit)}({t.year}年,{BASIS_LABELS_ZH[t.basis]})</td></tr>"
         f"<tr><th>达标率</th><td>{_fmt(attainment, 1, '%')}{reason_txt}</td></tr>"
         f"<tr><th>差距</th><td>{_fmt(row.get('gap_yi_per_km2'), 2, '亿元/km²')}</td></tr>"
         f"<tr><th>状态</th><td>{_esc(row.get('status'))}</td></tr>"
@@ -303,7 +323,7 @@ def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_link
     empty_note = (f'<div class="gis-warn">此口径({BASIS_LABELS_ZH[q.basis]})下所有园区均无数据'
                   f"{'(尚未载入已供应工业用地地块)' if q.basis in PARCEL_BASES else ''},"
                   "可改选其他口径查看。</div>") if no_data_anywhere else ""
-    return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{html.escape(title)}</h1>'
+    return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{_esc(title)}</h1>'
             f"<div>{_choice_text(answer)}</div>{empty_note}"
             f"<div>{_basis_links(answer, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
 
@@ -383,7 +403,7 @@ def _add_side_labels(m: folium.Map, geom: Any, sides: dict[str, str]) -> None:
         colour = styles.SIDE_COLOURS.get(side, "#333")
         label = (f'<div class="gis-side" style="white-space:nowrap;font:bold 12px sans-serif;color:{colour};'
                  f'background:rgba(255,255,255,.85);padding:1px 4px;border:1px solid {colour};display:inline-block;">'
-                 f"{html.escape(side)}:{html.escape(text)}</div>")
+                 f"{_esc(side)}:{_esc(text)}</div>")
         folium.Marker(anchors[side], icon=folium.DivIcon(html=label, icon_size=(0, 0)),
-                      tooltip=f"{side}:{text}").add_to(group)
+                      tooltip=_esc(f"{side}:{text}")).add_to(group)
     group.add_to(m)

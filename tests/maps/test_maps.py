@@ -128,6 +128,18 @@ def test_popup_escapes_text_and_says_missing(client, sample, engine) -> None:  #
     assert reason and in_page(f"无数据({reason})", page)
 
 
+def test_stored_text_is_data_not_a_template(client, sample, engine) -> None:  # type: ignore[no-untyped-def]
+    """A name with Jinja syntax is shown as written (folium.Element would have run it on the
+    server: '{{ 7*7 }}' became '49'); template-literal characters cannot open JavaScript."""
+    name = "坏{{ 7*7 }}`${alert(1)}`园"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE park SET name = :n WHERE id = :p"), {"n": name, "p": sample["nodata"]})
+    for path in ("/?year=2020", f"/maps/parks/{sample['nodata']}?year=2020"):
+        page = client.get(path).text
+        assert in_page("坏{{ 7*7 }}&#96;&#36;{alert(1)}&#96;园", page), path
+        assert not in_page("坏49", page) and "`${alert(1)}`" not in page, path
+
+
 def test_online_page_still_serves_its_scripts_itself(client) -> None:  # type: ignore[no-untyped-def]
     """Even with internet tiles, Leaflet and the plugins come from the service (no CDN)."""
     import re
