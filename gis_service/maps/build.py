@@ -57,11 +57,16 @@ class MapOptions:
 
 
 # ----------------------------------------------------------------------------- helpers
+#: characters neutralised beyond HTML's: ` and $ open JavaScript template literals (folium puts
+#: tooltips inside them); { and } open Jinja syntax (folium compiles each layer's rendered script
+#: as a template again, so '{{ 7*7 }}' in a name would run on the server and show 49)
+_PAGE_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
+
+
 def page_text(value: object) -> str:
-    """Text made safe where it enters a map page — the one place: HTML-escaped, and the
-    characters that open a JavaScript template literal (`` ` `` and ``$``) neutralised,
-    because folium puts tooltips and popups inside template literals."""
-    return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
+    """Text made safe where it enters a map page — the one place: HTML-escaped and
+    :data:`_PAGE_ENTITIES` replaced.  The browser shows it exactly as written."""
+    return html.escape(str(value)).translate(_PAGE_ENTITIES)
 
 
 def _fmt(value: object, digits: int = 2, unit: str = "") -> str:
@@ -365,7 +370,7 @@ def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, opti
     land_uses = sorted(set(parcels["land_use_class"])) if not parcels.empty else []
     land_legend = "".join(
         f'<div><i style="background:{styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)}"></i>'
-        f"{styles.LAND_USE_ZH.get(c, c)}</div>" for c in land_uses
+        f"{_esc(styles.LAND_USE_ZH.get(c, c))}</div>" for c in land_uses
     )
     figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{park_popup_html(row, answer)}</div>'
     header = _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}")
