@@ -101,6 +101,21 @@ def test_cli_api_and_python_give_identical_answers(faces, question) -> None:  # 
     assert csv.splitlines()[0].split(",") == ROW_COLUMNS and len(csv.strip().splitlines()) == len(api["rows"]) + 1
 
 
+def test_park_features_and_ogc_items_carry_the_same_rows(faces) -> None:  # type: ignore[no-untyped-def]
+    _, client = faces
+    rows = {r["unit_id"]: r for r in _strict(client.get("/metrics/density").text)["rows"]}
+    parks = client.get("/parks").json()["features"]
+    assert {f["id"] for f in parks} == set(rows)
+    for feature in parks:
+        assert {k: feature["properties"][k] for k in rows[feature["id"]]} == rows[feature["id"]]
+    items = client.get("/ogc/collections/parks/items", params={"limit": 100}).json()["features"]
+    assert {f["id"] for f in items} <= set(rows) and items
+    for item in items:
+        row = rows[item["id"]]
+        for key in ("density_yi_per_km2", "attainment_pct", "status", "figure_year", "basis", "numerator_source"):
+            assert item["properties"][f"answer_{key}"] == row[key], (item["id"], key)
+
+
 def test_every_level_is_answered_or_refused_alike(faces) -> None:  # type: ignore[no-untyped-def]
     asked = {q.level for q in QUESTIONS}
     assert asked == set(LEVELS)

@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.answers.changes import ChangeRequest, check_changes
-from gis_service.answers.inputs import Inputs, leaf_parks, read_inputs
+from gis_service.answers.inputs import Inputs, leaf_parks, read_inputs, read_park_figures
 from gis_service.answers.records import records
 from gis_service.answers.targets import resolve_target
 from gis_service.answers.vocabulary import LEVEL_LABELS_ZH, PARK, ROW_COLUMNS, check_level, check_numerator
@@ -52,7 +52,6 @@ from gis_service.metrics.bases import (
     PUBLISHED_AREA,
     check_basis,
 )
-from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.metrics.density import NUMERATORS, density_columns, divide_by_bases, recompute_densities, unit_figures
 from gis_service.metrics.postgis import park_bases_from_pieces, zone_land_shares
 from gis_service.metrics.targets import TargetSpec, compare_with_target, comparability_note_zh
@@ -60,7 +59,6 @@ from gis_service.metrics.vintage import FIGURE_YEAR_RULE, FIGURE_YEAR_RULE_ZH
 from gis_service.metrics.whatif import Change, apply_changes, describe_changes
 from gis_service.store.boundaries import boundary_date
 from gis_service.store.parks import find_park
-from gis_service.store.readers import read_indicators
 from gis_service.store.versions import DataMemo
 
 
@@ -151,11 +149,14 @@ def answer_whatif(engine: Engine, question: DensityQuestion) -> WhatIfAnswer:
 
 def latest_year(engine: Engine, numerator: str = "output") -> int:
     """The latest year with a (non-projected) park figure of ``numerator``."""
-    ind = read_indicators(engine, metric_codes=[numerator])
-    ind = ind[ind["park_id"].notna() & ~ind["is_projection"].astype(bool)]
-    if ind.empty:
+    return _latest_year(read_park_figures(engine), numerator)
+
+
+def _latest_year(figures: pd.DataFrame, numerator: str) -> int:
+    years = figures.loc[figures["metric_code"] == numerator, "year"]
+    if years.empty:
         raise NotFoundError(f"no park has a figure of {numerator!r}; load data first (`gis-service load-sample`)")
-    return int(ind["year"].max())
+    return int(years.max())
 
 
 # --------------------------------------------------------------------------- internals
@@ -168,7 +169,7 @@ class _Resolved:
     target: TargetSpec
 
 
-def _resolve(engine: Engine, question: DensityQuestion) -> _Resolved:
+def _resolve(engine: Engine, question: DensityQuestion, figures: pd.DataFrame) -> _Resolved:
     numerator = check_numerator(question.numerator)
     level = check_level(question.level)
     try:
@@ -176,13 +177,14 @@ def _resolve(engine: Engine, question: DensityQuestion) -> _Resolved:
     except InputError as exc:
         raise type(exc)(f"basis: {exc}") from None
     target = resolve_target(engine, question.target)
-    year = question.year if question.year is not None else latest_year(engine, numerator)
+    year = question.year if question.year is not None else _latest_year(figures, numerator)
     return _Resolved(year=year, numerator=numerator, basis=basis or target.basis, level=level, target=target)
 
 
 def _answer(engine: Engine, question: DensityQuestion, *, with_baseline: bool) -> DensityAnswer | WhatIfAnswer:
-    r = _resolve(engine, question)
-    inputs = read_inputs(engine, year=r.year, level=r.level, basis=r.basis)
+    figures = read_park_figures(engine)  # read once: the default year and the figures come from it
+    r = _resolve(engine, question, figures)
+    inputs = read_inputs(engine, year=r.year, level=r.level, basis=r.basis, figures=figures)
     changes = _resolve_changes(inputs, check_changes(question.changes), basis=r.basis, numerator=r.numerator)
     answered = dataclasses.replace(
         question, year=r.year, basis=r.basis, target=r.target.code, numerator=r.numerator, level=r.level
@@ -218,9 +220,9 @@ def _rows(engine: Engine, inputs: Inputs, r: _Resolved, changes: Sequence[Change
 def _park_bases(engine: Engine, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
     """The parks' areas on the basis shown (published, measured or parcel land)."""
     if r.basis == PUBLISHED_AREA:
-        return published_area_base(inputs.indicators, year=r.year)
+        return inputs.published
     if r.basis == MEASURED_AREA:
-        return measured_area_base(inputs.units)
+        return inputs.measured
     if r.basis in PARCEL_BASES and not inputs.pieces.empty:
         return park_bases_from_pieces(engine, inputs.pieces, bases=[r.basis], year=r.year)
     return pd.DataFrame(columns=BASES_COLUMNS)
@@ -230,9 +232,7 @@ def _with_reference_areas(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> 
     """Park rows with their code and, for reference, the published and measured areas and the
     densities on them (cheap: read already), so a reader sees how the boundary compares with
     the 管辖面积 and what the density is on each while the shown basis has no data."""
-    units = inputs.units
-    published = published_area_base(inputs.indicators, year=r.year)
-    measured = measured_area_base(units)
+    units, published, measured = inputs.units, inputs.published, inputs.measured
     out = table.assign(
         unit_code=table["unit_id"].map(dict(zip(units["unit_id"], units["unit_code"]))),
         published_area_km2=table["unit_id"].map(dict(zip(published["unit_id"], published["area_km2"]))),

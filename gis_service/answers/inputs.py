@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.answers.vocabulary import PARK, TOWN
+from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.metrics.bases import PARCEL_BASES, SUPPLIED_INDUSTRIAL_LAND
 from gis_service.metrics.postgis import parcel_piece_areas
 from gis_service.store.readers import read_indicators, read_parks, read_towns, read_zones
@@ -27,10 +28,17 @@ class Inputs:
     """Everything an answer divides and apportions, read once."""
 
     units: gpd.GeoDataFrame  # parks as engine units (unit_id, unit_name, unit_code, boundary_version…)
-    indicators: pd.DataFrame  # park figures of every year (the year rule picks), engine columns
+    indicators: pd.DataFrame  # park figures up to the year (the year rule picks), engine columns
     areas: gpd.GeoDataFrame | None  # the zones or towns of an area level (zone_id, zone_name…)
     pieces: pd.DataFrame  # parcel areas per park (and per park piece in each area), PostGIS
     pieces_basis: str | None  # the parcel basis measured in ``pieces``
+    published: pd.DataFrame  # the parks' published 管辖面积 (bases frame), prepared while querying
+    measured: pd.DataFrame  # the parks' measured boundary areas (bases frame), prepared while querying
+
+
+def read_park_figures(engine: Engine) -> pd.DataFrame:
+    """Every park figure of every year (projections left out), keyed ``unit_id``."""
+    return indicators_for_parks(read_indicators(engine))
 
 
 def units_from_parks(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -71,8 +79,9 @@ def pieces_basis_for(level: str, basis: str) -> str | None:
     return SUPPLIED_INDUSTRIAL_LAND if level != PARK else None
 
 
-def read_inputs(engine: Engine, *, year: int, level: str, basis: str) -> Inputs:
-    """Start the parcel query on its own connection, read the rest meanwhile, then wait.
+def read_inputs(engine: Engine, *, year: int, level: str, basis: str, figures: pd.DataFrame) -> Inputs:
+    """Start the parcel query on its own connection, read and prepare the rest meanwhile,
+    then wait.  ``figures`` is :func:`read_park_figures` (read once by the caller).
 
     An error of the query is raised here, as if it had run on this thread.
     """
@@ -86,11 +95,13 @@ def read_inputs(engine: Engine, *, year: int, level: str, basis: str) -> Inputs:
             else None
         )
         units = units_from_parks(read_parks(engine, year=year))
-        indicators = indicators_for_parks(read_indicators(engine))
+        indicators = figures[figures["year"] <= year]
         return Inputs(
             units=units,
-            indicators=indicators[indicators["year"] <= year],
+            indicators=indicators,
             areas=_read_areas(engine, level),
+            published=published_area_base(indicators, year=year),
+            measured=measured_area_base(units),
             pieces=query.result() if query is not None else pd.DataFrame(),
             pieces_basis=measured,
         )

@@ -35,6 +35,13 @@ BASIS_HELP = f"Denominator: {', '.join(BASES)} (default: the target's basis)."
 LEVEL_HELP = f"Units: {', '.join(LEVELS)}."
 TARGET_HELP = "Target code in the target table (default t001_09: 001 表1 #9, 80 亿元/km²)."
 
+#: the options of a density question, shared by density and whatif (and year/level by classify)
+YEAR_OPTION = typer.Option(None, "--year", help=YEAR_HELP)
+NUMERATOR_OPTION = typer.Option("output", "--numerator", help=f"Numerator: {', '.join(NUMERATORS)}.")
+BASIS_OPTION = typer.Option(None, "--basis", help=BASIS_HELP)
+LEVEL_OPTION = typer.Option("park", "--level", help=LEVEL_HELP)
+TARGET_OPTION = typer.Option(None, "--target", help=TARGET_HELP)
+
 
 def _fmt(value: Any, digits: int = 2, suffix: str = "") -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -86,11 +93,11 @@ def _engine() -> Any:
 def register(app: typer.Typer) -> None:
     @app.command("density")
     def density_command(
-        year: int = typer.Option(None, "--year", help=YEAR_HELP),
-        numerator: str = typer.Option("output", "--numerator", help=f"Numerator: {', '.join(NUMERATORS)}."),
-        basis: str = typer.Option(None, "--basis", help=BASIS_HELP),
-        level: str = typer.Option("park", "--level", help=LEVEL_HELP),
-        target: str = typer.Option(None, "--target", help=TARGET_HELP),
+        year: int = YEAR_OPTION,
+        numerator: str = NUMERATOR_OPTION,
+        basis: str = BASIS_OPTION,
+        level: str = LEVEL_OPTION,
+        target: str = TARGET_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print the API's JSON ({meta, rows}) instead of a table."),
     ) -> None:
         """Density of each park, town or zone against a target: 达标率, 差距, 状态, with sources."""
@@ -107,11 +114,11 @@ def register(app: typer.Typer) -> None:
         change: list[str] = typer.Option(..., "--change", help="PARK:FIELD=VALUE[UNIT], repeatable: "
                                          "sj_west:output=+10%, sj_west:supplied_industrial_land=-0.3km², "
                                          "sj_west:output=200亿元."),
-        year: int = typer.Option(None, "--year", help=YEAR_HELP),
-        numerator: str = typer.Option("output", "--numerator", help=f"Numerator: {', '.join(NUMERATORS)}."),
-        basis: str = typer.Option(None, "--basis", help=BASIS_HELP),
-        level: str = typer.Option("park", "--level", help=LEVEL_HELP),
-        target: str = typer.Option(None, "--target", help=TARGET_HELP),
+        year: int = YEAR_OPTION,
+        numerator: str = NUMERATOR_OPTION,
+        basis: str = BASIS_OPTION,
+        level: str = LEVEL_OPTION,
+        target: str = TARGET_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print {baseline, scenario} as the API does."),
     ) -> None:
         """What if a park's output or land changed? The answer recomputed (nothing is stored)."""
@@ -127,8 +134,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("classify")
     def classify_command(
-        year: int = typer.Option(None, "--year", help=YEAR_HELP),
-        level: str = typer.Option("park", "--level", help=LEVEL_HELP),
+        year: int = YEAR_OPTION,
+        level: str = LEVEL_OPTION,
         indicator: list[str] = typer.Option(None, "--indicator", help="NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], "
                                             "repeatable (default output:0.6 and tax:0.4, benchmarks = the mean)."),
         basis: str = typer.Option(None, "--basis", help="Basis of the 亩均 figures (default published_area)."),
