@@ -116,16 +116,26 @@ def _geojson_data(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]
     return data
 
 
-def _base_map(bounds: tuple[float, float, float, float], options: MapOptions,
-              padding: tuple[tuple[int, int], tuple[int, int]] = ((40, 130), (40, 40))) -> folium.Map:
+_PADDING = ((40, 130), (40, 40))
+
+
+def _fit(m: folium.Map, bounds: tuple[float, float, float, float],
+         padding: tuple[tuple[int, int], tuple[int, int]] = _PADDING) -> None:
+    minx, miny, maxx, maxy = bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=padding[0], padding_bottom_right=padding[1])
+
+
+def _base_map(bounds: tuple[float, float, float, float] | None, options: MapOptions,
+              padding: tuple[tuple[int, int], tuple[int, int]] = _PADDING) -> folium.Map:
+    """Basemaps and controls; framed on ``bounds`` (lon/lat) when given, else later by :func:`_fit`."""
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
     layers = basemaps(variant=options.variant, offline=options.offline, tianditu_key=options.tianditu_key,
                       local_tile_url=options.local_tile_url, local_attribution=options.local_tile_attribution)
     for i, layer in enumerate(layers):
         folium.TileLayer(tiles=layer.url, attr=layer.attribution, name=layer.name, subdomains=layer.subdomains,
                          overlay=layer.overlay, control=True, show=(i == 0 or layer.overlay), max_zoom=19).add_to(m)
-    minx, miny, maxx, maxy = bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=padding[0], padding_bottom_right=padding[1])
+    if bounds is not None:
+        _fit(m, bounds, padding)
     plugins.Fullscreen(title="全屏", title_cancel="退出全屏", position="topleft").add_to(m)
     plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
                            primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
@@ -248,29 +258,14 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, na
 
 
 # ----------------------------------------------------------------------------- overview
-def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
-    """HTML of the district overview for ``question`` (year, numerator/basis, target).
-
-    The answer is computed on a worker thread while this thread reads and simplifies the
-    reference layers: the answer's parcel query waits on PostGIS, so the page costs little
-    more than the answer itself.
-    """
+def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, gpd.GeoDataFrame]:
+    """The overview's map with the district, towns and zones laid out (no parks yet), and the
+    district shown (its extent frames the map; empty when none is loaded)."""
     tol = options.overview_tolerance_m
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview-answer")
-    try:
-        answering = pool.submit(park_features, engine, question)
-        district = _display(read_district(engine), tol, options)
-        towns = _display(read_towns(engine), tol, options, coverage=True)
-        zones = read_zones(engine)
-        features, answer = answering.result()
-    finally:
-        pool.shutdown(wait=False)
-    parks = _display(features, tol / 4, options)
-    extent_source = district if not district.empty else parks
-    if extent_source.empty:
-        raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
-    m = _base_map(tuple(extent_source.total_bounds), options)  # type: ignore[arg-type]
-
+    district = _display(read_district(engine), tol, options)
+    towns = _display(read_towns(engine), tol, options, coverage=True)
+    zones = read_zones(engine)
+    m = _base_map(tuple(district.total_bounds) if not district.empty else None, options)  # type: ignore[arg-type]
     if not district.empty:
         folium.GeoJson(_geojson_data(district, ["name"]), name="松江区界", style_function=lambda f: styles.DISTRICT_STYLE,
                        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["名称"])).add_to(m)
@@ -291,6 +286,28 @@ def build_overview(engine: Engine, question: DensityQuestion, options: MapOption
             tooltip=folium.GeoJsonTooltip(fields=["name", "quality_text"], aliases=["名称", "几何"]),
             show=kind != "corridor_area",
         ).add_to(m)
+    return m, district
+
+
+def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
+    """HTML of the district overview for ``question`` (year, numerator/basis, target).
+
+    The answer is computed on a worker thread while this thread reads, simplifies and lays
+    out the reference layers: the answer's parcel query waits on PostGIS, so only the parks
+    layer and the page's rendering come after it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview-answer")
+    try:
+        answering = pool.submit(park_features, engine, question)
+        m, district = _reference_layers(engine, options)
+        features, answer = answering.result()
+    finally:
+        pool.shutdown(wait=False)
+    parks = _display(features, options.overview_tolerance_m / 4, options)
+    if district.empty:
+        if parks.empty:
+            raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
+        _fit(m, tuple(parks.total_bounds))  # type: ignore[arg-type]
     parks_layer = _add_parks(m, parks, answer, "园区(按达标率着色)")
     plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
                    position="topright", search_zoom=14).add_to(m)
