@@ -212,8 +212,8 @@ def write_report(results: list[dict[str, object]], rounds: int) -> str:
         "",
         "Steps: `served_park` = `GET /metrics/density?level=park`, `served_pian` = `GET /metrics/density?level=pian`, "
         "`served_overview` = `GET /` (the overview map page); `engine_park` / `engine_pian` = the engine's own "
-        "answer in-process (`engine_answer(engine, level)`, today `park_zone_answer(engine, year=2020[, "
-        "zone_kind='pian'])`); `postgis_query` = the best PostGIS query alone (`parcel_piece_areas`, parks only), "
+        "answer in-process (`engine_answer(engine, level)`: `gis_service.answers.density.compute_density`, "
+        "uncached, of the same question as the request); `postgis_query` = the best PostGIS query alone (`parcel_piece_areas`, parks only), "
         "`postgis_query_zones` = the same cut by the 片.  The overview is held to `engine_park` (it shows the parks' "
         "figures against the target).",
         "",
