@@ -185,24 +185,26 @@ def _answer(engine: Engine, question: DensityQuestion, *, with_baseline: bool) -
     figures = read_park_figures(engine)  # read once: the default year and the figures come from it
     r = _resolve(engine, question, figures)
     inputs = read_inputs(engine, year=r.year, level=r.level, basis=r.basis, figures=figures)
+    # while the parcel query runs: the figures that count for the year, the changes
+    unit_rows = unit_figures(inputs.units, inputs.indicators, year=r.year, numerators=[r.numerator])
     changes = _resolve_changes(inputs, check_changes(question.changes), basis=r.basis, numerator=r.numerator)
     answered = dataclasses.replace(
         question, year=r.year, basis=r.basis, target=r.target.code, numerator=r.numerator, level=r.level
     )
-    scenario = _build(engine, inputs, r, changes, answered)
+    scenario = _build(engine, inputs, unit_rows, r, changes, answered)
     if not with_baseline:
         return scenario
-    baseline = _build(engine, inputs, r, [], dataclasses.replace(answered, changes=()))
+    baseline = _build(engine, inputs, unit_rows, r, [], dataclasses.replace(answered, changes=()))
     return WhatIfAnswer(baseline=baseline, scenario=scenario)
 
 
-def _build(engine: Engine, inputs: Inputs, r: _Resolved, changes: list[Change], answered: DensityQuestion) -> DensityAnswer:
-    rows = _rows(engine, inputs, r, changes)
+def _build(engine: Engine, inputs: Inputs, figures: pd.DataFrame, r: _Resolved, changes: list[Change],
+           answered: DensityQuestion) -> DensityAnswer:
+    rows = _rows(engine, inputs, figures, r, changes)
     return DensityAnswer(question=answered, target=r.target, rows=rows, meta=_meta(inputs, r, rows, answered))
 
 
-def _rows(engine: Engine, inputs: Inputs, r: _Resolved, changes: Sequence[Change]) -> pd.DataFrame:
-    figures = unit_figures(inputs.units, inputs.indicators, year=r.year, numerators=[r.numerator])
+def _rows(engine: Engine, inputs: Inputs, figures: pd.DataFrame, r: _Resolved, changes: Sequence[Change]) -> pd.DataFrame:
     bases = _park_bases(engine, inputs, r)
     if changes:
         figures, bases = apply_changes(figures, bases, changes)
@@ -223,8 +225,8 @@ def _park_bases(engine: Engine, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
         return inputs.published
     if r.basis == MEASURED_AREA:
         return inputs.measured
-    if r.basis in PARCEL_BASES and not inputs.pieces.empty:
-        return park_bases_from_pieces(engine, inputs.pieces, bases=[r.basis], year=r.year)
+    if r.basis in PARCEL_BASES and not inputs.pieces().empty:
+        return park_bases_from_pieces(engine, inputs.pieces(), bases=[r.basis], year=r.year)
     return pd.DataFrame(columns=BASES_COLUMNS)
 
 
@@ -254,7 +256,7 @@ def _area_rows(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> pd.DataFram
     assert areas is not None  # an area level always reads its areas
     areas = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     leaves = leaf_parks(inputs.units)
-    land = zone_land_shares(inputs.pieces, basis=inputs.pieces_basis) if inputs.pieces_basis else None
+    land = zone_land_shares(inputs.pieces(), basis=inputs.pieces_basis) if inputs.pieces_basis else None
     shares = with_boundary_fallback(land, leaves, areas)
     names = dict(zip(areas["zone_id"], areas["zone_name"]))
     rows = aggregate_to_zones(table, shares, zone_names=names)

@@ -9,7 +9,7 @@ GiST index of migration 0002, and asking for every basis at once would not.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -30,10 +30,15 @@ class Inputs:
     units: gpd.GeoDataFrame  # parks as engine units (unit_id, unit_name, unit_code, boundary_version…)
     indicators: pd.DataFrame  # park figures up to the year (the year rule picks), engine columns
     areas: gpd.GeoDataFrame | None  # the zones or towns of an area level (zone_id, zone_name…)
-    pieces: pd.DataFrame  # parcel areas per park (and per park piece in each area), PostGIS
-    pieces_basis: str | None  # the parcel basis measured in ``pieces``
+    pieces_basis: str | None  # the parcel basis measured by the parcel query
     published: pd.DataFrame  # the parks' published 管辖面积 (bases frame), prepared while querying
     measured: pd.DataFrame  # the parks' measured boundary areas (bases frame), prepared while querying
+    pending: Future[pd.DataFrame] | None  # the parcel query, still running when these are handed out
+
+    def pieces(self) -> pd.DataFrame:
+        """Parcel areas per park (and per park piece in each area), from PostGIS: waits for
+        the query; its error is raised here, as if it had run on this thread."""
+        return self.pending.result() if self.pending is not None else pd.DataFrame()
 
 
 def read_park_figures(engine: Engine) -> pd.DataFrame:
@@ -80,11 +85,9 @@ def pieces_basis_for(level: str, basis: str) -> str | None:
 
 
 def read_inputs(engine: Engine, *, year: int, level: str, basis: str, figures: pd.DataFrame) -> Inputs:
-    """Start the parcel query on its own connection, read and prepare the rest meanwhile,
-    then wait.  ``figures`` is :func:`read_park_figures` (read once by the caller).
-
-    An error of the query is raised here, as if it had run on this thread.
-    """
+    """Start the parcel query on its own connection and read and prepare the rest meanwhile;
+    the query's result is :meth:`Inputs.pieces` (the caller prepares more before asking).
+    ``figures`` is :func:`read_park_figures` (read once by the caller)."""
     measured = pieces_basis_for(level, basis)
     area_kind = None if level == PARK else level
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas")
@@ -102,13 +105,13 @@ def read_inputs(engine: Engine, *, year: int, level: str, basis: str, figures: p
             areas=_read_areas(engine, level),
             published=published_area_base(indicators, year=year),
             measured=measured_area_base(units),
-            pieces=query.result() if query is not None else pd.DataFrame(),
+            pending=query,
             pieces_basis=measured,
         )
     finally:
-        # not joined: waiting for the finished worker thread to exit cost ~5-10 ms (a GIL
-        # hand-over); after an error here a running query finishes on its own and its
-        # connection goes back to the pool
+        # not joined: the query goes on after shutdown and its future still answers; waiting
+        # for the finished worker thread to exit cost ~5-10 ms (a GIL hand-over); after an
+        # error here a running query finishes on its own and its connection goes back to the pool
         pool.shutdown(wait=False)
 
 
