@@ -10,7 +10,7 @@ import geopandas as gpd
 from sqlalchemy import Engine
 
 from gis_service.answers.density import DensityAnswer, DensityQuestion, answer_density
-from gis_service.answers.vocabulary import PARK, ROW_COLUMNS
+from gis_service.answers.vocabulary import PARK
 from gis_service.errors import InputError
 from gis_service.sizhi.stored import sizhi_sides
 from gis_service.store.readers import read_parks, read_sizhi
@@ -28,17 +28,23 @@ def park_features(engine: Engine, question: DensityQuestion = DensityQuestion())
     if question.level != PARK:
         raise InputError(f"level: park features are at park level, got {question.level!r}")
     answer = answer_density(engine, question)
-    frame = _MEMO.get_or_compute(engine, ("park_features", answer.question), lambda: _features(engine, answer))
+    frame = _MEMO.get_or_compute(engine, ("park_features", answer.question),
+                                 lambda: with_answer(park_frame(engine, answer.question.year), answer))
     return frame, answer
 
 
-def _features(engine: Engine, answer: DensityAnswer) -> gpd.GeoDataFrame:
-    parks = read_parks(engine, year=answer.question.year)
-    rows = answer.rows.set_index("unit_id")
+def park_frame(engine: Engine, year: int | None) -> gpd.GeoDataFrame:
+    """The parks with the boundary in force in ``year`` and their 四至, keyed ``unit_id``: the
+    part of :func:`park_features` that does not depend on the answer (a page can read and
+    prepare it while the answer is computed)."""
+    parks = read_parks(engine, year=year)
     out = parks[["park_id", *PARK_COLUMNS, "geometry"]].rename(columns={"park_id": "unit_id"})
-    for column in ROW_COLUMNS[1:]:
-        out[column] = out["unit_id"].map(rows[column])
     sizhi = read_sizhi(engine).set_index("park_id")
     out["sizhi_text"] = out["unit_id"].map(sizhi["raw_text"]) if not sizhi.empty else None
     out["sizhi_sides"] = [sizhi_sides(sizhi["parsed"].get(pid)) if not sizhi.empty else {} for pid in out["unit_id"]]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=parks.crs)
+
+
+def with_answer(frame: gpd.GeoDataFrame, answer: DensityAnswer) -> gpd.GeoDataFrame:
+    """``frame`` (from :func:`park_frame`) with each park's answer row joined (ROW_COLUMNS)."""
+    return frame.merge(answer.rows, on="unit_id", how="left")

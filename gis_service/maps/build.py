@@ -27,11 +27,12 @@ from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
 from gis_service.maps import styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
-from gis_service.answers import DensityAnswer, DensityQuestion
-from gis_service.answers.parks import park_features
+from gis_service.answers import DensityAnswer, DensityQuestion, answer_density
+from gis_service.answers.parks import park_features, park_frame, with_answer
 from gis_service.maps.simplify import simplify_for_display
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
+from gis_service.store.versions import DataMemo
 from gis_service.store import find_park, read_district, read_parcels, read_roads, read_towns, read_zones
 
 @dataclass(frozen=True)
@@ -258,13 +259,37 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, na
 
 
 # ----------------------------------------------------------------------------- overview
+#: display frames (simplified, GCJ-02 on Amap) of the layers under the parks and of the park
+#: boundaries, kept until those layers change: a new figure or parcel does not redo them
+_REFERENCE_FRAMES = DataMemo(max_entries=16, tables=("district", "town", "zone", "zone_town"))
+_PARK_FRAMES = DataMemo(max_entries=16, tables=("park", "park_boundary", "sizhi"))
+_ZONE_LAYERS = (("pian", "三片"), ("corridor", "G60科创走廊"), ("corridor_area", "一廊九区 功能区"))
+
+
+def _reference_frames(engine: Engine, options: MapOptions) -> dict[str, gpd.GeoDataFrame]:
+    def compute() -> dict[str, gpd.GeoDataFrame]:
+        tol = options.overview_tolerance_m
+        zones = read_zones(engine)
+        return {
+            "district": _display(read_district(engine), tol, options),
+            "towns": _display(read_towns(engine), tol, options, coverage=True),
+            **{kind: _display(zones[zones["kind"] == kind], tol, options) for kind, _ in _ZONE_LAYERS},
+        }
+
+    return _REFERENCE_FRAMES.get_or_compute(engine, ("reference", options.overview_tolerance_m, options.gcj02), compute)
+
+
+def _park_display_frame(engine: Engine, year: int, options: MapOptions) -> gpd.GeoDataFrame:
+    tol = options.overview_tolerance_m / 4
+    return _PARK_FRAMES.get_or_compute(engine, ("parks", year, tol, options.gcj02),
+                                       lambda: _display(park_frame(engine, year), tol, options))
+
+
 def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, gpd.GeoDataFrame]:
     """The overview's map with the district, towns and zones laid out (no parks yet), and the
     district shown (its extent frames the map; empty when none is loaded)."""
-    tol = options.overview_tolerance_m
-    district = _display(read_district(engine), tol, options)
-    towns = _display(read_towns(engine), tol, options, coverage=True)
-    zones = read_zones(engine)
+    frames = _reference_frames(engine, options)
+    district, towns = frames["district"], frames["towns"]
     m = _base_map(tuple(district.total_bounds) if not district.empty else None, options)  # type: ignore[arg-type]
     if not district.empty:
         folium.GeoJson(_geojson_data(district, ["name"]), name="松江区界", style_function=lambda f: styles.DISTRICT_STYLE,
@@ -275,8 +300,8 @@ def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, 
             style_function=lambda f: {**styles.TOWN_STYLE, **styles.outline(f["properties"]["geometry_quality"], "#737373", 1)},
             tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "pian"], aliases=["名称", "类型", "所属片区"]),
         ).add_to(m)
-    for kind, label in (("pian", "三片"), ("corridor", "G60科创走廊"), ("corridor_area", "一廊九区 功能区")):
-        subset = _display(zones[zones["kind"] == kind], tol, options)
+    for kind, label in _ZONE_LAYERS:
+        subset = frames[kind]
         if subset.empty:
             continue
         subset = subset.assign(quality_text=[styles.quality_zh(q) for q in subset["geometry_quality"]])
@@ -292,18 +317,20 @@ def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, 
 def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
     """HTML of the district overview for ``question`` (year, numerator/basis, target).
 
-    The answer is computed on a worker thread while this thread reads, simplifies and lays
-    out the reference layers: the answer's parcel query waits on PostGIS, so only the parks
-    layer and the page's rendering come after it.
+    The answer is computed on a worker thread while this thread lays out the reference
+    layers (their simplified frames, like the parks', are kept until those layers change):
+    the answer's parcel query waits on PostGIS, so only joining the answer to the parks
+    and rendering come after it.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview-answer")
     try:
-        answering = pool.submit(park_features, engine, question)
+        answering = pool.submit(answer_density, engine, question)
         m, district = _reference_layers(engine, options)
-        features, answer = answering.result()
+        answer = answering.result()
     finally:
         pool.shutdown(wait=False)
-    parks = _display(features, options.overview_tolerance_m / 4, options)
+    # the boundaries in force in the answer's year; kept until the park layers change
+    parks = with_answer(_park_display_frame(engine, answer.question.year, options), answer)
     if district.empty:
         if parks.empty:
             raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")

@@ -9,40 +9,52 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, String, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 T = TypeVar("T")
 
 
-def data_version(engine: Engine) -> str:
-    """A short token that changes whenever any stored layer or figure changes.
+def data_version(engine: Engine, tables: Sequence[str] | None = None) -> str:
+    """A short token that changes whenever a stored layer or figure changes — any of them,
+    or only those of ``tables`` (e.g. ``("district", "town")`` for what changes a basemap).
 
     Read from the per-table counters that statement triggers bump on every write
     (``data_change``, migration 0003): one small query, whatever the size of the tables.
     """
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
+        if tables is None:
+            rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
+        else:
+            rows = conn.execute(_SOME_TABLES_SQL, {"tables": list(tables)}).all()
     return hashlib.sha1(repr(rows).encode()).hexdigest()[:16]
+
+
+_SOME_TABLES_SQL = text(
+    "SELECT table_name, version FROM data_change WHERE table_name = ANY(:tables) ORDER BY table_name"
+).bindparams(bindparam("tables", type_=ARRAY(String)))
 
 
 class DataMemo:
     """Results computed from the stored data, kept until that data changes.
 
-    Keyed by the database, :func:`data_version` and the caller's key; a thread-safe LRU
-    of ``max_entries``.  Frames are handed out as copies, so a caller that adds a column
-    does not change what the next caller gets.
+    Keyed by the database, :func:`data_version` (of every table, or of ``tables`` only, when
+    the results depend on those alone) and the caller's key; a thread-safe LRU of
+    ``max_entries``.  Frames are handed out as copies, so a caller that adds a column does
+    not change what the next caller gets.
     """
 
-    def __init__(self, max_entries: int = 32) -> None:
+    def __init__(self, max_entries: int = 32, *, tables: Sequence[str] | None = None) -> None:
         self.max_entries = max_entries
+        self.tables = tuple(tables) if tables is not None else None
         self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_or_compute(self, engine: Engine, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        full_key = (engine.url.render_as_string(hide_password=True), data_version(engine), *key)
+        full_key = (engine.url.render_as_string(hide_password=True), data_version(engine, self.tables), *key)
         with self._lock:
             if full_key in self._items:
                 self._items.move_to_end(full_key)
