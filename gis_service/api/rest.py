@@ -8,12 +8,10 @@ quality, so approximate boundaries stay labelled approximate.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
-import pandas as pd
 from fastapi import APIRouter, Body, Query, Request, Response
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry

@@ -9,7 +9,6 @@ comparable (口径不同).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 

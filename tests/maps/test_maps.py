@@ -7,9 +7,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import shapely
-from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import text
 
