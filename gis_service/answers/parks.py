@@ -38,7 +38,7 @@ def park_frame(engine: Engine, year: int | None) -> gpd.GeoDataFrame:
     part of :func:`park_features` that does not depend on the answer (a page can read and
     prepare it while the answer is computed)."""
     parks = read_parks(engine, year=year)
-    out = parks[["park_id", *PARK_COLUMNS, "geometry"]].rename(columns={"park_id": "unit_id"})
+    out = parks[["park_id", "name", *PARK_COLUMNS, "geometry"]].rename(columns={"park_id": "unit_id"})
     sizhi = read_sizhi(engine).set_index("park_id")
     out["sizhi_text"] = out["unit_id"].map(sizhi["raw_text"]) if not sizhi.empty else None
     out["sizhi_sides"] = [sizhi_sides(sizhi["parsed"].get(pid)) if not sizhi.empty else {} for pid in out["unit_id"]]

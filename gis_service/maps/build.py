@@ -9,8 +9,9 @@ line up with its tiles.  Approximate geometry is dashed and said to be approxima
 from __future__ import annotations
 
 import html
+import json
 import math
-from concurrent.futures import ThreadPoolExecutor
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,13 +238,19 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
     )
 
 
-def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, name: str,
-               fill_opacity: float = 0.7) -> folium.GeoJson:
-    parks = parks.copy()
-    parks["name"] = parks["unit_name"]
-    parks["popup_html"] = [park_popup_html(r, answer) for _, r in parks.iterrows()]
-    parks["fill"] = [styles.attainment_colour(v) for v in parks["attainment_pct"]]
-    parks["density_text"] = [_fmt(v, 2, "亿元/km²") for v in parks["density_yi_per_km2"]]
+def _park_answer_columns(parks: gpd.GeoDataFrame, answer: DensityAnswer) -> dict[str, list[str]]:
+    """What a park feature shows of the answer: colour, status, density text, popup."""
+    return {
+        "fill": [styles.attainment_colour(v) for v in parks["attainment_pct"]],
+        "status": list(parks["status"]),
+        "density_text": [_fmt(v, 2, "亿元/km²") for v in parks["density_yi_per_km2"]],
+        "popup_html": [park_popup_html(r, answer) for _, r in parks.iterrows()],
+    }
+
+
+def _parks_layer(m: folium.Map, parks: gpd.GeoDataFrame, name: str, fill_opacity: float = 0.7) -> folium.GeoJson:
+    """The parks, coloured by ``fill``, with ``name`` and ``density_text`` tooltips and the
+    ``popup_html`` popup (columns of ``parks``)."""
     data = _geojson_data(parks, ["unit_id", "name", "geometry_quality", "fill", "status", "density_text", "popup_html"])
     layer = folium.GeoJson(
         data,
@@ -258,11 +265,19 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, na
     return layer
 
 
+def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, name: str,
+               fill_opacity: float = 0.7) -> folium.GeoJson:
+    shown = parks.assign(name=parks["unit_name"], **_park_answer_columns(parks, answer))
+    return _parks_layer(m, shown, name, fill_opacity)
+
+
 # ----------------------------------------------------------------------------- overview
 #: display frames (simplified, GCJ-02 on Amap) of the layers under the parks and of the park
 #: boundaries, kept until those layers change: a new figure or parcel does not redo them
-_REFERENCE_FRAMES = DataMemo(max_entries=16, tables=("district", "town", "zone", "zone_town"))
-_PARK_FRAMES = DataMemo(max_entries=16, tables=("park", "park_boundary", "sizhi"))
+_REFERENCE_TABLES = ("district", "town", "zone", "zone_town")
+_PARK_TABLES = ("park", "park_boundary", "sizhi")
+_REFERENCE_FRAMES = DataMemo(max_entries=16, tables=_REFERENCE_TABLES)
+_PARK_FRAMES = DataMemo(max_entries=16, tables=_PARK_TABLES)
 _ZONE_LAYERS = (("pian", "三片"), ("corridor", "G60科创走廊"), ("corridor_area", "一廊九区 功能区"))
 
 
@@ -314,34 +329,62 @@ def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, 
     return m, district
 
 
+#: the overview page without its answer, kept until the layers it draws change: a new figure
+#: or parcel only refills its slots (:func:`_fill_slots`)
+_OVERVIEW_PAGES = DataMemo(max_entries=16, tables=(*_REFERENCE_TABLES, *_PARK_TABLES))
+_SLOT = "@@gis-slot-{}@@"
+_SLOTS = re.compile(r'"@@gis-slot-([a-z_]+-\d+)@@"|@@gis-slot-(header|legend)@@')
+_OVERVIEW_TITLE = "松江区产业园区地均产值总览"
+_PARKS_LAYER_NAME = "园区(按达标率着色)"
+
+
 def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
     """HTML of the district overview for ``question`` (year, numerator/basis, target).
 
-    The answer is computed on a worker thread while this thread lays out the reference
-    layers (their simplified frames, like the parks', are kept until those layers change):
-    the answer's parcel query waits on PostGIS, so only joining the answer to the parks
-    and rendering come after it.
+    The page is laid out once per version of the layers it draws (district, towns, zones,
+    park boundaries and 四至), with slots where the answer goes; each answer fills them.  So
+    after a new figure or parcel the page costs the answer and a few milliseconds.
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview-answer")
-    try:
-        answering = pool.submit(answer_density, engine, question)
-        m, district = _reference_layers(engine, options)
-        answer = answering.result()
-    finally:
-        pool.shutdown(wait=False)
-    # the boundaries in force in the answer's year; kept until the park layers change
-    parks = with_answer(_park_display_frame(engine, answer.question.year, options), answer)
+    answer = answer_density(engine, question)
+    year = answer.question.year
+    page = _OVERVIEW_PAGES.get_or_compute(engine, ("overview", year, options),
+                                          lambda: _overview_skeleton(engine, year, options))
+    parks = with_answer(_park_display_frame(engine, year, options), answer)
+    return _fill_slots(page, parks, answer, options)
+
+
+def _overview_skeleton(engine: Engine, year: int, options: MapOptions) -> str:
+    """The overview page with the parks laid out and a slot for each value the answer gives."""
+    m, district = _reference_layers(engine, options)
+    parks = _park_display_frame(engine, year, options)
     if district.empty:
         if parks.empty:
             raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
         _fit(m, tuple(parks.total_bounds))  # type: ignore[arg-type]
-    parks_layer = _add_parks(m, parks, answer, "园区(按达标率着色)")
+    slots = {field: [_SLOT.format(f"{field}-{i}") for i in range(len(parks))]
+             for field in ("fill", "status", "density_text", "popup_html")}
+    parks_layer = _parks_layer(m, parks.assign(**slots), _PARKS_LAYER_NAME)
     plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
                    position="topright", search_zoom=14).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    header = _header("松江区产业园区地均产值总览", answer, options, park_links=parks[["unit_id", "unit_name"]],
-                     no_data_anywhere=bool(parks["density_yi_per_km2"].isna().all()))
-    return _finish(m, options, header, _legend(answer))
+    return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"))
+
+
+def _fill_slots(page: str, parks: gpd.GeoDataFrame, answer: DensityAnswer, options: MapOptions) -> str:
+    """The skeleton with the answer's values: JSON slots take JSON strings encoded as jinja's
+    ``tojson`` encodes them (safe inside a script), the header and legend slots HTML."""
+    values = {f"{field}-{i}": _script_json(page_text(v) if field in ("status", "density_text") else v)
+              for field, column in _park_answer_columns(parks, answer).items() for i, v in enumerate(column)}
+    values["header"] = _header(_OVERVIEW_TITLE, answer, options, park_links=parks[["unit_id", "unit_name"]],
+                               no_data_anywhere=bool(parks["density_yi_per_km2"].isna().all()))
+    values["legend"] = _legend(answer)
+    return _SLOTS.sub(lambda m: values[m.group(1) or m.group(2)], page)
+
+
+def _script_json(value: object) -> str:
+    """``value`` as JSON safe inside a <script> (as jinja's tojson writes it)."""
+    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("'", "\\u0027"))
 
 
 def _basis_links(answer: DensityAnswer, base: str) -> str:

@@ -165,3 +165,27 @@ def test_overview_offers_every_basis_and_says_when_none_has_data(client, engine)
         conn.execute(text("DELETE FROM land_parcel"))
     default = client.get("/").text  # the target's basis: supplied industrial land, from parcels
     assert "所有园区均无数据(尚未载入已供应工业用地地块)" in default
+
+
+def test_overview_fills_every_slot_with_the_answer(client, sample, engine) -> None:  # type: ignore[no-untyped-def]
+    """The page laid out once is refilled per answer: colours and figures follow the answer
+    (here after a figure changes), and no slot is left empty."""
+    from gis_service.maps import styles
+
+    def colours_and_densities() -> tuple[str, list[dict]]:
+        page = client.get("/?year=2020&basis=published_area").text
+        rows = client.get("/metrics/density?year=2020&basis=published_area").json()["rows"]
+        assert "@@gis-slot" not in page
+        for r in rows:
+            if r["attainment_pct"] is not None:
+                assert styles.attainment_colour(r["attainment_pct"]) in page, r["unit_name"]
+                assert in_page(f"{r['density_yi_per_km2']:,.2f} 亿元/km²", page), r["unit_name"]
+        return page, rows
+
+    before, rows = colours_and_densities()
+    with engine.begin() as conn:  # 测试西园: 100 -> 10 亿元, 50 -> 5 亿元/km²
+        conn.execute(text("UPDATE indicator SET value = 10 WHERE park_id = :p AND metric_code = 'output'"),
+                     {"p": sample["west"]})
+    after, rows_after = colours_and_densities()
+    west = next(r for r in rows_after if r["unit_id"] == sample["west"])
+    assert west["density_yi_per_km2"] == 5.0 and in_page("5.00 亿元/km²", after) and not in_page("50.00 亿元/km²", after)
