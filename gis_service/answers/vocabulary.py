@@ -17,7 +17,6 @@ Levels (the units a density is given for):
 from __future__ import annotations
 
 from gis_service.errors import InputError
-from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH
 from gis_service.metrics.density import NUMERATORS
 
 PARK = "park"
@@ -35,9 +34,6 @@ LEVEL_LABELS_ZH: dict[str, str] = {
     "corridor_area": "一廊九区功能区",
     "corridor": "G60科创走廊",
 }
-
-BASES: tuple[str, ...] = ALL_BASES
-BASIS_LABELS: dict[str, str] = BASIS_LABELS_ZH
 
 #: the keys of an answer row, in order (CLI JSON, API JSON, CSV/XLSX headers, frames)
 ROW_COLUMNS: list[str] = [
@@ -88,6 +84,12 @@ ROW_COLUMNS: list[str] = [
 INTEGER_COLUMNS: frozenset[str] = frozenset({"unit_id", "year", "figure_year", "target_year", "boundary_version"})
 #: yes/no row keys
 FLAG_COLUMNS: frozenset[str] = frozenset({"comparable_with_target", "uses_synthetic_data", "is_approximate"})
+#: text row keys (every other key not listed here is a number)
+TEXT_COLUMNS: frozenset[str] = frozenset({
+    "unit_code", "unit_name", "level", "numerator", "numerator_label", "basis", "basis_label", "status",
+    "numerator_source", "basis_source", "target_source", "missing_reason", "contributing_units", "missing_units",
+    "share_method", "scenario_changes",
+})
 
 
 def check_level(level: str) -> str:

@@ -31,7 +31,7 @@ from gis_service.answers.changes import MAX_CHANGES, ChangeRequest
 from gis_service.answers.classes import MAX_INDICATORS, scheme_from
 from gis_service.answers.parks import PARK_COLUMNS as PARK_OWN_COLUMNS
 from gis_service.answers.parks import park_features
-from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS, LEVELS, ROW_COLUMNS
+from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS, LEVELS, ROW_COLUMNS, TEXT_COLUMNS
 from gis_service.errors import InputError, NotFoundError
 from gis_service.sizhi.stored import verify_stored_park
 from gis_service.store.parks import find_park
@@ -131,19 +131,12 @@ def towns(request: Request) -> GeoCollection:
                         lambda: frame_to_collection(read_towns(request.app.state.engine), "town_id", columns))
 
 
-_TEXT_COLUMNS = frozenset({
-    "unit_code", "unit_name", "level", "numerator", "numerator_label", "basis", "basis_label", "status",
-    "numerator_source", "basis_source", "target_source", "missing_reason", "contributing_units", "missing_units",
-    "share_method", "scenario_changes",
-})
-
-
 def _row_type(column: str) -> Any:
     if column in INTEGER_COLUMNS:
         return int | None
     if column in FLAG_COLUMNS:
         return bool | None
-    return (str | None) if column in _TEXT_COLUMNS else (float | None)
+    return (str | None) if column in TEXT_COLUMNS else (float | None)
 
 
 #: one answer row: the keys of gis_service.answers.vocabulary.ROW_COLUMNS (units in the names:

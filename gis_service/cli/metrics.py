@@ -23,15 +23,16 @@ from gis_service.answers import (
     parse_change,
 )
 from gis_service.answers.classes import ClassesAnswer, scheme_from
-from gis_service.answers.vocabulary import BASES, LEVELS
+from gis_service.answers.vocabulary import LEVELS
 from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db.engine import database_url, engine_for
+from gis_service.metrics.bases import ALL_BASES
 from gis_service.metrics.density import NUMERATORS
 
 _STATUS_STYLE = {"达标": "green", "接近": "yellow", "未达标": "red", "无数据": "dim"}
 
 YEAR_HELP = "Data year (default: the latest with park figures); figures are the latest at or before it."
-BASIS_HELP = f"Denominator: {', '.join(BASES)} (default: the target's basis)."
+BASIS_HELP = f"Denominator: {', '.join(ALL_BASES)} (default: the target's basis)."
 LEVEL_HELP = f"Units: {', '.join(LEVELS)}."
 TARGET_HELP = "Target code in the target table (default t001_09: 001 表1 #9, 80 亿元/km²)."
 
