@@ -109,6 +109,17 @@ _EXPORTS: dict[str, str] = {
     # data check, sample data, synthetic parcels
     "run_qa": "gis_service.qa",
     "load_sample": "gis_service.ingest",
+    # land data in: survey snapshots (三调), supply records (供地), parcel registers
+    "import_landuse": "gis_service.ingest.land",
+    "import_supply": "gis_service.ingest.land",
+    "import_register": "gis_service.ingest.land",
+    "SurveyOptions": "gis_service.ingest.land",
+    "SupplyOptions": "gis_service.ingest.land",
+    "RegisterOptions": "gis_service.ingest.land",
+    "LandFileOptions": "gis_service.ingest.land",
+    "demo_land": "gis_service.ingest.land",
+    "read_land_imports": "gis_service.store.land",
+    "land_in_force": "gis_service.store.land",
     "generate_parcels": "gis_service.parcels",
     # exports and reports
     "export_gpkg": "gis_service.export",
@@ -235,8 +246,19 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
         what_if,
         zone_shares,
     )
+    from gis_service.ingest.land import (
+        LandFileOptions,
+        RegisterOptions,
+        SupplyOptions,
+        SurveyOptions,
+        demo_land,
+        import_landuse,
+        import_register,
+        import_supply,
+    )
     from gis_service.metrics.bases import BASIS_LABELS_ZH
     from gis_service.parcels import generate_parcels
+    from gis_service.store.land import land_in_force, read_land_imports
     from gis_service.qa import run_qa
     from gis_service.reports import district_report, park_report
     from gis_service.reports.mappage import chinese_rc

@@ -16,6 +16,8 @@ the planning office and the numbers behind it (``data``).  Checks:
 - ``figures_without_source``: rows of figures or layers without a source document.
 - ``table1_reproduction``: 004 表1's 55.47 and 2.92 亿元/km² recomputed from the stored
   totals (revenue, tax) and the stated total area.
+- ``land_imports``: every land-use survey snapshot, supply import and parcel register
+  (year, source, features, area by class, code system, CRS, encoding, synthetic or not).
 """
 
 from __future__ import annotations
@@ -91,7 +93,34 @@ def run_qa(engine: Engine, *, year: int = QA_YEAR) -> QaReport:
         report.checks.append(_figures_without_source(conn))
         report.checks += _table1_reproduction(conn, year)
         report.checks.append(_other_area_descriptions(conn, year))
+        report.checks.append(_land_imports(conn))
     return report
+
+
+_KIND_ZH = {"survey": "土地利用现状调查", "supply": "供地记录", "register": "地块登记"}
+
+
+def _land_imports(conn: Connection) -> QaCheck:
+    """The land data loaded: one line per import (:func:`gis_service.store.land.read_land_imports`)."""
+    from gis_service.store.land import read_land_imports
+
+    imports = read_land_imports(conn)
+    if not imports:
+        return QaCheck("land_imports", "土地数据", "warning",
+                       "未导入土地利用现状调查、供地记录或地块登记:工业用地、已供应工业用地口径无数据。", {"imports": []})
+    lines = []
+    for i in imports:
+        industrial = (i["area_by_class"] or {}).get("industrial")
+        lines.append(
+            f"{_KIND_ZH[i['kind']]}{' ' + str(i['year']) + ' 年' if i['year'] else ''}"
+            f"{'(演示数据)' if i['is_synthetic'] else ''}:{i['file_name']},{i['features_stored']:,} 个要素,"
+            f"分类体系 {i['code_system'] or '—'},{i['crs'] or '—'},编码 {i['encoding'] or '—'},"
+            f"工业用地 {industrial if industrial is not None else '—'} km²;来源 {i['source_document']}"
+        )
+    synthetic = any(i["is_synthetic"] for i in imports)
+    return QaCheck("land_imports", "土地数据", "info" if synthetic else "ok",
+                   ";".join(lines) + ("。含演示(合成)数据,不是真实土地数据。" if synthetic else ""),
+                   {"imports": imports})
 
 
 _AREA_IN_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:km²|平方公里)")

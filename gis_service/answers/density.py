@@ -226,7 +226,7 @@ def _park_bases(engine: Engine, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
     if r.basis == MEASURED_AREA:
         return inputs.measured
     if r.basis in PARCEL_BASES and not inputs.pieces().empty:
-        return park_bases_from_pieces(engine, inputs.pieces(), bases=[r.basis], year=r.year)
+        return park_bases_from_pieces(engine, inputs.pieces(), bases=[r.basis], year=r.year, land=inputs.land)
     return pd.DataFrame(columns=BASES_COLUMNS)
 
 
@@ -375,6 +375,7 @@ def _meta(inputs: Inputs, r: _Resolved, rows: pd.DataFrame, answered: DensityQue
             "boundaries_on": boundary_date(r.year).isoformat(),
             "boundary_versions": sorted(int(v) for v in inputs.units["boundary_version"].dropna()),
             "parcel_basis_measured": inputs.pieces_basis,
+            "land": {b: inputs.land.describe(b) for b in PARCEL_BASES},
         },
         "sources": {"target": t.source, "figures_and_areas": sources},
         "uses_synthetic_data": bool(np.asarray(rows["uses_synthetic_data"], dtype=bool).any()),

@@ -20,6 +20,7 @@ from gis_service.answers.vocabulary import PARK, TOWN
 from gis_service.metrics.area_bases import measured_area_base, published_area_base
 from gis_service.metrics.bases import PARCEL_BASES, SUPPLIED_INDUSTRIAL_LAND
 from gis_service.metrics.postgis import parcel_piece_areas
+from gis_service.store.land import LandInForce, land_in_force
 from gis_service.store.readers import read_indicators, read_parks, read_towns, read_zones
 
 
@@ -34,6 +35,7 @@ class Inputs:
     published: pd.DataFrame  # the parks' published 管辖面积 (bases frame), prepared while querying
     measured: pd.DataFrame  # the parks' measured boundary areas (bases frame), prepared while querying
     pending: Future[pd.DataFrame] | None  # the parcel query, still running when these are handed out
+    land: LandInForce  # which land records count for the year (survey snapshot, supply, register)
 
     def pieces(self) -> pd.DataFrame:
         """Parcel areas per park (and per park piece in each area), from PostGIS: waits for
@@ -90,10 +92,11 @@ def read_inputs(engine: Engine, *, year: int, level: str, basis: str, figures: p
     ``figures`` is :func:`read_park_figures` (read once by the caller)."""
     measured = pieces_basis_for(level, basis)
     area_kind = None if level == PARK else level
+    land = land_in_force(engine, year)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-areas")
     try:
         query = (
-            pool.submit(parcel_piece_areas, engine, year=year, bases=[measured], zone_kind=area_kind)
+            pool.submit(parcel_piece_areas, engine, year=year, bases=[measured], zone_kind=area_kind, land=land)
             if measured is not None
             else None
         )
@@ -107,6 +110,7 @@ def read_inputs(engine: Engine, *, year: int, level: str, basis: str, figures: p
             measured=measured_area_base(units),
             pending=query,
             pieces_basis=measured,
+            land=land,
         )
     finally:
         # not joined: the query goes on after shutdown and its future still answers; waiting

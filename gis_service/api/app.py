@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, create_engine
 
 from gis_service import __version__
-from gis_service.api import admin, downloads, maps, ogc, rest, tiles, writes
+from gis_service.api import admin, downloads, land_imports, maps, ogc, rest, tiles, writes
 from gis_service.api.auth import read_access
 from gis_service.api.openapi import install_openapi
 from gis_service.api.config import ApiSettings, get_api_settings
@@ -78,6 +78,7 @@ def create_app(
         app.include_router(module.router, dependencies=[Depends(read_access)],
                            responses=error_responses(401, 404, 422, 503))
     app.include_router(writes.router)
+    app.include_router(land_imports.router)
     app.include_router(admin.router)
     maps.mount_static(app)
 

@@ -75,3 +75,11 @@ def park_map(request: Request, park_id: int, year: YearQuery = None, numerator: 
     options = _options(request, basemap)
     return _page(request, "park", lambda: build_park_map(request.app.state.engine, park_id, question, options),
                  park_id, question, options)
+
+
+@router.get("/data/land", response_class=HTMLResponse, summary="土地数据(已导入的现状调查、供地记录、地块登记)")
+def land_data_page(request: Request) -> HTMLResponse:
+    from gis_service.maps.data_page import build_land_page
+    from gis_service.store.land import read_land_imports
+
+    return HTMLResponse(build_land_page(read_land_imports(request.app.state.engine)))

@@ -314,3 +314,11 @@ def park_sizhi_verify(request: Request, park_id: int,
                       tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 150.0) -> dict[str, Any]:
     _, report = verify_stored_park(request.app.state.engine, park_id, tolerance_m=tolerance_m)
     return {"park_id": park_id, **report.to_dict()}
+
+
+@router.get("/land/imports", summary="已导入的土地数据(现状调查、供地记录、地块登记)")
+def land_imports(request: Request) -> list[dict[str, Any]]:
+    """Every land import: kind, year, source, file, code system, CRS, encoding, counts, area by class."""
+    from gis_service.store.land import read_land_imports
+
+    return read_land_imports(request.app.state.engine)

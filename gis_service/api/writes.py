@@ -222,9 +222,12 @@ def safe_filename(filename: str, suffixes: tuple[str, ...]) -> str:
     return base
 
 
-async def receive_upload(request: Request, directory: Path, name: str, limits: ImportLimits) -> Path:
-    """Stream the request body into ``directory/name``; 413 as soon as it exceeds the limit."""
-    limit = limits.max_upload_bytes
+async def receive_upload(
+    request: Request, directory: Path, name: str, limits: ImportLimits, *, limit: int | None = None
+) -> Path:
+    """Stream the request body into ``directory/name``; 413 as soon as it exceeds the limit
+    (``limit`` bytes, by default ``limits.max_upload_bytes``)."""
+    limit = limit or limits.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"{name}: upload of {int(declared)} bytes is over the limit of {limit} bytes "

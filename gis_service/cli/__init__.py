@@ -15,6 +15,7 @@ from gis_service.cli import admin as admin_commands
 from gis_service.cli import data as data_commands
 from gis_service.cli import db as db_commands
 from gis_service.cli import imports as imports_commands
+from gis_service.cli import land as land_commands
 from gis_service.cli import metrics as metrics_commands
 from gis_service.cli import report as report_commands
 from gis_service.cli import serve as serve_commands
@@ -37,6 +38,7 @@ data_commands.register(app)
 metrics_commands.register(app)
 report_commands.register(app)
 imports_commands.register(app)
+land_commands.register_demo(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""``gis-service import boundaries|layer|indicators``: validated imports of an office's files.
+"""``gis-service import boundaries|layer|indicators`` (and ``landuse|supply|parcels``, :mod:`gis_service.cli.land`): validated imports of an office's files.
 
 Thin: parse options, call :mod:`gis_service.ingest`, print what changed.  Errors are the
 domain's typed errors; the entry point prints them and exits with status 2.
@@ -114,4 +114,7 @@ def indicators_command(
 
 def register(parent: typer.Typer) -> None:
     """Add the ``import`` command group to the main app."""
+    from gis_service.cli import land
+
+    land.register(app)
     parent.add_typer(app, name="import")

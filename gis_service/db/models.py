@@ -271,11 +271,53 @@ class Target(SourcedMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class LandParcel(Base):
-    """A land parcel with its land use and supply status.
+LAND_LAYERS_SQL = "('survey', 'supply', 'register')"
 
-    ``land_use_code`` is the code as delivered (GB 50137 "M1", 国土空间调查规划用途分类
-    "1001", ...); ``land_use_class`` its normalised class (``industrial``, ...).
+
+class LandImport(Base):
+    """One import of land data: a land-use survey snapshot (``kind='survey'``, one per year),
+    a batch of land supply records (``supply``) or a parcel register (``register``).
+
+    It records what was read (file, layer, driver, code system, CRS, encoding), how many
+    features, the area by class (km², EPSG:4549) and the report (overlaps, area mismatches).
+    """
+
+    __tablename__ = "land_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int | None] = mapped_column(Integer)
+    source_document: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    layer_name: Mapped[str | None] = mapped_column(Text)
+    driver: Mapped[str | None] = mapped_column(Text)
+    code_system: Mapped[str | None] = mapped_column(String(16))
+    crs: Mapped[str | None] = mapped_column(Text)
+    encoding: Mapped[str | None] = mapped_column(Text)
+    feature_count: Mapped[int] = mapped_column(Integer)
+    area_by_class: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    imported_by: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {LAND_LAYERS_SQL}", name="land_import_kind"),
+        CheckConstraint("(kind = 'survey') = (year IS NOT NULL)", name="land_import_survey_year"),
+        Index("ux_land_import_survey_year", "year", unique=True, postgresql_where=text("kind = 'survey'")),
+    )
+
+
+class LandParcel(Base):
+    """A piece of land: a survey patch (图斑), a supplied parcel (宗地) or a register parcel.
+
+    ``layer`` says which (``survey``/``supply``/``register``, see :class:`LandImport`).
+    ``land_use_code`` is the code as delivered and ``code_system`` the system it belongs to
+    (三调工作分类, 国土空间用地用海分类, GB 50137); ``land_use_class`` its normalised class
+    (``industrial``, ...); ``is_built`` is 建设用地 (built-up land) for survey patches.
+    Supply rows carry the fields of the 供地结果公告: 电子监管号 (``supervision_no``), 项目名称,
+    供地方式, 合同签订日期 (``contract_date``; ``supply_year`` is its year), the recovery date
+    (收回) if any and the stated area in 公顷.
     Synthetic parcels (test and demo data) are flagged and never mixed up with real ones.
     """
 
@@ -284,7 +326,7 @@ class LandParcel(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
-    land_use_code: Mapped[str | None] = mapped_column(String(16))
+    land_use_code: Mapped[str | None] = mapped_column(String(32))
     land_use_class: Mapped[str] = mapped_column(String(32), index=True)
     is_supplied: Mapped[bool] = mapped_column(Boolean)
     supply_year: Mapped[int | None] = mapped_column(Integer)
@@ -295,6 +337,16 @@ class LandParcel(Base):
     area_m2: Mapped[float | None] = mapped_column(
         Float(precision=53), Computed("ST_Area(ST_Transform(geom, 4549))", persisted=True)
     )
+    layer: Mapped[str] = mapped_column(String(16), server_default="register")
+    import_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("land_import.id", ondelete="CASCADE"), index=True)
+    code_system: Mapped[str | None] = mapped_column(String(16))
+    land_use_name: Mapped[str | None] = mapped_column(Text)
+    supervision_no: Mapped[str | None] = mapped_column(Text)
+    project_name: Mapped[str | None] = mapped_column(Text)
+    supply_method: Mapped[str | None] = mapped_column(Text)
+    contract_date: Mapped[dt.date | None] = mapped_column(Date)
+    recovery_date: Mapped[dt.date | None] = mapped_column(Date)
+    stated_area_ha: Mapped[float | None] = mapped_column(Float(precision=53))
 
     __table_args__ = (
         # the default density basis (supplied industrial land) probes only these parcels
@@ -303,6 +355,11 @@ class LandParcel(Base):
             "geom",
             postgresql_using="gist",
             postgresql_where=text("land_use_class = 'industrial' AND is_supplied"),
+        ),
+        Index("ux_land_parcel_supervision_no", "supervision_no", unique=True, postgresql_where=text("layer = 'supply'")),
+        CheckConstraint(f"layer IN {LAND_LAYERS_SQL}", name="land_parcel_layer"),
+        CheckConstraint(
+            "layer <> 'supply' OR (contract_date IS NOT NULL AND supervision_no IS NOT NULL)", name="land_parcel_supply_dated"
         ),
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from branca.element import Element
 from folium import plugins
@@ -182,6 +183,17 @@ def _choice_text(answer: DensityAnswer) -> str:
             f"来源 {_esc(t.source)})")
 
 
+def _land_note(answer: DensityAnswer) -> str:
+    """Which land records make the basis shown, and a warning when the answer uses demo data."""
+    q = answer.question
+    out = ""
+    if q.basis in PARCEL_BASES:
+        out += f'<div class="gis-land">土地数据:{_esc(answer.meta["vintage"]["land"][q.basis]["label_zh"])}</div>'
+    if answer.meta["uses_synthetic_data"]:
+        out += '<div class="gis-warn gis-synthetic">含演示数据(合成):部分面积来自演示用合成数据,并非真实调查或供地记录。</div>'
+    return out
+
+
 def _comparability_note(answer: DensityAnswer) -> str:
     note = answer.meta["comparability_note_zh"]
     return f'<div class="gis-warn">注意:{_esc(note)}。</div>' if note else ""
@@ -194,7 +206,7 @@ def _legend(answer: DensityAnswer, extra: str = "") -> str:
         f"<div>{_choice_text(answer)}</div>{rows}"
         f'<div><i style="background:{styles.NO_DATA_COLOUR}"></i>无数据</div>'
         '<div><i class="dash"></i>虚线边界:近似边界(据四至推算,非测绘)</div>'
-        f"{_comparability_note(answer)}{extra}</div>"
+        f"{_land_note(answer)}{_comparability_note(answer)}{extra}</div>"
     )
 
 
@@ -232,6 +244,7 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
         f"<tr><th>数据年份</th><td>{_esc(row.get('figure_year'))}</td></tr>"
         f"<tr><th>数据来源</th><td>{_esc(row.get('numerator_source'))}</td></tr>"
         f"<tr><th>面积来源</th><td>{_esc(row.get('basis_source'))}</td></tr>"
+        f"{'<tr><th>演示数据</th><td class=gis-warn>是(合成数据,非真实)</td></tr>' if row.get('uses_synthetic_data') else ''}"
         f"<tr><th>边界来源</th><td>{_esc(row.get('source_document'))} {_esc(row.get('source_section'))}</td></tr>"
         f"<tr><th>几何质量</th><td{' class=gis-warn' if approx else ''}>{styles.quality_zh(row.get('geometry_quality'))}</td></tr>"
         f"</table>{_comparability_note(answer)}</div>"
@@ -413,10 +426,10 @@ def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_link
             f'<a href="/maps/parks/{int(r.unit_id)}?{query}">{_esc(r.unit_name)}</a>' for r in park_links.itertuples()
         ) + "</div>"
     empty_note = (f'<div class="gis-warn">此口径({BASIS_LABELS_ZH[q.basis]})下所有园区均无数据'
-                  f"{'(尚未载入已供应工业用地地块)' if q.basis in PARCEL_BASES else ''},"
+                  f"{'(尚未导入土地利用现状调查、供地记录或地块登记:gis-service import landuse|supply|parcels)' if q.basis in PARCEL_BASES else ''},"
                   "可改选其他口径查看。</div>") if no_data_anywhere else ""
     return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{_esc(title)}</h1>'
-            f"<div>{_choice_text(answer)}</div>{empty_note}"
+            f"<div>{_choice_text(answer)}</div>{_land_note(answer)}{empty_note}"
             f"<div>{_basis_links(answer, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
 
 
@@ -431,19 +444,12 @@ def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, opti
     tol = options.park_tolerance_m
     park = _display(rows, tol, options)
     roads = _bounding_roads(engine, rows)
-    parcels = _park_parcels(engine, rows)
+    parcels = _park_parcels(engine, rows, answer.question.year)
     # keep the park clear of the header (top) and of the figures panel (right)
     m = _base_map(tuple(park.total_bounds), options, padding=((90, 150), (480, 60)))  # type: ignore[arg-type]
 
-    if not parcels.empty:
-        shown = _display(parcels, tol, options)
-        shown = shown.assign(land_use_zh=[styles.LAND_USE_ZH.get(c, c) for c in shown["land_use_class"]])
-        folium.GeoJson(
-            _geojson_data(shown, ["parcel_id", "land_use_class", "land_use_zh", "land_use_code", "is_synthetic"]),
-            name="用地地块(按用途)", style_function=lambda f: styles.parcel_style(f["properties"]["land_use_class"]),
-            tooltip=folium.GeoJsonTooltip(fields=["land_use_zh", "land_use_code", "is_synthetic"],
-                                          aliases=["用途", "用地代码", "合成数据"]),
-        ).add_to(m)
+    for layer, group in (parcels.groupby("layer", sort=False) if not parcels.empty else []):
+        _add_land_layer(m, _display(group, tol, options), _land_layer_name(str(layer), answer))
     if not roads.empty:
         shown_roads = _display(roads, tol, options)
         folium.GeoJson(
@@ -477,10 +483,35 @@ def _bounding_roads(engine: Engine, park: gpd.GeoDataFrame, within_m: float = 15
     return roads[(distance_m <= within_m) | (named & distance_m.le(2000))]
 
 
-def _park_parcels(engine: Engine, park: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _park_parcels(engine: Engine, park: gpd.GeoDataFrame, year: int) -> gpd.GeoDataFrame:
+    """The land records in force for ``year`` that touch the park (survey snapshot, supply, register)."""
     geom = park.geometry.iloc[0]
-    parcels = read_parcels(engine, bbox=tuple(geom.bounds))  # type: ignore[arg-type]
+    parcels = read_parcels(engine, bbox=tuple(geom.bounds), year=year)  # type: ignore[arg-type]
     return parcels[parcels.intersects(geom)] if not parcels.empty else parcels
+
+
+def _land_layer_name(layer: str, answer: DensityAnswer) -> str:
+    """The layer-control name of a land layer: what it is and, for a survey, which snapshot."""
+    if layer == "survey":
+        snapshot = answer.meta["vintage"]["land"]["industrial_land"].get("snapshot") or {}
+        return f"土地利用现状调查 {snapshot.get('year', '')} 年(按地类)"
+    return {"supply": "供地宗地(按土地用途)", "register": "地块登记(按用途)"}.get(layer, layer)
+
+
+def _add_land_layer(m: folium.Map, shown: gpd.GeoDataFrame, name: str) -> None:
+    """One land layer coloured by class; the tooltip says the code, its system and whether it is demo data."""
+    shown = shown.assign(
+        land_use_zh=[styles.LAND_USE_ZH.get(c, c) for c in shown["land_use_class"]],
+        demo=np.where(shown["is_synthetic"].fillna(False).astype(bool), "是(演示数据,非真实)", "否"),
+        code_text=[f"{c or ''} {n or ''}".strip() for c, n in zip(shown["land_use_code"], shown["land_use_name"])],
+        ref=shown["supervision_no"].fillna(shown["external_id"]).fillna(""),
+    )
+    folium.GeoJson(
+        _geojson_data(shown, ["parcel_id", "land_use_class", "land_use_zh", "code_text", "ref", "demo"]),
+        name=name, style_function=lambda f: styles.parcel_style(f["properties"]["land_use_class"]),
+        tooltip=folium.GeoJsonTooltip(fields=["land_use_zh", "code_text", "ref", "demo"],
+                                      aliases=["用途", "代码/名称", "编号", "演示数据"]),
+    ).add_to(m)
 
 
 def _add_side_labels(m: folium.Map, geom: Any, sides: dict[str, str]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gis_service.ingest.land.codes import CLASS_LABELS_ZH
+
 #: attainment classes (lower bound in %, colour, label); diverging around 100 %
 ATTAINMENT_CLASSES: tuple[tuple[float, str, str], ...] = (
     (0.0, "#b2182b", "< 50%"),
@@ -28,26 +30,24 @@ QUALITY_ZH = {
     "synthetic": "合成数据(演示/测试用,非真实边界)",
 }
 
+#: fill colour of each land-use class (:data:`gis_service.ingest.land.codes.LAND_USE_CLASSES`)
 LAND_USE_COLOURS = {
     "industrial": "#8c6bb1",
-    "warehouse": "#b3a2c7",
+    "mining": "#6a51a3",
+    "logistics_warehouse": "#b3a2c7",
     "commercial": "#e34a33",
     "residential": "#fec44f",
-    "public": "#41b6c4",
-    "green": "#78c679",
-    "road": "#969696",
+    "public_service": "#41b6c4",
+    "transport": "#969696",
+    "utilities": "#bdbdbd",
+    "green_open_space": "#78c679",
     "water": "#6baed6",
+    "agricultural": "#d9f0a3",
+    "ecological": "#238443",
+    "other": "#d9d9d9",
 }
-LAND_USE_ZH = {
-    "industrial": "工业用地",
-    "warehouse": "仓储用地",
-    "commercial": "商业服务业用地",
-    "residential": "居住用地",
-    "public": "公共管理与服务用地",
-    "green": "绿地",
-    "road": "道路用地",
-    "water": "水域",
-}
+#: the classes' Chinese names, from the one crosswalk
+LAND_USE_ZH = CLASS_LABELS_ZH
 OTHER_LAND_USE_COLOUR = "#d9d9d9"
 
 ROAD_COLOURS = {"expressway": "#e6550d", "river": "#3182bd", "boundary": "#636363"}

@@ -32,30 +32,51 @@ from gis_service.metrics.bases import (
     require_columns,
 )
 from gis_service.metrics.errors import MissingColumnError, UnknownBasisError
+from gis_service.metrics.land_layers import LAYER_LABELS_ZH, REGISTER, serving_layer
 from gis_service.metrics.units import M2_PER_KM2
 
 
 def parcel_mask(parcels: pd.DataFrame, basis: str, *, year: int | None = None) -> np.ndarray:
     """Boolean mask of the parcels that make up ``basis`` (in ``year`` if given).
 
-    A parcel with ``supply_year`` after ``year`` is not yet supplied in ``year``.
+    Only the rows of the layer that makes the basis count (``layer`` column: survey, supply,
+    register; absent means register), chosen by :func:`~gis_service.metrics.land_layers.serving_layer`
+    from the layers in the frame: a frame of the land in force for a year
+    (:func:`gis_service.store.readers.read_parcels` with ``year``) holds one survey snapshot
+    at most.  A parcel with ``supply_year`` after ``year``, or recovered (``recovery_date``)
+    by the end of ``year``, is not supplied in ``year``.
     """
     check_basis(basis)
+    if basis not in PARCEL_BASES:
+        raise UnknownBasisError(f"basis {basis!r} is not made of parcels; parcel bases: {PARCEL_BASES}")
+    layers = column_or(parcels, "layer", REGISTER).astype(str).to_numpy()
+    in_layer = layers == serving_layer(basis, set(np.unique(layers)))
+    industrial = (parcels["land_use_class"] == "industrial").to_numpy()
     if basis == INDUSTRIAL_LAND:
-        return (parcels["land_use_class"] == "industrial").to_numpy()
-    if basis == SUPPLIED_INDUSTRIAL_LAND:
-        supplied = parcels["is_supplied"].fillna(False).astype(bool).to_numpy()
-        if year is not None and "supply_year" in parcels.columns:
-            supply_year = (
-                pd.to_numeric(parcels["supply_year"], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            )
-            supplied = supplied & ~(supply_year > year)  # NaN (unknown year) stays supplied
-        return (parcels["land_use_class"] == "industrial").to_numpy() & supplied
+        return in_layer & industrial
     if basis == BUILT_UP_LAND:
-        if "is_built" not in parcels.columns:
-            return np.zeros(len(parcels), dtype=bool)
-        return parcels["is_built"].fillna(False).astype(bool).to_numpy()
-    raise UnknownBasisError(f"basis {basis!r} is not made of parcels; parcel bases: {PARCEL_BASES}")
+        built = column_or(parcels, "is_built", False).fillna(False).astype(bool).to_numpy()
+        return in_layer & built
+    supplied = parcels["is_supplied"].fillna(False).astype(bool).to_numpy()
+    if year is not None:
+        supplied = supplied & ~_after(parcels, "supply_year", year) & ~_recovered_by(parcels, year)
+    return in_layer & industrial & supplied
+
+
+def _after(parcels: pd.DataFrame, column: str, year: int) -> np.ndarray:
+    """Rows whose ``column`` year is after ``year`` (unknown years are not)."""
+    if column not in parcels.columns:
+        return np.zeros(len(parcels), dtype=bool)
+    years = pd.to_numeric(parcels[column], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return years > year
+
+
+def _recovered_by(parcels: pd.DataFrame, year: int) -> np.ndarray:
+    """Rows recovered (收回) on or before 31 December ``year``."""
+    if "recovery_date" not in parcels.columns:
+        return np.zeros(len(parcels), dtype=bool)
+    dates = pd.to_datetime(parcels["recovery_date"], errors="coerce")
+    return (dates <= pd.Timestamp(year, 12, 31)).fillna(False).to_numpy(dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -155,17 +176,21 @@ def parcel_bases(
     pairs = overlap_pairs(units, parcels, candidates=any_mask)
     synthetic = column_or(parcels, "is_synthetic", False).fillna(False).astype(bool).to_numpy()
     sources = column_or(parcels, "source_document", "land_parcel").astype(str).to_numpy()
+    layers = column_or(parcels, "layer", REGISTER).astype(str).to_numpy()
     frames = [
-        _aggregate_pairs(units, pairs, masks[b], b, year, synthetic, sources) for b in bases
+        _aggregate_pairs(units, pairs, masks[b], b, year, synthetic, sources, layers) for b in bases
     ]
     if not frames:
         return empty_bases()
+
+    in_cover = np.isin(layers, [serving_layer(b, set(np.unique(layers))) for b in bases])
 
     def covered(unit_ids: list[object]) -> set[object]:
         chosen = units[units["unit_id"].isin(unit_ids)]
         if parcels.crs is not None and chosen.crs != parcels.crs:
             chosen = chosen.to_crs(parcels.crs)
-        hit_units, _ = parcels.sindex.query(chosen.geometry.to_numpy(), predicate="intersects")
+        hit_units, hit_parcels = parcels.sindex.query(chosen.geometry.to_numpy(), predicate="intersects")
+        hit_units = hit_units[in_cover[hit_parcels]]  # only land of the layers that make the bases
         return set(chosen["unit_id"].to_numpy()[np.unique(hit_units)])
 
     return mark_uncovered(pd.concat(frames, ignore_index=True), covered)
@@ -210,6 +235,7 @@ def _aggregate_pairs(
     year: int | None,
     synthetic: np.ndarray,
     sources: np.ndarray,
+    layers: np.ndarray,
 ) -> pd.DataFrame:
     sel = mask[pairs.parcel_index]
     ui, pj = pairs.unit_index[sel], pairs.parcel_index[sel]
@@ -221,8 +247,9 @@ def _aggregate_pairs(
         pd.DataFrame({"u": ui, "s": sources[pj]}).drop_duplicates().groupby("u")["s"].agg(lambda s: "; ".join(sorted(s)))
     )
     versions = column_or(units, "boundary_version", pd.NA).to_numpy()
+    layer_label = LAYER_LABELS_ZH.get(str(layers[pj[0]]) if len(pj) else "", "land_parcel")
     basis_source = [
-        f"{BASIS_LABELS_ZH[basis]}: land_parcel ∩ boundary {versions[i]}, area in {AREA_CRS}"
+        f"{BASIS_LABELS_ZH[basis]}: {layer_label} ∩ boundary {versions[i]}, area in {AREA_CRS}"
         + (f" [{source_per_unit[i]}]" if i in source_per_unit.index else " [no parcel]")
         for i in range(n)
     ]

@@ -33,14 +33,27 @@ from gis_service.metrics.errors import OverlappingZonesError, UnknownBasisError
 from gis_service.metrics.parcel_land import mark_uncovered
 from gis_service.metrics.units import M2_PER_KM2
 from gis_service.store.boundaries import boundary_date, in_force_sql
+from gis_service.store.land import LandInForce, land_in_force
 
-#: parcel filters, one per shape of the basis set; fixed texts (no user input goes in).
-#: The supplied-industrial one matches the partial GiST index
-#: ``ix_land_parcel_geom_supplied_industrial`` (migration 0002), so the planner uses it.
+#: the land records that make each basis (:mod:`gis_service.metrics.land_layers`): the layer
+#: bound per year by :meth:`gis_service.store.land.LandInForce.sql_params`; survey patches
+#: only of the snapshot in force.  Fixed texts (no user input goes in).
+_IN_SNAPSHOT = "(p.layer <> 'survey' OR p.import_id = :survey_import)"
+_IS_INDUSTRIAL = f"(p.land_use_class = 'industrial' AND p.layer = :land_use_layer AND {_IN_SNAPSHOT})"
+_IS_SUPPLIED = (
+    "(p.land_use_class = 'industrial' AND p.is_supplied AND p.layer = :supplied_layer"
+    " AND (p.supply_year IS NULL OR p.supply_year <= :year)"
+    " AND (p.recovery_date IS NULL OR p.recovery_date > :year_end))"
+)
+_IS_BUILT = f"(p.is_built AND p.layer = :built_layer AND {_IN_SNAPSHOT})"
+
+#: parcel filters, one per shape of the basis set.  The supplied-industrial one matches the
+#: partial GiST index ``ix_land_parcel_geom_supplied_industrial`` (migration 0002), so the
+#: planner uses it.
 _PARCEL_FILTERS: dict[str, str] = {
-    "supplied": "p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year)",
-    "industrial": "p.land_use_class = 'industrial'",
-    "any": "p.land_use_class = 'industrial' OR p.is_built",
+    "supplied": _IS_SUPPLIED,
+    "industrial": _IS_INDUSTRIAL,
+    "any": f"{_IS_INDUSTRIAL} OR {_IS_BUILT}",
 }
 
 _PIECE_AREAS_TEMPLATE = """
@@ -73,9 +86,9 @@ pairs AS (
     -- properly inside its piece counts whole with its stored area (no transform, no
     -- intersection); only crossers are intersected; non-intersecting candidates give NULL
     SELECT pc.boundary_id, pc.zone_id, p.id AS parcel_id, p.is_synthetic, p.source_document,
-           p.land_use_class = 'industrial' AS is_ind,
-           p.land_use_class = 'industrial' AND p.is_supplied AND (p.supply_year IS NULL OR p.supply_year <= :year) AS is_sup,
-           COALESCE(p.is_built, false) AS is_built,
+           COALESCE({is_industrial}, false) AS is_ind,
+           COALESCE({is_supplied}, false) AS is_sup,
+           COALESCE({is_built}, false) AS is_built,
            CASE WHEN ST_ContainsProperly(pc.geom, p.geom) THEN p.area_m2
                 WHEN ST_Intersects(pc.geom, p.geom) THEN ST_Area(ST_Transform(ST_Intersection(pc.geom, p.geom), {area_srid}))
            END AS area_m2
@@ -100,9 +113,16 @@ ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 
 _PIECE_AREAS_SQL: dict[str, TextClause] = {
-    kind: text(_PIECE_AREAS_TEMPLATE.format(parcel_filter=where, in_force=in_force_sql("pb"), area_srid=AREA_SRID)).bindparams(
-        bindparam("park_ids", type_=ARRAY(Integer))
-    )
+    kind: text(
+        _PIECE_AREAS_TEMPLATE.format(
+            parcel_filter=where,
+            in_force=in_force_sql("pb"),
+            area_srid=AREA_SRID,
+            is_industrial=_IS_INDUSTRIAL,
+            is_supplied=_IS_SUPPLIED,
+            is_built=_IS_BUILT,
+        )
+    ).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
     for kind, where in _PARCEL_FILTERS.items()
 }
 
@@ -132,25 +152,28 @@ _SESSION_SQL = text("SELECT set_config('jit', 'off', true), set_config('work_mem
 ZONE_OVERLAP_TOLERANCE_M2 = 1.0
 
 
-#: which of the given park boundaries some parcel of any use touches (the parcel data
-#: covers them); EXISTS stops at the first parcel found
+#: which of the given park boundaries some land record of any use touches, in the layers
+#: that make the bases asked (the land data covers them); EXISTS stops at the first found
 _COVERED_BOUNDARIES_SQL = text(
-    """
+    f"""
 SELECT b.id FROM park_boundary b
 WHERE b.id = ANY(:boundary_ids)
-  AND EXISTS (SELECT 1 FROM land_parcel p WHERE p.geom && b.geom AND ST_Intersects(p.geom, b.geom))
+  AND EXISTS (SELECT 1 FROM land_parcel p
+              WHERE p.geom && b.geom AND p.layer = ANY(:cover_layers) AND {_IN_SNAPSHOT}
+                AND ST_Intersects(p.geom, b.geom))
 """
 ).bindparams(bindparam("boundary_ids", type_=ARRAY(Integer)))
 
 
-def _covered_by_parcels(engine: Engine, raw: pd.DataFrame) -> Callable[[list[object]], set[object]]:
+def _covered_by_parcels(engine: Engine, raw: pd.DataFrame, params: dict[str, object]) -> Callable[[list[object]], set[object]]:
     """A ``covered`` callback for :func:`~gis_service.metrics.parcel_land.mark_uncovered` (park ids)."""
 
     def covered(park_ids: list[object]) -> set[object]:
         boundary_of = dict(zip(raw["park_id"], raw["boundary_id"]))
         ids = [int(boundary_of[p]) for p in park_ids]
+        bound = {"boundary_ids": ids, "cover_layers": params["cover_layers"], "survey_import": params["survey_import"]}
         with engine.connect() as conn:
-            hit = set(conn.execute(_COVERED_BOUNDARIES_SQL, {"boundary_ids": ids}).scalars())
+            hit = set(conn.execute(_COVERED_BOUNDARIES_SQL, bound).scalars())
         return {p for p in park_ids if int(boundary_of[p]) in hit}
 
     return covered
@@ -163,8 +186,11 @@ def parcel_piece_areas(
     bases: Sequence[str] = (SUPPLIED_INDUSTRIAL_LAND,),
     zone_kind: str | None = None,
     park_ids: Sequence[int] | None = None,
+    land: LandInForce | None = None,
 ) -> pd.DataFrame:
     """Raw per-piece parcel areas from PostGIS (m², EPSG:4549).
+
+    ``land`` says which land records count for ``year`` (read when not given).
 
     ``zone_kind`` is a zone kind (``pian``, ``corridor_area``, ``corridor``) or ``town`` (the
     towns and sub-districts).  Returns one row per park boundary (``is_park_total``) and, when
@@ -183,13 +209,15 @@ def parcel_piece_areas(
     for b in bases:
         if b not in PARCEL_BASES:
             raise UnknownBasisError(f"{b!r} is not a parcel basis; parcel bases: {', '.join(PARCEL_BASES)}")
-    params = {
-        "on": boundary_date(year),
-        "year": year,
-        "zone_kind": zone_kind,
-        "park_ids": list(park_ids) if park_ids is not None else None,
-    }
     with engine.begin() as conn:  # one transaction: the settings are local to it
+        land = land or land_in_force(conn, year)
+        params = {
+            "on": boundary_date(year),
+            "year": year,
+            "zone_kind": zone_kind,
+            "park_ids": list(park_ids) if park_ids is not None else None,
+            **land.sql_params(list(bases)),
+        }
         conn.execute(_SESSION_SQL)
         if zone_kind is not None:
             check_zones_do_not_overlap(conn, zone_kind)
@@ -243,8 +271,9 @@ def parcel_bases_sql(
 
     Same columns and meaning as :func:`gis_service.metrics.parcel_land.parcel_bases`.
     """
-    raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids)
-    return park_bases_from_pieces(engine, raw, bases=bases, year=year)
+    land = land_in_force(engine, year)
+    raw = parcel_piece_areas(engine, year=year, bases=bases, park_ids=park_ids, land=land)
+    return park_bases_from_pieces(engine, raw, bases=bases, year=year, land=land)
 
 
 def zone_piece_bases_sql(
@@ -259,11 +288,15 @@ def zone_piece_bases_sql(
     Returns ``(park_bases, shares)``: :func:`park_bases_from_pieces` and
     :func:`zone_land_shares` of one :func:`parcel_piece_areas` pass.
     """
-    raw = parcel_piece_areas(engine, year=year, bases=bases, zone_kind=zone_kind)
-    return park_bases_from_pieces(engine, raw, bases=bases, year=year), zone_land_shares(raw, basis=bases[0])
+    land = land_in_force(engine, year)
+    raw = parcel_piece_areas(engine, year=year, bases=bases, zone_kind=zone_kind, land=land)
+    park_bases = park_bases_from_pieces(engine, raw, bases=bases, year=year, land=land)
+    return park_bases, zone_land_shares(raw, basis=bases[0])
 
 
-def park_bases_from_pieces(engine: Engine, raw: pd.DataFrame, *, bases: Sequence[str], year: int) -> pd.DataFrame:
+def park_bases_from_pieces(
+    engine: Engine, raw: pd.DataFrame, *, bases: Sequence[str], year: int, land: LandInForce | None = None
+) -> pd.DataFrame:
     """The park-total rows of :func:`parcel_piece_areas` as a bases frame (km²).
 
     A park with no qualifying parcel gets a missing area, not 0, when no parcel of any use
@@ -273,7 +306,9 @@ def park_bases_from_pieces(engine: Engine, raw: pd.DataFrame, *, bases: Sequence
     if raw.empty:  # no park has a boundary in force
         return pd.DataFrame(columns=BASES_COLUMNS)
     parks = raw[raw["is_park_total"]]
-    return mark_uncovered(_to_bases(parks, bases, year, unit_column="park_id"), _covered_by_parcels(engine, parks))
+    land = land or land_in_force(engine, year)
+    covered = _covered_by_parcels(engine, parks, land.sql_params(list(bases)))
+    return mark_uncovered(_to_bases(parks, bases, year, land, unit_column="park_id"), covered)
 
 
 #: columns of :func:`zone_land_shares`, ready for :func:`~gis_service.metrics.apportion.aggregate_to_zones`
@@ -307,7 +342,7 @@ def zone_land_shares(raw: pd.DataFrame, *, basis: str) -> pd.DataFrame:
     )
 
 
-def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, *, unit_column: str) -> pd.DataFrame:
+def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, land: LandInForce, *, unit_column: str) -> pd.DataFrame:
     n = len(raw)
     versions = raw["boundary_id"].to_numpy()
     sources = raw["sources"].fillna("no parcel").to_numpy()
@@ -325,7 +360,8 @@ def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, *, unit_column
                 "basis": basis,
                 "area_km2": raw[f"{basis}_m2"].to_numpy(dtype=float) / M2_PER_KM2,
                 "basis_source": [
-                    f"{BASIS_LABELS_ZH[basis]}: land_parcel ∩ park_boundary {v}, area in {AREA_CRS} (PostGIS) [{s}]"
+                    f"{BASIS_LABELS_ZH[basis]}: {land.describe(basis)['label_zh']} ∩ park_boundary {v}, "
+                    f"area in {AREA_CRS} (PostGIS) [{s}]"
                     for v, s in zip(versions, sources)
                 ],
                 "n_parcels": raw[f"{basis}_n"].to_numpy(dtype=int),

@@ -1,16 +1,14 @@
-"""Land parcels: land-use code mapping, import of real parcel files, synthetic parcels, bulk writes."""
+"""Synthetic parcels for tests, benchmarks and the sample (flagged synthetic), and their bulk write.
 
-from gis_service.parcels.landuse import LAND_USE_CLASSES, land_use_class
+Real land data comes in through :mod:`gis_service.ingest.land` (survey snapshots, supply
+records, parcel registers).
+"""
+
 from gis_service.parcels.synthetic import generate_parcels, synthetic_boundaries
 from gis_service.parcels.store import write_parcels
-from gis_service.parcels.importer import ImportReport, import_parcels
 
 __all__ = [
-    "LAND_USE_CLASSES",
-    "ImportReport",
     "generate_parcels",
-    "import_parcels",
-    "land_use_class",
     "synthetic_boundaries",
     "write_parcels",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from gis_service.coords.crs import STORED_CRS, STORED_SRID
 from gis_service.errors import InputError
-from gis_service.parcels.landuse import LAND_USE_CLASSES
+from gis_service.ingest.land.codes import LAND_USE_CLASSES
 
 COLUMNS = [
     "external_id",

@@ -131,22 +131,37 @@ def read_roads(engine: Engine) -> gpd.GeoDataFrame:
 
 
 def read_parcels(
-    engine: Engine, *, bbox: tuple[float, float, float, float] | None = None, land_use_class: str | None = None
+    engine: Engine,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    land_use_class: str | None = None,
+    year: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Land parcels, optionally within a lon/lat ``bbox`` (minx, miny, maxx, maxy) or of one class."""
+    """Land records (survey patches, supplied parcels, register parcels; ``layer`` says which).
+
+    Optionally within a lon/lat ``bbox`` (minx, miny, maxx, maxy) or of one class.  With
+    ``year``, only the land in force for it: the survey patches of the snapshot in force
+    (:mod:`gis_service.store.land`), the supply records and the register.
+    """
+    from gis_service.store.land import land_in_force  # the store's one rule of the snapshot in force
+
+    survey_import = land_in_force(engine, year).survey_import_id if year is not None else None
     sql = """
-        SELECT id AS parcel_id, external_id, land_use_code, land_use_class, is_supplied,
-               supply_year, is_built, is_synthetic, source_document, geom AS geometry
+        SELECT id AS parcel_id, layer, import_id, external_id, land_use_code, code_system, land_use_name,
+               land_use_class, is_supplied, supply_year, is_built, supervision_no, project_name,
+               supply_method, contract_date, recovery_date, stated_area_ha, is_synthetic, source_document,
+               area_m2, geom AS geometry
         FROM land_parcel
         WHERE (CAST(:cls AS text) IS NULL OR land_use_class = :cls)
           AND (CAST(:minx AS float8) IS NULL
                OR geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))
+          AND (NOT CAST(:by_year AS boolean) OR layer <> 'survey' OR import_id = CAST(:survey_import AS int))
         ORDER BY id
     """
     minx, miny, maxx, maxy = bbox if bbox is not None else (None, None, None, None)
-    return _read_geo(
-        engine, sql, {"cls": land_use_class, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
-    )
+    params = {"cls": land_use_class, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
+              "by_year": year is not None, "survey_import": survey_import}
+    return _read_geo(engine, sql, params)
 
 
 def read_indicators(

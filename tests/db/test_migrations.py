@@ -11,7 +11,7 @@ from gis_service.db.models import Base
 
 EXPECTED_TABLES = {
     "district", "town", "zone", "zone_town", "park", "park_boundary", "sizhi", "indicator",
-    "target", "land_parcel", "road", "api_key", "audit_log", "data_change",
+    "target", "land_parcel", "land_import", "road", "api_key", "audit_log", "data_change",
 }
 
 

@@ -2,28 +2,7 @@ import numpy as np
 import pytest
 
 from gis_service.errors import InputError
-from gis_service.parcels import generate_parcels, land_use_class, synthetic_boundaries
-
-
-@pytest.mark.parametrize(
-    "code, expected",
-    [
-        ("M1", "industrial"), ("M2", "industrial"), ("m3", "industrial"), ("M", "industrial"),
-        ("1001", "industrial"), ("100101", "industrial"), ("100103", "industrial"),
-        ("1002", "mining"), ("1003", "mining"),  # 采矿用地, 盐田: not 工业用地
-        ("W1", "logistics_warehouse"), ("1101", "logistics_warehouse"),
-        ("R2", "residential"), ("0701", "residential"), ("B1", "commercial"), ("0901", "commercial"),
-        ("1207", "transport"), ("1401", "green_open_space"), ("0101", "agricultural_ecological"), ("16", "reserved"),
-    ],
-)
-def test_land_use_codes(code, expected):
-    assert land_use_class(code) == expected
-
-
-@pytest.mark.parametrize("code", ["X9", "10", "1099", "9999", "", None, "工业"])
-def test_unknown_codes_name_code_and_feature(code):
-    with pytest.raises(InputError, match="feature 12"):
-        land_use_class(code, where="feature 12")
+from gis_service.parcels import generate_parcels, synthetic_boundaries
 
 
 def test_generator_is_seeded_and_flagged():

@@ -1,0 +1,110 @@
+"""Land data in over HTTP: ``POST /imports/landuse``, ``/imports/supply``, ``/imports/parcels``.
+
+The file is the raw request body (``curl --data-binary @dltb.zip
+'…/imports/landuse?filename=dltb.zip&year=2023&source_document=…'``), streamed to a
+temporary file under the land upload limit (``GIS_IMPORT_MAX_LAND_UPLOAD_BYTES``).  Admins
+and analysts may import land.  The routes call the same importers as ``gis-service import``
+and return the same report.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from gis_service.api.auth import PrincipalDep, authorize_write
+from gis_service.api.writes import UPLOAD_RESPONSES, Filename, _limits, _upload_body, receive_upload, safe_filename
+from gis_service.ingest.land import (
+    LandFileOptions,
+    RegisterOptions,
+    SupplyOptions,
+    SurveyOptions,
+    import_landuse,
+    import_register,
+    import_supply,
+    parse_field_options,
+)
+
+router = APIRouter(tags=["writes"])
+
+#: what can arrive as one request body: a single-file format, or a zip (Shapefile with its
+#: sidecars, File Geodatabase directory)
+UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml")
+
+_MEDIA = ("application/zip", "application/geopackage+sqlite3", "application/geo+json",
+          "application/vnd.google-earth.kml+xml", "application/octet-stream")
+Source = Annotated[str, Query(min_length=1, max_length=500, description="source of the data")]
+Layer = Annotated[str | None, Query(max_length=100, description="layer to read (e.g. DLTB)")]
+Encoding = Annotated[str | None, Query(max_length=32, description="DBF encoding override (e.g. GBK)")]
+Crs = Annotated[str | None, Query(max_length=32, description="CRS if the file declares none, or gcj02")]
+Fields = Annotated[list[str], Query(max_length=20, description="KEY=FIELD for fields with other names")]
+CodeSystem = Annotated[str | None, Query(max_length=32, description="sandiao, guotu or gb50137")]
+
+
+async def _receive(request: Request, tmp: str, filename: str) -> Path:
+    limits = _limits(request)
+    name = safe_filename(filename, UPLOAD_SUFFIXES)
+    return await receive_upload(request, Path(tmp), name, limits, limit=limits.max_land_upload_bytes)
+
+
+def _file_options(request: Request, layer: str | None, encoding: str | None, crs: str | None, repair: bool) -> LandFileOptions:
+    return LandFileOptions(layer=layer, encoding=encoding, crs=crs, repair=repair, limits=_limits(request))
+
+
+@router.post("/imports/landuse", summary="导入土地利用现状调查(每年一期,同年重导即替换)", responses=UPLOAD_RESPONSES,
+             openapi_extra=_upload_body(*_MEDIA))
+async def import_landuse_route(
+    request: Request, principal: PrincipalDep, filename: Filename,
+    year: Annotated[int, Query(ge=2000, le=2100, description="year the snapshot describes")],
+    source_document: Source, code_system: CodeSystem = None, strict: bool = False,
+    layer: Layer = None, encoding: Encoding = None, crs: Crs = None, repair: bool = False, field: Fields = [],  # noqa: B006
+) -> dict[str, Any]:
+    """A land-use survey snapshot (三调 DLTB…): one per year, checked, in one transaction."""
+    authorize_write(principal, "land")
+    options = SurveyOptions(year=year, source_document=source_document, code_system=code_system, strict=strict,
+                            fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
+        path = await _receive(request, tmp, filename)
+        report = await run_in_threadpool(partial(import_landuse, request.app.state.engine, path, options,
+                                                 actor=principal.actor))
+    return report.to_dict()
+
+
+@router.post("/imports/supply", summary="导入供地记录(电子监管号重导即替换)", responses=UPLOAD_RESPONSES,
+             openapi_extra=_upload_body(*_MEDIA))
+async def import_supply_route(
+    request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
+    layer: Layer = None, encoding: Encoding = None, crs: Crs = None, repair: bool = False, field: Fields = [],  # noqa: B006
+) -> dict[str, Any]:
+    """Land supply records (供地结果公告 fields), checked, in one transaction."""
+    authorize_write(principal, "land")
+    options = SupplyOptions(source_document=source_document, fields=parse_field_options(field),
+                            file=_file_options(request, layer, encoding, crs, repair))
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
+        path = await _receive(request, tmp, filename)
+        report = await run_in_threadpool(partial(import_supply, request.app.state.engine, path, options,
+                                                 actor=principal.actor))
+    return report.to_dict()
+
+
+@router.post("/imports/parcels", summary="导入地块登记(替换现有登记)", responses=UPLOAD_RESPONSES,
+             openapi_extra=_upload_body(*_MEDIA))
+async def import_parcels_route(
+    request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
+    code_system: CodeSystem = None, layer: Layer = None, encoding: Encoding = None, crs: Crs = None,
+    repair: bool = False, field: Fields = [],  # noqa: B006
+) -> dict[str, Any]:
+    """An office's parcel register (land-use code + supply flag), replacing the stored register."""
+    authorize_write(principal, "land")
+    options = RegisterOptions(source_document=source_document, code_system=code_system,
+                              fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
+        path = await _receive(request, tmp, filename)
+        report = await run_in_threadpool(partial(import_register, request.app.state.engine, path, options,
+                                                 actor=principal.actor))
+    return report.to_dict()
