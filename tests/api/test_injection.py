@@ -150,6 +150,8 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("api/catalog.py", "in_force_sql('b', on='CURRENT_DATE')"): "fixed in-force condition, constant alias and date",
     ("ingest/boundaries.py", "in_force_sql('park_boundary', on=':vf')"): "fixed in-force condition, bound :vf",
     ("qa.py", "table"): "constant table tuples of the checks",
+    ("ingest/land/write.py", "where"): "one of the two constant scope conditions of _scope_sql (values bound)",
+    ("metrics/postgis.py", "_IN_SNAPSHOT"): "module constant: the survey-snapshot condition (:survey_import bound)",
 }
 
 

@@ -143,7 +143,7 @@ def demo_supply(patches: gpd.GeoDataFrame, *, year: int, seed: int = DEMO_SEED) 
     area_ha = np.round(shapely.area(np.asarray(chosen.geometry.array)) / 10_000 * np.where(rng.random(n) < 0.05, 1.12, 1.0), 4)
     return gpd.GeoDataFrame(
         {
-            "电子监管号": [f"3101172{d.year}B{i:05d}" for i, d in enumerate(contract)],
+            "电子监管号": [f"310117{d.year}B{i:05d}" for i, d in enumerate(contract)],
             "项目名称": [f"演示项目{i + 1}号地块" for i in range(n)],
             "土地用途": "工业用地",
             "面积(公顷)": area_ha,

@@ -44,12 +44,15 @@ class LandImportReport:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def _where(self) -> str:
+        return self.file if f"layer {self.layer}" in self.file else f"{self.file} 图层 {self.layer}"
+
     def summary_zh(self) -> str:
         """One line in Chinese for the CLI and the data page."""
         what = {"survey": f"{self.year} 年土地利用现状调查", "supply": "供地记录", "register": "地块登记"}[self.kind]
         industrial = self.area_by_class_km2.get("industrial")
         tail = f",工业用地 {industrial:.3f} km²" if industrial is not None else ""
         return (
-            f"{what}:导入 {self.features:,} 个要素({self.file} 图层 {self.layer},{self.crs},编码 {self.encoding or '—'})"
+            f"{what}:导入 {self.features:,} 个要素({self._where()},{self.crs},编码 {self.encoding or '—'})"
             f",替换前 {self.features_before:,} → 替换后 {self.features_after:,}{tail}"
         )
