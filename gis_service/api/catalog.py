@@ -141,14 +141,26 @@ ROADS = Collection(
 PARCELS = Collection(
     id="parcels",
     title="用地地块",
-    description="Land parcels with land use and supply status; synthetic parcels are flagged is_synthetic.",
+    description=(
+        "Land records: survey patches (layer=survey, one snapshot per year: import_year), supplied parcels "
+        "(layer=supply, 电子监管号, contract date) and register parcels (layer=register); synthetic (demo) "
+        "records are flagged is_synthetic."
+    ),
     table="land_parcel",
     source="""
-        SELECT l.id, l.external_id, l.land_use_code, l.land_use_class, l.is_supplied, l.supply_year,
-               l.is_built, l.is_synthetic, l.source_document, l.geom
-        FROM land_parcel l
+        SELECT l.id, l.layer, i.year AS import_year, l.external_id, l.land_use_code, l.code_system, l.land_use_name,
+               l.land_use_class, l.is_supplied, l.supply_year, l.is_built, l.supervision_no, l.contract_date,
+               l.recovery_date, l.is_synthetic, l.source_document, l.geom
+        FROM land_parcel l LEFT JOIN land_import i ON i.id = l.import_id
     """,
     properties=(
+        Property("layer", "string", "土地数据类型(survey 现状调查 / supply 供地 / register 地块登记)"),
+        Property("import_year", "integer", "现状调查年份"),
+        Property("code_system", "string", "分类体系(sandiao/guotu/gb50137)"),
+        Property("land_use_name", "string", "地类/用途名称"),
+        Property("supervision_no", "string", "电子监管号"),
+        Property("contract_date", "string", "合同签订日期"),
+        Property("recovery_date", "string", "收回日期"),
         Property("external_id", "string", "外部编号"),
         Property("land_use_code", "string", "用地代码"),
         Property("land_use_class", "string", "用地类别"),

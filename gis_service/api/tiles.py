@@ -35,7 +35,7 @@ class TileLayer:
 
 
 TILE_LAYERS: dict[str, TileLayer] = {
-    "parcels": TileLayer("parcels", "parcels", ("land_use_class", "land_use_code", "is_supplied", "is_built", "is_synthetic")),
+    "parcels": TileLayer("parcels", "parcels", ("layer", "land_use_class", "land_use_code", "is_supplied", "is_built", "is_synthetic")),
     "parks": TileLayer("parks", "parks", ("code", "name", "kind", "geometry_quality")),
 }
 

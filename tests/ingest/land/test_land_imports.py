@@ -323,3 +323,35 @@ def test_cli_and_http_import_the_same(engine: Engine, db_url: str, park: int, tm
     assert (body["features_before"], body["features_after"]) == (36, 36)
     row = next(r for r in answer["rows"] if r["unit_code"] == "test-a")
     assert row["area_km2"] == pytest.approx(_hand_km2(cells, codes == "0601"), rel=REL)
+
+
+def test_a_zipped_file_geodatabase_is_read_by_layer_name(engine: Engine, park: int, tmp_path: Path) -> None:
+    cells, codes = _cells()
+    gdb = tmp_path / "survey.gdb"
+    frame = gpd.GeoDataFrame({"DLBM": codes, "DLMC": [NAMES[c] for c in codes]}, geometry=cells, crs=AREA).to_crs(4490)
+    frame.to_file(gdb, driver="OpenFileGDB", layer="DLTB", engine="pyogrio")
+    frame.head(3).to_file(gdb, driver="OpenFileGDB", layer="XZQ", engine="pyogrio")  # a second polygon layer
+    path = tmp_path / "survey.gdb.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in gdb.iterdir():
+            archive.write(part, f"survey.gdb/{part.name}")
+    report = import_landuse(engine, path, SurveyOptions(year=2020, source_document="t"), actor="t")
+    assert report.layer == "DLTB" and report.driver == "OpenFileGDB" and report.features == 36
+    got = _answer(engine, 2020, "industrial_land")["row"]["area_km2"]
+    assert got == pytest.approx(_hand_km2(cells, codes == "0601"), rel=REL)
+
+
+def test_supply_and_register_routes_answer_like_the_importers(engine: Engine, db_url: str, park: int,
+                                                               tmp_path: Path) -> None:
+    supply, _ = _supply_file(tmp_path)
+    _, analyst = create_key(engine, name="analyst", role="analyst", parks=None, actor="test")
+    with TestClient(create_app(get_settings(database_url=db_url))) as client:
+        http = client.post("/imports/supply?filename=gongdi.gpkg&source_document=s", content=supply.read_bytes(),
+                           headers={"X-API-Key": analyst})
+        bad = client.post("/imports/parcels?filename=p.gpkg&source_document=s", content=supply.read_bytes(),
+                          headers={"X-API-Key": analyst})
+    assert http.status_code == 200, http.text
+    direct = import_supply(engine, supply, SupplyOptions(source_document="s"), actor="t")
+    assert http.json()["area_by_class_km2"] == direct.area_by_class_km2 and direct.replaced_records == 4
+    # a supply list is not a register: the route names the missing fields
+    assert bad.status_code == 422 and "supplied" in bad.json()["description"]
