@@ -136,7 +136,7 @@ def test_park_page_offline_labels_sides_and_says_approximate(db_url, sample, bro
         panel = page.locator("#gis-figures").inner_text()
         assert "近似边界" in panel and "50.00 亿元/km²" in panel  # 100 亿元 / 2.0 km² published
         listed = " ".join(page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
-        assert "用地地块(按用途)" in listed and "边界道路与河道" in listed
+        assert "地块登记(按用途)" in listed and "边界道路与河道" in listed
         _screenshot(page, "park_offline.png")
         page.close()
 

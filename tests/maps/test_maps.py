@@ -164,7 +164,7 @@ def test_overview_offers_every_basis_and_says_when_none_has_data(client, engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM land_parcel"))
     default = client.get("/").text  # the target's basis: supplied industrial land, from parcels
-    assert "所有园区均无数据(尚未载入已供应工业用地地块)" in default
+    assert "所有园区均无数据(尚未导入土地利用现状调查、供地记录或地块登记" in default
 
 
 def test_overview_fills_every_slot_with_the_answer(client, sample, engine) -> None:  # type: ignore[no-untyped-def]
