@@ -12,15 +12,18 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
+from gis_service.security import Principal
 from gis_service.api.writes import UPLOAD_RESPONSES, Filename, _limits, _upload_body, receive_upload, safe_filename
 from gis_service.ingest.land import (
     LandFileOptions,
+    LandImportReport,
     RegisterOptions,
     SupplyOptions,
     SurveyOptions,
@@ -46,10 +49,17 @@ Fields = Annotated[list[str], Query(max_length=20, description="KEY=FIELD for fi
 CodeSystem = Annotated[str | None, Query(max_length=32, description="sandiao, guotu or gb50137")]
 
 
-async def _receive(request: Request, tmp: str, filename: str) -> Path:
+async def _import(request: Request, principal: Principal, filename: str, importer: Callable[..., LandImportReport],
+                  options: object) -> dict[str, Any]:
+    """Receive the body under the land upload limit and run ``importer`` on it (off the event loop);
+    the route has authorized the caller first."""
     limits = _limits(request)
     name = safe_filename(filename, UPLOAD_SUFFIXES)
-    return await receive_upload(request, Path(tmp), name, limits, limit=limits.max_land_upload_bytes)
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
+        path = await receive_upload(request, Path(tmp), name, limits, limit=limits.max_land_upload_bytes)
+        report = await run_in_threadpool(partial(importer, request.app.state.engine, path, options,
+                                                 actor=principal.actor))
+    return report.to_dict()
 
 
 def _file_options(request: Request, layer: str | None, encoding: str | None, crs: str | None, repair: bool) -> LandFileOptions:
@@ -68,11 +78,7 @@ async def import_landuse_route(
     authorize_write(principal, "land")
     options = SurveyOptions(year=year, source_document=source_document, code_system=code_system, strict=strict,
                             fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
-    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
-        path = await _receive(request, tmp, filename)
-        report = await run_in_threadpool(partial(import_landuse, request.app.state.engine, path, options,
-                                                 actor=principal.actor))
-    return report.to_dict()
+    return await _import(request, principal, filename, import_landuse, options)
 
 
 @router.post("/imports/supply", summary="导入供地记录(电子监管号重导即替换)", responses=UPLOAD_RESPONSES,
@@ -85,11 +91,7 @@ async def import_supply_route(
     authorize_write(principal, "land")
     options = SupplyOptions(source_document=source_document, fields=parse_field_options(field),
                             file=_file_options(request, layer, encoding, crs, repair))
-    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
-        path = await _receive(request, tmp, filename)
-        report = await run_in_threadpool(partial(import_supply, request.app.state.engine, path, options,
-                                                 actor=principal.actor))
-    return report.to_dict()
+    return await _import(request, principal, filename, import_supply, options)
 
 
 @router.post("/imports/parcels", summary="导入地块登记(替换现有登记)", responses=UPLOAD_RESPONSES,
@@ -103,8 +105,4 @@ async def import_parcels_route(
     authorize_write(principal, "land")
     options = RegisterOptions(source_document=source_document, code_system=code_system,
                               fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
-    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
-        path = await _receive(request, tmp, filename)
-        report = await run_in_threadpool(partial(import_register, request.app.state.engine, path, options,
-                                                 actor=principal.actor))
-    return report.to_dict()
+    return await _import(request, principal, filename, import_register, options)

@@ -3,7 +3,8 @@
 The park managers: ``pm_own`` manages 测试西园 (test-west), ``pm_other`` manages 测试东园
 (test-east); every request below targets test-west.  Expected statuses come from the policy
 in the issue: park managers write indicators of their own parks only; analysts indicators of
-any park; boundaries, targets and layers are admin's; the audit log is admin's to read.
+any park; boundaries, targets and layers are admin's; land data
+admin's and analysts'; the audit log is admin's to read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ ROADS = json.dumps({"type": "FeatureCollection", "features": [{
     "type": "Feature", "properties": {"name": "新建路", "kind": "road", "geometry_quality": "approximate",
                                       "source_document": "测绘2024"},
     "geometry": {"type": "LineString", "coordinates": [[121.15, 31.0], [121.16, 31.01]]}}]}).encode()
+_SQUARE = {"type": "Polygon", "coordinates": [[[121.10, 31.00], [121.101, 31.00], [121.101, 31.001],
+                                              [121.10, 31.001], [121.10, 31.00]]]}
+REGISTER = json.dumps({"type": "FeatureCollection", "features": [{
+    "type": "Feature", "properties": {"DKBH": "D1", "YDDM": "M1", "GYZT": "已供应"}, "geometry": _SQUARE}]}).encode()
+SUPPLY = json.dumps({"type": "FeatureCollection", "features": [{
+    "type": "Feature", "properties": {"电子监管号": "3101172020B00001", "土地用途": "工业用地", "合同签订日期": "2020-05-01"},
+    "geometry": _SQUARE}]}).encode()
 CSV = "园区,年份,指标,数值,单位,来源\ntest-west,2021,output,110,亿元,报表.xlsx\n".encode()
 TARGET = {"scope": "songjiang", "name": "工业园区单位土地产值", "metric_code": "output", "year": 2025,
           "unit": "亿元/km²", "source_document": "001_13d6efb69ed95403.txt", "value": 80}
@@ -38,6 +46,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "PUT /targets/{code}":           (401, 403, 403, 403, 403, 201),
     "POST /imports/layers/roads":    (401, 403, 403, 403, 403, 200),
     "GET /admin/audit":              (401, 403, 403, 403, 403, 200),
+    "POST /imports/parcels":         (401, 403, 403, 403, 200, 200),
+    "POST /imports/supply":          (401, 403, 403, 403, 200, 200),
 }
 
 
@@ -62,6 +72,10 @@ def _calls(client: TestClient, west_indicator: int) -> dict[str, Callable[[dict[
             "/imports/layers/roads", params={"filename": "r.geojson", "source_crs": "EPSG:4326"}, content=ROADS,
             headers=h),
         "GET /admin/audit": lambda h: client.get("/admin/audit", headers=h),
+        "POST /imports/parcels": lambda h: client.post(
+            "/imports/parcels", params={"filename": "p.geojson", "source_document": "台账"}, content=REGISTER, headers=h),
+        "POST /imports/supply": lambda h: client.post(
+            "/imports/supply", params={"filename": "s.geojson", "source_document": "公告"}, content=SUPPLY, headers=h),
     }
 
 
