@@ -25,18 +25,19 @@ from gis_service.metrics.bases import (
     require_columns,
 )
 from gis_service.metrics.errors import UnknownBasisError
+from gis_service.metrics.land_layers import LAYER_LABELS_ZH, REGISTER, serving_layer
 from gis_service.metrics.parcel_land import mark_uncovered, overlap_pairs, parcel_mask
 from gis_service.metrics.units import M2_PER_KM2
 
 
 def _partition_sums(
-    part: gpd.GeoDataFrame, units: gpd.GeoDataFrame, bases: Sequence[str], year: int | None
+    part: gpd.GeoDataFrame, units: gpd.GeoDataFrame, bases: Sequence[str], year: int | None, layers: list[str]
 ) -> pd.DataFrame:
     """Sum of overlap areas (m²), parcel counts and synthetic flags per unit and basis in one partition."""
     n = len(units)
     rows = []
     if len(part):
-        masks = {b: parcel_mask(part, b, year=year) for b in bases}
+        masks = {b: parcel_mask(part, b, year=year, layers_present=layers) for b in bases}
         pairs = overlap_pairs(units, part, candidates=np.logical_or.reduce(list(masks.values())))
         synthetic = part["is_synthetic"].fillna(False).astype(bool).to_numpy() if "is_synthetic" in part else np.zeros(len(part), bool)
     for b in bases:
@@ -82,7 +83,9 @@ def parcel_bases_dask(
         {"unit_pos": pd.Series(dtype=int), "basis": pd.Series(dtype=object), "area_m2": pd.Series(dtype=float),
          "n_parcels": pd.Series(dtype=int), "n_synthetic": pd.Series(dtype=float)}
     )
-    partial = parcels.map_partitions(_partition_sums, units, list(bases), year, meta=meta).compute()
+    # which land layers the whole frame holds decides which one makes each basis (land_layers.py)
+    layers = sorted(parcels["layer"].unique().compute()) if "layer" in parcels.columns else [REGISTER]
+    partial = parcels.map_partitions(_partition_sums, units, list(bases), year, layers, meta=meta).compute()
     total = partial.groupby(["basis", "unit_pos"], sort=False)[["area_m2", "n_parcels", "n_synthetic"]].sum()
     versions = units["boundary_version"].to_numpy() if "boundary_version" in units else np.full(len(units), None)
     quality = units["geometry_quality"].astype(str) if "geometry_quality" in units else pd.Series([""] * len(units))
@@ -97,7 +100,7 @@ def parcel_bases_dask(
                     "area_km2": t["area_m2"].to_numpy() / M2_PER_KM2,
                     "year": pd.array([year] * len(units), dtype="Int64"),
                     "boundary_version": versions,
-                    "basis_source": [f"{BASIS_LABELS_ZH[b]}: land_parcel ∩ boundary {v}, area in {AREA_CRS} (dask)" for v in versions],
+                    "basis_source": [f"{BASIS_LABELS_ZH[b]}: {LAYER_LABELS_ZH.get(serving_layer(b, layers) or '', '无土地数据')} ∩ boundary {v}, area in {AREA_CRS} (dask)" for v in versions],
                     "is_synthetic": t["n_synthetic"].to_numpy() > 0,
                     "is_approximate": quality.isin(["approximate", "synthetic"]).to_numpy(),
                     "n_parcels": t["n_parcels"].astype(int).to_numpy(),

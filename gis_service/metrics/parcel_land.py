@@ -10,7 +10,7 @@ exactly as the PostGIS path (:mod:`gis_service.metrics.postgis`) does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -36,7 +36,9 @@ from gis_service.metrics.land_layers import LAYER_LABELS_ZH, REGISTER, serving_l
 from gis_service.metrics.units import M2_PER_KM2
 
 
-def parcel_mask(parcels: pd.DataFrame, basis: str, *, year: int | None = None) -> np.ndarray:
+def parcel_mask(
+    parcels: pd.DataFrame, basis: str, *, year: int | None = None, layers_present: Collection[str] | None = None
+) -> np.ndarray:
     """Boolean mask of the parcels that make up ``basis`` (in ``year`` if given).
 
     Only the rows of the layer that makes the basis count (``layer`` column: survey, supply,
@@ -44,23 +46,34 @@ def parcel_mask(parcels: pd.DataFrame, basis: str, *, year: int | None = None) -
     from the layers in the frame: a frame of the land in force for a year
     (:func:`gis_service.store.readers.read_parcels` with ``year``) holds one survey snapshot
     at most.  A parcel with ``supply_year`` after ``year``, or recovered (``recovery_date``)
-    by the end of ``year``, is not supplied in ``year``.
+    by the end of ``year``, is not supplied in ``year``.  ``layers_present`` overrides the
+    layers seen in ``parcels`` (a partition of a larger frame must use the whole frame's).
     """
     check_basis(basis)
     if basis not in PARCEL_BASES:
         raise UnknownBasisError(f"basis {basis!r} is not made of parcels; parcel bases: {PARCEL_BASES}")
     layers = column_or(parcels, "layer", REGISTER).astype(str).to_numpy()
-    in_layer = layers == serving_layer(basis, set(np.unique(layers)))
+    present = set(np.unique(layers)) if layers_present is None else set(layers_present)
+    in_layer = layers == serving_layer(basis, present)
     industrial = (parcels["land_use_class"] == "industrial").to_numpy()
     if basis == INDUSTRIAL_LAND:
         return in_layer & industrial
     if basis == BUILT_UP_LAND:
-        built = column_or(parcels, "is_built", False).fillna(False).astype(bool).to_numpy()
+        built = _as_flag(column_or(parcels, "is_built", False))
         return in_layer & built
-    supplied = parcels["is_supplied"].fillna(False).astype(bool).to_numpy()
+    supplied = _as_flag(parcels["is_supplied"])
     if year is not None:
         supplied = supplied & ~_after(parcels, "supply_year", year) & ~_recovered_by(parcels, year)
     return in_layer & industrial & supplied
+
+
+def _as_flag(values: pd.Series) -> np.ndarray:
+    """A yes/no column as booleans, missing = no.  Text "True"/"False" counts as what it says:
+    dask turns object columns (booleans with gaps) into strings, and ``astype(bool)`` would
+    make every non-empty string true."""
+    if values.dtype == bool:
+        return values.to_numpy()
+    return values.astype(str).str.strip().str.lower().isin(["true", "t", "1"]).to_numpy()
 
 
 def _after(parcels: pd.DataFrame, column: str, year: int) -> np.ndarray:

@@ -12,6 +12,7 @@ The intersection is taken in EPSG:4326 and its area measured in EPSG:4549, exact
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -47,13 +48,14 @@ _IS_SUPPLIED = (
 )
 _IS_BUILT = f"(p.is_built AND p.layer = :built_layer AND {_IN_SNAPSHOT})"
 
-#: parcel filters, one per shape of the basis set.  The supplied-industrial one matches the
-#: partial GiST index ``ix_land_parcel_geom_supplied_industrial`` (migration 0002), so the
-#: planner uses it.
-_PARCEL_FILTERS: dict[str, str] = {
-    "supplied": _IS_SUPPLIED,
-    "industrial": _IS_INDUSTRIAL,
-    "any": f"{_IS_INDUSTRIAL} OR {_IS_BUILT}",
+#: the land records each basis is made of; a query's filter is the OR of its bases' (each
+#: layer makes its own bases, so supplied land is not a subset of industrial land).  The
+#: supplied-industrial filter alone matches the partial GiST index
+#: ``ix_land_parcel_geom_supplied_industrial`` (migration 0002), so the planner uses it.
+_BASIS_FILTERS: dict[str, str] = {
+    INDUSTRIAL_LAND: _IS_INDUSTRIAL,
+    SUPPLIED_INDUSTRIAL_LAND: _IS_SUPPLIED,
+    BUILT_UP_LAND: _IS_BUILT,
 }
 
 _PIECE_AREAS_TEMPLATE = """
@@ -112,10 +114,15 @@ GROUP BY GROUPING SETS ((b.boundary_id, b.park_id, b.quality), (b.boundary_id, b
 ORDER BY b.park_id, f.zone_id NULLS FIRST
 """
 
-_PIECE_AREAS_SQL: dict[str, TextClause] = {
-    kind: text(
+def _filter_key(bases: Sequence[str]) -> tuple[str, ...]:
+    """The parcel bases of a query in a fixed order (the key of its prepared SQL)."""
+    return tuple(b for b in PARCEL_BASES if b in bases)
+
+
+_PIECE_AREAS_SQL: dict[tuple[str, ...], TextClause] = {
+    key: text(
         _PIECE_AREAS_TEMPLATE.format(
-            parcel_filter=where,
+            parcel_filter=" OR ".join(_BASIS_FILTERS[b] for b in key),
             in_force=in_force_sql("pb"),
             area_srid=AREA_SRID,
             is_industrial=_IS_INDUSTRIAL,
@@ -123,7 +130,8 @@ _PIECE_AREAS_SQL: dict[str, TextClause] = {
             is_built=_IS_BUILT,
         )
     ).bindparams(bindparam("park_ids", type_=ARRAY(Integer)))
-    for kind, where in _PARCEL_FILTERS.items()
+    for key in {_filter_key(c) for c in itertools.product(*[(b, None) for b in PARCEL_BASES])}
+    if key
 }
 
 #: zones of one kind whose interiors overlap (DE-9IM: interiors meet in an area), with the
@@ -221,7 +229,7 @@ def parcel_piece_areas(
         conn.execute(_SESSION_SQL)
         if zone_kind is not None:
             check_zones_do_not_overlap(conn, zone_kind)
-        rows = conn.execute(_PIECE_AREAS_SQL[_filter_kind(bases)], params).mappings().all()
+        rows = conn.execute(_PIECE_AREAS_SQL[_filter_key(bases)], params).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
     if frame.empty:
         return frame
@@ -249,15 +257,6 @@ def check_zones_do_not_overlap(
             f"zones of kind {zone_kind!r} overlap, so parcel land would be counted twice: {pairs}. "
             "Fix the zone boundaries (zones of one kind must not overlap)."
         )
-
-
-def _filter_kind(bases: Sequence[str]) -> str:
-    """Which fixed parcel filter serves ``bases`` (the narrowest that covers them all)."""
-    if BUILT_UP_LAND in bases:
-        return "any"
-    if INDUSTRIAL_LAND in bases:
-        return "industrial"
-    return "supplied"
 
 
 def parcel_bases_sql(
