@@ -10,17 +10,23 @@ and return the same report.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
-from gis_service.security import Principal
-from gis_service.api.writes import UPLOAD_RESPONSES, Filename, _limits, _upload_body, receive_upload, safe_filename
+from gis_service.api.writes import (
+    UPLOAD_RESPONSES,
+    Filename,
+    _limits,
+    _upload_body,
+    receive_upload,
+    safe_filename,
+)
 from gis_service.ingest.land import (
     LandFileOptions,
     LandImportReport,
@@ -32,6 +38,7 @@ from gis_service.ingest.land import (
     import_supply,
     parse_field_options,
 )
+from gis_service.security import Principal
 
 router = APIRouter(tags=["writes"])
 

@@ -11,7 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from gis_service.cli._common import console, echo_json, err_console
 
@@ -77,7 +83,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import a land-use survey snapshot (三调 DLTB…); the same year again replaces it."""
         from gis_service.cli.imports import _actor, _engine
-        from gis_service.ingest.land import SurveyOptions, import_landuse, parse_field_options
+        from gis_service.ingest.land import (
+            SurveyOptions,
+            import_landuse,
+            parse_field_options,
+        )
 
         options = SurveyOptions(year=year, source_document=source, code_system=code_system, strict=strict,
                                 fields=parse_field_options(field), file=_file_options(layer, encoding, crs, repair))
@@ -93,7 +103,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import land supply records (供地: 电子监管号, 土地用途, 合同签订日期…); a 电子监管号 again replaces its record."""
         from gis_service.cli.imports import _actor, _engine
-        from gis_service.ingest.land import SupplyOptions, import_supply, parse_field_options
+        from gis_service.ingest.land import (
+            SupplyOptions,
+            import_supply,
+            parse_field_options,
+        )
 
         options = SupplyOptions(source_document=source, fields=parse_field_options(field),
                                 file=_file_options(layer, encoding, crs, repair))
@@ -109,7 +123,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import an office's parcel register (land-use code + supply flag); it replaces the stored register."""
         from gis_service.cli.imports import _actor, _engine
-        from gis_service.ingest.land import RegisterOptions, import_register, parse_field_options
+        from gis_service.ingest.land import (
+            RegisterOptions,
+            import_register,
+            parse_field_options,
+        )
 
         options = RegisterOptions(source_document=source, code_system=code_system, fields=parse_field_options(field),
                                   file=_file_options(layer, encoding, crs, repair))

@@ -27,7 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND, check_basis
+from gis_service.metrics.bases import (
+    BUILT_UP_LAND,
+    INDUSTRIAL_LAND,
+    SUPPLIED_INDUSTRIAL_LAND,
+    check_basis,
+)
 from gis_service.metrics.errors import UnknownBasisError
 
 SURVEY = "survey"

@@ -14,7 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from gis_service.metrics.land_layers import LAYER_LABELS_ZH, REGISTER, SUPPLY, SURVEY, serving_layer
+from gis_service.metrics.land_layers import (
+    LAYER_LABELS_ZH,
+    REGISTER,
+    SUPPLY,
+    SURVEY,
+    serving_layer,
+)
 
 _IN_FORCE_SQL = text(
     """
@@ -55,7 +61,11 @@ class LandInForce:
 
     def sql_params(self, bases: list[str]) -> dict[str, object]:
         """Bound parameters of the land filters in :mod:`gis_service.metrics.postgis`."""
-        from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
+        from gis_service.metrics.bases import (
+            BUILT_UP_LAND,
+            INDUSTRIAL_LAND,
+            SUPPLIED_INDUSTRIAL_LAND,
+        )
 
         return {
             "survey_import": self.survey_import_id,

@@ -92,7 +92,7 @@ def demo_patches(engine: Engine, *, seed: int = DEMO_SEED) -> gpd.GeoDataFrame:
     in_park = shapely.contains(inside, centres)
     rng = np.random.default_rng(seed)
     codes = np.where(in_park, _draw(rng, _INSIDE, len(cells)), _draw(rng, _OUTSIDE, len(cells)))
-    names = dict((c, n) for c, n, _ in _INSIDE + _OUTSIDE)
+    names = {c: n for c, n, _ in _INSIDE + _OUTSIDE}
     frame = gpd.GeoDataFrame(
         {
             "BSM": [f"310117{i:010d}" for i in range(len(cells))],

@@ -21,9 +21,15 @@ from sqlalchemy import Engine
 from gis_service.errors import InputError
 from gis_service.ingest.land.codes import CodeSystemChoice, classify, detect_code_system
 from gis_service.ingest.land.fields import resolve_fields
-from gis_service.ingest.land.files import LandChunk, LandFile, LandFileOptions, open_land_file, read_chunks
+from gis_service.ingest.land.files import (
+    LandChunk,
+    LandFile,
+    LandFileOptions,
+    open_land_file,
+)
 from gis_service.ingest.land.report import LandImportReport
-from gis_service.ingest.land.write import COPY_COLUMNS, ImportHeader, ewkb_hex, write_land_import
+from gis_service.ingest.land.stream import Progress, field_values, stream_rows
+from gis_service.ingest.land.write import ImportHeader, ewkb_hex, write_land_import
 from gis_service.metrics.land_layers import REGISTER
 
 REGISTER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -37,8 +43,6 @@ REGISTER_FIELDS: dict[str, tuple[str, ...]] = {
 
 _TRUE = {"1", "true", "t", "yes", "y", "是", "已供应", "已供", "supplied", "已建", "建成", "built"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "未供应", "未供", "unsupplied", "未建", "not built"}
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,7 @@ class _RegisterState:
         self.repaired = 0
 
     def rows(self) -> Iterator[pd.DataFrame]:
-        done = 0
-        for chunk in read_chunks(self.land, self.options.file):
-            yield self._rows_of(chunk)
-            done += len(chunk.frame)
-            if self.progress:
-                self.progress(done, self.land.feature_count)
+        return stream_rows(self.land, self.options.file, self._rows_of, self.progress)
 
     def final_check(self, conn: object, import_id: int) -> dict[str, object]:
         from sqlalchemy import text
@@ -121,8 +120,7 @@ class _RegisterState:
         return {"code_system": self.choice.system, "code_system_evidence": self.choice.evidence, "repaired": self.repaired}
 
     def _column(self, frame: pd.DataFrame, key: str) -> np.ndarray | None:
-        name = self.fields[key]
-        return frame[name].to_numpy() if name else None
+        return field_values(frame, self.fields, key)
 
     def _rows_of(self, chunk: LandChunk) -> pd.DataFrame:
         frame, start = chunk.frame, chunk.start
@@ -130,7 +128,7 @@ class _RegisterState:
         ids = (pd.Series(ids_raw, dtype=object).astype(str).to_numpy() if ids_raw is not None
                else np.arange(start, start + len(frame)).astype(str))
         id_name = self.fields["id"]
-        where = lambda i: f"{self.label} feature {start + i}" + (f" ({id_name} {ids[i]})" if id_name else "")  # noqa: E731
+        where = lambda i: f"{self.label} feature {start + i}" + (f" ({id_name} {ids[i]})" if id_name else "")
         codes = self._column(frame, "code")
         names = self._column(frame, "name")
         if self.choice is None:
@@ -159,4 +157,4 @@ class _RegisterState:
                 "is_synthetic": self.options.is_synthetic,
                 "source_document": self.options.source_document,
             }
-        ).reindex(columns=[c for c in COPY_COLUMNS if c != "import_id"])
+        )

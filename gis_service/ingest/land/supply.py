@@ -25,9 +25,15 @@ from gis_service.ingest.errors import DuplicateIdError
 from gis_service.ingest.land.codes import class_of_name
 from gis_service.ingest.land.dates import parse_dates
 from gis_service.ingest.land.fields import resolve_fields
-from gis_service.ingest.land.files import LandChunk, LandFile, LandFileOptions, open_land_file, read_chunks
+from gis_service.ingest.land.files import (
+    LandChunk,
+    LandFile,
+    LandFileOptions,
+    open_land_file,
+)
 from gis_service.ingest.land.report import LandImportReport
-from gis_service.ingest.land.write import COPY_COLUMNS, ImportHeader, ewkb_hex, write_land_import
+from gis_service.ingest.land.stream import Progress, field_values, stream_rows
+from gis_service.ingest.land.write import ImportHeader, ewkb_hex, write_land_import
 from gis_service.metrics.land_layers import SUPPLY
 
 SUPPLY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -45,8 +51,6 @@ AREA_MISMATCH = 0.05
 #: how many mismatches the report lists (the count is always complete)
 MISMATCHES_LISTED = 50
 M2_PER_HA = 10_000.0
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -93,25 +97,19 @@ class _SupplyState:
         self.repaired = 0
 
     def rows(self) -> Iterator[pd.DataFrame]:
-        done = 0
-        for chunk in read_chunks(self.land, self.options.file):
-            yield self._rows_of(chunk)
-            done += len(chunk.frame)
-            if self.progress:
-                self.progress(done, self.land.feature_count)
+        return stream_rows(self.land, self.options.file, self._rows_of, self.progress)
 
     def report(self) -> dict[str, object]:
         return {"area_mismatches": len(self.mismatches), "listed": self.mismatches[:MISMATCHES_LISTED],
                 "repaired": self.repaired}
 
     def _column(self, frame: pd.DataFrame, key: str) -> np.ndarray | None:
-        name = self.fields[key]
-        return frame[name].to_numpy() if name else None
+        return field_values(frame, self.fields, key)
 
     def _rows_of(self, chunk: LandChunk) -> pd.DataFrame:
         frame, start = chunk.frame, chunk.start
         numbers = self._numbers(frame, start)
-        where = lambda i: f"{self.label} feature {start + i} (电子监管号 {numbers[i]})"  # noqa: E731
+        where = lambda i: f"{self.label} feature {start + i} (电子监管号 {numbers[i]})"
         uses = self._column(frame, "land_use")
         classes = self._classes(uses, where)
         contract = parse_dates(self._column(frame, "contract_date"), what="合同签订日期 (contract date)", where=where,
@@ -144,7 +142,7 @@ class _SupplyState:
                 "is_synthetic": self.options.is_synthetic,
                 "source_document": self.options.source_document,
             }
-        ).reindex(columns=[c for c in COPY_COLUMNS if c != "import_id"])
+        )
 
     def _numbers(self, frame: pd.DataFrame, start: int) -> np.ndarray:
         raw = pd.Series(self._column(frame, "supervision_no"), dtype=object)
