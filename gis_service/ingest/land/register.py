@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.errors import InputError
-from gis_service.ingest.land.codes import CodeSystemChoice, classify, detect_code_system
+from gis_service.ingest.land.codes import CodeSystemChoice, classify
 from gis_service.ingest.land.fields import resolve_fields
 from gis_service.ingest.land.files import (
     LandChunk,
@@ -28,7 +28,12 @@ from gis_service.ingest.land.files import (
     open_land_file,
 )
 from gis_service.ingest.land.report import LandImportReport
-from gis_service.ingest.land.stream import Progress, field_values, stream_rows
+from gis_service.ingest.land.stream import (
+    Progress,
+    choose_code_system,
+    field_values,
+    stream_rows,
+)
 from gis_service.ingest.land.write import ImportHeader, ewkb_hex, write_land_import
 from gis_service.metrics.land_layers import REGISTER
 
@@ -80,7 +85,7 @@ def import_register(
     if not options.source_document.strip():
         raise InputError("a parcel register needs its source (--source)")
     with open_land_file(path, options.file) as land:
-        label = f"{land.label} layer {land.layer}"
+        label = land.label
         fields = resolve_fields(land.fields, REGISTER_FIELDS, options.fields, required=["code", "supplied"], label=label)
         state = _RegisterState(land, label, fields, options, progress)
         header = ImportHeader(
@@ -132,7 +137,7 @@ class _RegisterState:
         codes = self._column(frame, "code")
         names = self._column(frame, "name")
         if self.choice is None:
-            self.choice = detect_code_system(self.land.fields, codes, declared=self.options.code_system, names=names)
+            self.choice = choose_code_system(self.land, codes, declared=self.options.code_system, names=names)
         classes = classify(codes, self.choice.system, names=names, where=where)
         supplied = parse_flags(self._column(frame, "supplied"), what="supply status", where=where, required=True)
         built_raw = self._column(frame, "built")

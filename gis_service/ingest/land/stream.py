@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from gis_service.errors import InputError
+from gis_service.ingest.land.codes import CodeSystemChoice, detect_code_system
 from gis_service.ingest.land.files import (
     LandChunk,
     LandFile,
@@ -38,3 +40,14 @@ def field_values(frame: pd.DataFrame, fields: Mapping[str, str | None], key: str
     """The values of the file's field for logical field ``key``, ``None`` when the file lacks it."""
     name = fields[key]
     return frame[name].to_numpy() if name else None
+
+
+def choose_code_system(
+    land: LandFile, codes: np.ndarray, *, declared: str | None, names: np.ndarray | None
+) -> CodeSystemChoice:
+    """The code system of the file's codes (:func:`~gis_service.ingest.land.codes.detect_code_system`),
+    decided on the first chunk; a refusal names the file and layer."""
+    try:
+        return detect_code_system(land.fields, codes, declared=declared, names=names)
+    except InputError as exc:
+        raise type(exc)(f"{land.label}: {exc}") from None

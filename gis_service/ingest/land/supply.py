@@ -69,7 +69,7 @@ def import_supply(
     if not options.source_document.strip():
         raise InputError("supply records need their source (--source): which announcements, which office")
     with open_land_file(path, options.file) as land:
-        label = f"{land.label} layer {land.layer}"
+        label = land.label
         fields = resolve_fields(land.fields, SUPPLY_FIELDS, options.fields, required=REQUIRED, label=label)
         state = _SupplyState(land, label, fields, options, progress)
         header = ImportHeader(
