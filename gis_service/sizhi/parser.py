@@ -40,20 +40,21 @@ exception escapes :func:`parse` for any string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gis_service.sizhi import lexicon as lx
 from gis_service.sizhi.errors import SizhiParseError
 from gis_service.sizhi.model import Offset, Part, Segment, Sizhi
+from gis_service.sizhi.tokenizer import clean
 
 # A forward side marker: direction(s), optional side word, verb.
 _FWD = re.compile(
     r"(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})"
-    r"(?P<count>两|三|四)?(?P<mod>侧|面|边|部|端|方向|方|向|界线|界)?(?:均|都|皆|分别)?"
-    r"(?P<verb>至|到|临|靠|邻|接|抵|达|止|起|毗邻|紧邻|濒临|濒|傍|沿|为|是|界|以|:)"
+    r"(?P<count>两|三|四)?(?P<mod>侧|面|边|部|端|方向|方|向|界线|界|缘)?(?P<dist>均|都|皆|分别)?"
+    r"(?P<verb>到达|至|到|临近|靠近|紧靠|临|靠|邻|接|抵|达|止|起|毗邻|紧邻|濒临|濒|傍|沿着|沿|依|通|为|是|界|以|:)"
 )
 #: Verbs strong enough to start a side in the middle of a clause ("A路南至B路").
-_STRONG_VERBS = {"至", "到", "临", "靠", "邻", "起", "毗邻", "紧邻", "濒临"}
+_STRONG_VERBS = {"至", "到", "到达", "临", "靠", "邻", "起", "毗邻", "紧邻", "濒临", "临近", "靠近", "紧靠", "抵", "止", "依", "通", "沿", "沿着", "濒", "接"}
 _YI_CLOSING = re.compile(r"(?:为界线|为边界|为界|为限|为止|为线|一线|为边)$")
 _YI_FORM = re.compile(
     r"^以(?P<chain>.+?)为(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})(?:侧|面|边)?(?:边界|界线|界|边|线|限)$"
@@ -73,7 +74,18 @@ _OFFSET = re.compile(
     r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?P<approx2>余|多)?"
     r"(?P<unit>米|m|M|公里|千米|km|KM|Km)(?P<approx3>左右|许)?(?:处)?"
 )
-_NODIST = re.compile(r"(?:(?:以|之)(?P<d1>[东南西北])(?:侧|面|边|岸)?|(?P<d2>[东南西北])(?:侧|面|边|岸|沿))$")
+_NODIST = re.compile(r"(?:(?:以|之)(?P<d1>[东南西北])(?:侧|面|边|岸)?(?:线)?|(?P<d2>[东南西北])(?:侧|面|边|岸|沿)(?:线)?)$")
+#: A side then a generic line after a name: "A路南侧绿化带", "甲公司东边界", "乙厂西侧围墙".
+_SIDE_GENERIC = re.compile(
+    r"(?:以|之)?(?P<d>[东南西北])(?:侧|面|边|岸)?(?:绿化带|绿带|防护绿地|围墙|边界|界线|用地红线|红线|用地界)$"
+)
+#: What a site's name ends with, so a bare direction after it is an offset ("某厂西").
+_SITE_END = re.compile(r"(?:厂|村|公司|集团|园|小区|学校|中学|小学|医院|场|站|库|所|基地|农场|宅)$")
+#: Class words written before a name (rule DESCRIPTOR), longest first.
+_DESCRIPTOR = re.compile(
+    r"^(?:城市主干道|城市次干道|城市快速路|城市支路|城市干道|主干道|次干道|快速路|主干路|次干路|支路|"
+    r"规划道路|规划路|现状道路|现状路|现状河道|规划河道)"
+)
 _BARE_DIR = re.compile(r"(?P<d>[东南西北])$")
 _ALIAS_PREFIX = re.compile(r"^(?:原名|原称|原|旧称|又称|又名|即|亦称|曾用名|现名|俗称|今)")
 _AREA_WORDS = re.compile(r"面积|公顷|平方|亩|km2|hm2|含|不含|包括|以内|以外|暂定|规划|约")
@@ -116,7 +128,9 @@ class _Reader:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        self.text = lx.normalise(original)
+        self.cleaned = clean(original)
+        self.text = self.cleaned.text  # for matching (simplified)
+        self.raw = self.cleaned.raw  # for names (as written)
         self.parts: list[_PartState] = [_PartState()]
         self.preamble: list[str] = []
         self.pending: _Pending | None = None
@@ -125,6 +139,8 @@ class _Reader:
 
     # -- errors ---------------------------------------------------------------
     def error(self, reason: str, start: int, end: int) -> SizhiParseError:
+        """A parse error at the cleaned span [start, end), reported on the original text."""
+        start, end = self.cleaned.span(start, end)
         start = max(0, min(start, len(self.original)))
         end = max(start, min(end, len(self.original)))
         return SizhiParseError(reason, start=start, end=end, text=self.original[start:end])
@@ -185,15 +201,21 @@ class _Reader:
             preamble=",".join(self.preamble) if self.preamble else None,
         )
 
-    @staticmethod
-    def _freeze(p: _PartState) -> Part:
-        diagonals = tuple((d, tuple(p.sides[d])) for d in ("northeast", "southeast", "southwest", "northwest") if d in p.sides)
+    def _freeze(self, p: _PartState) -> Part:
+        """A part with its segments' spans mapped back onto the original text."""
+
+        def side(key: str) -> tuple[Segment, ...]:
+            return tuple(
+                seg if seg.span is None else replace(seg, span=self.cleaned.span(*seg.span)) for seg in p.sides.get(key, ())
+            )
+
+        diagonals = tuple((d, side(d)) for d in ("northeast", "southeast", "southwest", "northwest") if d in p.sides)
         return Part(
             label=p.label,
-            east=tuple(p.sides.get("east", ())),
-            south=tuple(p.sides.get("south", ())),
-            west=tuple(p.sides.get("west", ())),
-            north=tuple(p.sides.get("north", ())),
+            east=side("east"),
+            south=side("south"),
+            west=side("west"),
+            north=side("north"),
             diagonals=diagonals,
             notes=tuple(p.notes),
         )
@@ -466,6 +488,7 @@ class _Reader:
         """Read one piece between separators: one or more features with offsets."""
         text = self.text
         core_chars: list[str] = []
+        raw_chars: list[str] = []
         core_pos: list[int] = []
         brackets: list[tuple[int, str, int, int]] = []  # (core index, content, start, end)
         depth, open_at = 0, -1
@@ -481,8 +504,10 @@ class _Reader:
                     brackets.append((len(core_chars), text[open_at + 1 : i].strip(), open_at, i + 1))
             elif depth == 0 and ch not in lx.QUOTES and not ch.isspace():
                 core_chars.append(ch)
+                raw_chars.append(self.raw[i])
                 core_pos.append(i)
         core = "".join(core_chars)
+        self._raw_core = "".join(raw_chars)
         aliases_at: list[tuple[int, str]] = []
         notes: list[str] = []
         for idx, content, _bs, _be in brackets:
@@ -568,21 +593,15 @@ class _Reader:
         span_end: int | None = None,
     ) -> Segment:
         name = core[start:end]
+        raw_core = getattr(self, "_raw_core", core)
         span = (core_pos[start], core_pos[(span_end or end) - 1] + 1)
         if offset is None:
-            nd = _NODIST.search(name)
-            bare = _BARE_DIR.search(name) if nd is None else None
-            if nd is not None and nd.start() > 0:
-                d = nd.group("d1") or nd.group("d2")
-                offset = Offset(direction=lx.SIDE_OF_CHAR[d])  # type: ignore[arg-type]
-                name = name[: nd.start()]
-            elif bare is not None and bare.start() > 0 and lx.ends_like_feature(name[: bare.start()]):
-                offset = Offset(direction=lx.SIDE_OF_CHAR[bare.group("d")])  # type: ignore[arg-type]
-                name = name[: bare.start()]
+            offset, name = self._side_suffix(name)
         written = name
         name = _REGION_TAIL.sub("", name) if _REGION_TAIL.search(name) and len(_REGION_TAIL.sub("", name)) >= 2 else name
         name = re.sub(r"(?:一线|为界|为止|沿线)$", "", name) or name
-        name = re.sub(r"^(?:沿|至|到)", "", name) or name
+        name = re.sub(r"^(?:至|到)", "", name) or name
+        name = _strip_descriptor(name)
         name = _DOUBLED.sub(r"\1", name)
         if not name:
             raise self.error("缺少要素名称 (feature name missing before offset)", span[0], span[1])
@@ -591,14 +610,56 @@ class _Reader:
             raise self.error(f"要素名称含有无法识别的字符 {bad.group()!r} (unexpected character in feature name)", span[0], span[1])
         if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", name):
             raise self.error("要素名称无效 (not a feature name)", span[0], span[1])
+        kind = lx.classify(name)
+        # Names as written (traditional characters kept): the same characters of the raw text.
+        at = core.find(name, start, max(end, start + len(name)))
+        if at >= 0 and len(raw_core) == len(core):
+            name = raw_core[at : at + len(name)]
+        at_w = core.find(written, start)
+        if at_w >= 0 and len(raw_core) == len(core):
+            written = raw_core[at_w : at_w + len(written)]
         return Segment(
             name=name,
-            kind=lx.classify(name),  # type: ignore[arg-type]
+            kind=kind,  # type: ignore[arg-type]
             offset=offset,
             unnamed_feature=unnamed,
             as_written=written if written != name else None,
             span=span,
         )
+
+    @staticmethod
+    def _side_suffix(name: str) -> tuple[Offset | None, str]:
+        """Rule SIDE_SUFFIX: an offset without distance written after the name.
+
+        "A路以北", "A路北侧", "A河西岸", "A河西岸线", "A路南侧绿化带", "甲公司东边界"
+        (the name keeps its feature, the side goes to the offset); a bare trailing direction
+        ("A路南", "某厂西") when what precedes it is a complete feature or a site
+        (厂, 村, 公司 …).
+        """
+        gen = _SIDE_GENERIC.search(name)
+        if gen is not None and gen.start() >= 2:
+            return Offset(direction=lx.SIDE_OF_CHAR[gen.group("d")]), name[: gen.start()]  # type: ignore[arg-type]
+        nd = _NODIST.search(name)
+        if nd is not None and nd.start() > 0:
+            d = nd.group("d1") or nd.group("d2")
+            return Offset(direction=lx.SIDE_OF_CHAR[d]), name[: nd.start()]  # type: ignore[arg-type]
+        bare = _BARE_DIR.search(name)
+        if bare is not None and bare.start() > 0:
+            before = name[: bare.start()]
+            if lx.ends_like_feature(before) or (len(before) >= 2 and _SITE_END.search(before)):
+                return Offset(direction=lx.SIDE_OF_CHAR[bare.group("d")]), before  # type: ignore[arg-type]
+        return None, name
+
+
+def _strip_descriptor(name: str) -> str:
+    """Rule DESCRIPTOR: drop a class word before a real name ("城市主干道复兴大道" → "复兴大道")."""
+    m = _DESCRIPTOR.match(name)
+    if m is None:
+        return name
+    rest = name[m.end():]
+    if len(rest) >= 2 and lx.looks_like_feature(rest) and not lx.is_generic_name(rest):
+        return rest
+    return name
 
 
 def parse(text: str) -> Sizhi:
