@@ -56,18 +56,18 @@ _FWD = re.compile(
 #: Verbs strong enough to start a side in the middle of a clause ("A路南至B路").
 _STRONG_VERBS = {"至", "到", "到达", "临", "靠", "邻", "起", "毗邻", "紧邻", "濒临", "临近", "靠近", "紧靠", "抵", "止", "依", "通", "沿", "沿着", "濒", "接"}
 _YI_CLOSING = re.compile(r"(?:为界线|为边界|为界|为限|为止|为线|一线|为边)$")
-_YI_FORM = re.compile(
-    r"^以(?P<chain>.+?)为(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})(?:侧|面|边)?(?:边界|界线|界|边|线|限)$"
-)
-_WEI_FORM = re.compile(
-    r"^(?P<chain>.+?)为(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})(?:侧|面|边)?(?:边界|界线|界)$"
-)
+#: The sides a bound names: "北", "东、南", "东边界和南" (before the closing 边界/界).
+_BOUND_DIRS = r"(?P<dirs>[东南西北](?:(?:侧|面|边)?(?:边界|界线|界)?[、和及与]?[东南西北]){0,3})(?:侧|面|边)?"
+_YI_FORM = re.compile(r"^(?P<pre>[^以,]{0,10}?)以(?P<chain>.+?)为" + _BOUND_DIRS + r"(?:边界线|边界|界线|界|边|线|限)$")
+_WEI_FORM = re.compile(r"^(?P<chain>.+?)为" + _BOUND_DIRS + r"(?:边界线|边界|界线|界)$")
 _LEAD_VERB = re.compile(r"^(?:位于|地处|处于|介于|坐落于|在)")
+#: Where a lead-in of an inverse clause may end ("本区位于", "规划范围是指", "本地块为", "…:").
+_LEAD_ANY = re.compile(r"(?:位于|位於|地处|处于|介于|坐落于|是指|指|为|是|:)")
 _INV_ITEM = re.compile(r"(?P<chain>.+?)(?:以|之)(?P<dir>[东南西北])(?:侧|面|边|部)?(?:的)?")
 _INV_ITEM_SIDEWORD = re.compile(r"(?P<chain>.+?)(?P<dir>[东南西北])(?:侧|面|边)(?:的)?")
 _INV_JOIN = re.compile(r"[、和及与]|以及")
 _REGION_TAIL = re.compile(
-    r"(?:(?:所|之间|中间)?(?:围合|合围|围成|包围|所围|之间)?(?:的)?(?:区域|范围|地块|地区|用地|部分|范围内|以内)|之间|所围合)$"
+    r"(?:(?:所|之间|中间)?(?:围合|合围|围成|包围|所围|之间)?(?:的)?(?:区域|范围|地块|地区|用地|部分|范围内|以内)|之间|所围合)$|的[\u4e00-\u9fff]{1,4}?(?:区域|范围|地块|地区|用地|部分)$"
 )
 _OFFSET = re.compile(
     r"(?:以|向|往|偏)?(?P<dir>[东南西北])(?:侧|面|边|方|岸|向)?(?:方向)?(?P<approx1>约|大约|大概|距离约?|距约?)?"
@@ -250,7 +250,7 @@ class _Reader:
                     cuts.append((s, None))
                 cuts.append((p, m))
                 continue
-            if not cuts and self._is_subject(prefix):
+            if not cuts and self._is_subject(prefix, m.group("verb")):
                 label_prefix_end = p
                 cuts.append((s, m))
         if not cuts:
@@ -277,10 +277,23 @@ class _Reader:
             return False
         return bool(_LABEL.match(p))
 
-    def _is_subject(self, prefix: str) -> bool:
+    def _is_subject(self, prefix: str, verb: str | None = None) -> bool:
+        """Rule LEAD_IN: the words before the first side marker of a clause are a lead-in.
+
+        "园区", "该地块四至:", "四至范围调整为", "本次调整后园区四至范围是": what the
+        clause is about, not a feature.  A prefix ending in 为/是 leads in only before a
+        side verb such as 至 ("范围为东至…"), not before 界 ("A路为东界").
+        """
+        stripped = prefix.strip()
         p = self._clean_prefix(prefix)
         if not p or len(p) > 30 or any(ch in p for ch in lx.DASHES):
             return False
+        if stripped.endswith(":") and not lx.ends_like_feature(p):
+            return True
+        if p.endswith(("为", "是")) and verb in _STRONG_VERBS:
+            return True
+        if verb in ("界", "为", "是", "以") and ("为" in p or "以" in p):
+            return False  # "A河为东边界和南边界": a bound, not a lead-in
         if p.endswith(("以", "为", "至", "距")):
             return False
         return not lx.ends_like_feature(p) or p in _SUBJECT_WORDS
@@ -347,41 +360,107 @@ class _Reader:
         self.add(sides, segs, notes, label, span)
 
     def inverse(self, s: int, e: int) -> bool:
-        """Read "以A为北界", "A为北界", "A路以南、B路以北…区域"; False when the clause is none."""
+        """Read the clauses that name the feature before the side; False when the clause is none.
+
+        Rule BOUND_LIST: "以A为东界、以B为南界" (、 between whole bound clauses) is read
+        piece by piece.  Rule BOUND: "以A为北界", "园区以A为北界", "A为北界", "A河为东边界和南
+        边界", "以A为东、南边界".  Rule INVERSE: "A路以南、B路以北…区域", with a lead-in
+        ("本区位于…", "规划范围是指…", "本地块为…") kept as the preamble.
+        """
         text = self.text[s:e]
-        for form in (_YI_FORM, _WEI_FORM):
-            m = form.match(text)
-            if m and not (form is _WEI_FORM and text.startswith("以")):
-                sides = self._sides_of(m.group("dirs"), None, (s, e))
-                segs, notes = self.chain(s + m.start("chain"), s + m.end("chain"))
-                if not segs:
-                    return False
-                self.add(sides, segs, notes, None, (s, e))
-                return True
+        if "、" in text:
+            pieces = self._split_top(s, e, "、")
+            if len(pieces) > 1:
+                forms = [self._bound_form(ps, pe) for ps, pe in pieces]
+                if all(f is not None for f in forms):
+                    for form in forms:
+                        self._apply_bound(form)  # type: ignore[arg-type]
+                    return True
+        form = self._bound_form(s, e)
+        if form is not None:
+            return self._apply_bound(form)
         lead = _LEAD_VERB.match(text)
-        pos = lead.end() if lead else 0
+        if lead:
+            starts = [lead.end()]
+        else:
+            starts = [m.end() for m in _LEAD_ANY.finditer(text) if m.end() <= 24] + [0]
+        for start in starts:
+            items = self._inverse_items(text, start, s, lead is not None or start > 0)
+            if items is None:
+                continue
+            found = []
+            for cs, ce, d in items:
+                segs, notes = self.chain(cs, ce)
+                if not segs:
+                    break
+                found.append((cs, ce, d, segs, notes))
+            else:
+                if start > 0 and not lead:
+                    self.preamble.append(self._clean_prefix(text[:start]))
+                for cs, ce, d, segs, notes in found:
+                    self.add([lx.OPPOSITE[lx.SIDE_OF_CHAR[d]]], segs, notes, None, (cs, ce))
+                return True
+        return False
+
+    def _inverse_items(self, text: str, pos: int, s: int, led: bool) -> list[tuple[int, int, str]] | None:
+        """Items "A路以南" of an inverse clause from ``pos``; None when the text is not one."""
         tail = _REGION_TAIL.search(text, pos)
         end = tail.start() if tail else len(text)
         items: list[tuple[int, int, str]] = []
-        item_re = _INV_ITEM_SIDEWORD if lead else None
+        item_re = _INV_ITEM_SIDEWORD if led else None
         while pos < end:
             m = _INV_ITEM.match(text, pos, end)
             if m is None or not self._inverse_item_ok(m, end):
                 m = item_re.match(text, pos, end) if item_re else None
                 if m is None or not self._inverse_item_ok(m, end):
-                    return False
+                    return None
             items.append((s + m.start("chain"), s + m.end("chain"), m.group("dir")))
             pos = m.end()
             join = _INV_JOIN.match(text, pos, end)
             if join:
                 pos = join.end()
-        if not items:
+        return items or None
+
+    def _split_top(self, s: int, e: int, sep: str) -> list[tuple[int, int]]:
+        """Spans of text[s:e] cut at ``sep`` outside brackets."""
+        out, depth, start = [], 0, s
+        for i in range(s, e):
+            ch = self.text[i]
+            if ch in lx.OPEN_BRACKETS:
+                depth += 1
+            elif ch in lx.CLOSE_BRACKETS:
+                depth -= 1
+            elif ch == sep and depth == 0:
+                out.append((start, i))
+                start = i + 1
+        out.append((start, e))
+        return [p for p in (self._strip(a, b) for a, b in out) if p[0] < p[1]]
+
+    def _bound_form(self, s: int, e: int) -> tuple[list[str], int, int, str, tuple[int, int]] | None:
+        """Match rule BOUND on text[s:e]: (sides, chain start, chain end, lead-in, span)."""
+        text = self.text[s:e]
+        m = _YI_FORM.match(text)
+        if m is None and not text.startswith("以"):
+            m = _WEI_FORM.match(text)
+        if m is None:
+            return None
+        pre = m.groupdict().get("pre") or ""
+        if pre and (lx.ends_like_feature(pre) or _FWD.search(pre)):
+            return None
+        try:
+            sides = self._sides_of(m.group("dirs"), None, (s, e))
+        except SizhiParseError:
+            return None
+        return sides, s + m.start("chain"), s + m.end("chain"), pre, (s, e)
+
+    def _apply_bound(self, form: tuple[list[str], int, int, str, tuple[int, int]]) -> bool:
+        sides, cs, ce, pre, span = form
+        segs, notes = self.chain(cs, ce)
+        if not segs:
             return False
-        for cs, ce, d in items:
-            segs, notes = self.chain(cs, ce)
-            if not segs:
-                return False
-            self.add([lx.OPPOSITE[lx.SIDE_OF_CHAR[d]]], segs, notes, None, (cs, ce))
+        if pre:
+            self.preamble.append(self._clean_prefix(pre))
+        self.add(sides, segs, notes, None, span)
         return True
 
     @staticmethod

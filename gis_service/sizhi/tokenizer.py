@@ -150,7 +150,7 @@ def clean(original: str) -> Cleaned:
         if ch == "、" and text_chars:
             m = SIDE_START.match(compact, compact_at[i + 1])
             before = re.split(r"[,;。:\s]", "".join(text_chars))[-1]
-            if m is not None and not re.fullmatch(r"[东南西北、和及与]*", before):
+            if m is not None and not re.fullmatch(r"[东南西北、和及与]*", before) and not re.search(r"[为以][东南西北]$", before):
                 emit(i, ",")
                 i += 1
                 continue
