@@ -60,6 +60,8 @@ _YI_CLOSING = re.compile(r"(?:为界线|为边界|为界|为限|为止|为线|�
 _BOUND_DIRS = r"(?P<dirs>[东南西北](?:(?:侧|面|边)?(?:边界|界线|界)?[、和及与]?[东南西北]){0,3})(?:侧|面|边)?"
 _YI_FORM = re.compile(r"^(?P<pre>[^以,]{0,10}?)以(?P<chain>.+?)为" + _BOUND_DIRS + r"(?:边界线|边界|界线|界|边|线|限)$")
 _WEI_FORM = re.compile(r"^(?P<chain>.+?)为" + _BOUND_DIRS + r"(?:边界线|边界|界线|界)$")
+#: 分别 written after the verb ("四至分别为A、B…", "东、西至分别是…").
+_RESPECTIVELY = re.compile(r"分别(?:为|是|至|到|临)?:?")
 _LEAD_VERB = re.compile(r"^(?:位于|地处|处于|介于|坐落于|在)")
 #: Where a lead-in of an inverse clause may end ("本区位于", "规划范围是指", "本地块为", "…:").
 _LEAD_ANY = re.compile(r"(?:位于|位於|地处|处于|介于|坐落于|是指|指|为|是|:)")
@@ -346,6 +348,11 @@ class _Reader:
             elif cleaned:
                 self.preamble.append(cleaned)
         cs, ce = self._strip(m.end(), e)
+        respectively = m.group("dist") == "分别"
+        lead = _RESPECTIVELY.match(self.text, cs, ce)
+        if lead is not None:
+            respectively = True
+            cs, ce = self._strip(lead.end(), ce)
         if m.group("verb") == "以":
             closing = _YI_CLOSING.search(self.text, cs, ce)
             if closing:
@@ -357,6 +364,14 @@ class _Reader:
         segs, notes = self.chain(cs, ce)
         if not segs:
             raise self.error("方位词后没有边界要素 (side marker without a feature)", span[0], ce)
+        if respectively and len(sides) > 1 and len(segs) == len(sides):
+            # Rule RESPECTIVELY: "东、西分别至A路、B路" gives A路 to the east, B路 to the west.
+            self._new_part_if_needed(sides, label)
+            for side, seg in zip(sides, segs):
+                self.add([side], [seg], [], None, span)
+            self.parts[-1].notes.extend(notes)
+            self.last_sides = sides
+            return
         self.add(sides, segs, notes, label, span)
 
     def inverse(self, s: int, e: int) -> bool:
@@ -556,7 +571,7 @@ class _Reader:
                 if (
                     lx.ends_like_feature(before)
                     and len(nxt) >= 2
-                    and not lx.continues_name(rest)
+                    and not (rest[:1] in lx.NAME_CONTINUATION_CHARS or rest[:1].isdigit())
                     and not (word == "和" and rest[0] in _HE_NAME_CHARS)
                 ):
                     return len(word)
