@@ -572,7 +572,7 @@ class _Reader:
                     lx.ends_like_feature(before)
                     and len(nxt) >= 2
                     and not (rest[:1] in lx.NAME_CONTINUATION_CHARS or rest[:1].isdigit())
-                    and not (word == "和" and rest[0] in _HE_NAME_CHARS)
+                    and not (word == "和" and rest[0] in _HE_NAME_CHARS and not before.startswith(rest[:2]))
                 ):
                     return len(word)
                 return 0

@@ -46,7 +46,7 @@ def default_kind(name: str) -> str:
         return "railway"
     if n.startswith("规划") and n.endswith("路"):
         return "planned_road"
-    if re.search(r"(?:路|街|大道|公路|国道|省道|县道)$", n) or re.fullmatch(r"[GS]\d{3}", n):
+    if re.search(r"(?:路|街|大道|公路|国道|省道|县道)$", n) or re.match(r"(?:国道|省道|县道)[A-Z]?\d", n) or re.fullmatch(r"[GS]\d{3}", n):
         return "road"
     if re.search(r"(?:河|江|港|浜|泾|塘|渠|溪|沟|湖|浦|湾)$", n):
         return "river"
