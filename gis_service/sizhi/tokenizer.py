@@ -40,6 +40,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: Injected pinyin: lower-case Latin with or without tone marks, in brackets.
 _PINYIN = re.compile(r"[(（]\s*[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ]{1,7}\s*[)）]")
 _TONED = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ]")
+#: A list number before a description ("三、", "2、"): its 、 is not between sides.
+_LIST_NUMBER = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）]?")
 #: The start of a side marker, read on the text with spaces removed.
 SIDE_START = re.compile(
     r"(?:[东南西北](?:[、和及与]?[东南西北]){0,3})(?:两|三|四)?(?:侧|面|边|部|端|缘|界)?(?:均|都|皆|分别)?"
@@ -150,7 +152,7 @@ def clean(original: str) -> Cleaned:
         if ch == "、" and text_chars:
             m = SIDE_START.match(compact, compact_at[i + 1])
             before = re.split(r"[,;。:\s]", "".join(text_chars))[-1]
-            if m is not None and not re.fullmatch(r"[东南西北、和及与]*", before) and not re.search(r"[为以][东南西北]$", before):
+            if m is not None and not re.fullmatch(r"[东南西北、和及与]*", before) and not re.search(r"[为以][东南西北]$", before) and not _LIST_NUMBER.fullmatch(before):
                 emit(i, ",")
                 i += 1
                 continue
