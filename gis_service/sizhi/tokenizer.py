@@ -97,6 +97,49 @@ def _starts_new_feature(word: str) -> bool:
     return len(word) >= 2 and word not in _NAME_TAILS
 
 
+def _pinyin_end(original: str, i: int) -> int | None:
+    """Rule PINYIN: end of injected pinyin in brackets at ``i`` ("區(qū)"), or None."""
+    if i == 0 or not _CJK.match(original[i - 1]):
+        return None
+    m = _PINYIN.match(original, i)
+    return m.end() if m else None
+
+
+#: Verbs after which a space never separates ("东至 甲路").
+_VERB_CHARS = "至临到靠邻接抵达起沿依通濒为是"
+
+
+def _space_separates(before: list[str], original: str, nxt: str, compact: str, at: int, j: int) -> bool:
+    """Rule SPACE: does a run of white space before ``original[j]`` separate clauses?
+
+    Yes when a side starts after it ("…甲路 南至…", but not "东 至": a direction then its
+    verb) or when a complete feature ends before it and another feature starts after it
+    ("甲路以南 乙路以西"); no inside a name ("甲 路", "滨河 大道") or after a verb.
+    """
+    if not before:
+        return False
+    prev = before[-1]
+    if prev in lx.CLAUSE_SEPARATORS or prev in "、:" or nxt in lx.CLAUSE_SEPARATORS or nxt in "、:":
+        return False
+    if SIDE_START.match(compact, at) is not None:
+        return not (prev in lx.SIDE_OF_CHAR and nxt in _VERB_CHARS + "界以")
+    if prev in _VERB_CHARS:
+        return False
+    return _ends_feature(before) and _starts_new_feature(_next_word(original, j))
+
+
+def _comma_separates(before_chars: list[str], compact: str, at: int) -> bool:
+    """Rule SIDE_COMMA: does 、 end a side (the next side marker follows it)?"""
+    if SIDE_START.match(compact, at) is None:
+        return False
+    before = re.split(r"[,;。:\s]", "".join(before_chars))[-1]
+    if re.fullmatch(r"[东南西北、和及与]*", before):  # "东、南至…": the sides of one marker
+        return False
+    if re.search(r"[为以][东南西北]$", before):  # "以A为东、南边界"
+        return False
+    return not _LIST_NUMBER.fullmatch(before)  # "三、东至…"
+
+
 def clean(original: str) -> Cleaned:
     """Apply the PINYIN, SPACE and SIDE_COMMA rules; see the module docstring."""
     text_chars: list[str] = []
@@ -122,40 +165,23 @@ def clean(original: str) -> Cleaned:
     i, n = 0, len(original)
     while i < n:
         ch = simplified[i]
-        # PINYIN
-        if ch in "(（" and i > 0 and _CJK.match(original[i - 1] if original[i - 1] not in _SPACE_CHARS else ""):
-            m = _PINYIN.match(original, i)
-            if m and (_TONED.search(m.group()) or len(m.group()) <= 8):
-                i = m.end()
+        if ch in "(（":  # rule PINYIN
+            end = _pinyin_end(original, i)
+            if end is not None:
+                i = end
                 continue
-        # SPACE
-        if ch in _SPACE_CHARS:
+        if ch in _SPACE_CHARS:  # rule SPACE
             j = i
             while j < n and simplified[j] in _SPACE_CHARS:
                 j += 1
-            if not text_chars or j >= n:
-                i = j
-                continue
-            prev, nxt = text_chars[-1], simplified[j]
-            if prev in lx.CLAUSE_SEPARATORS or prev in "、:" or nxt in lx.CLAUSE_SEPARATORS or nxt in "、:":
-                i = j
-                continue
-            starts_side = SIDE_START.match(compact, compact_at[j]) is not None
-            after_marker = SIDE_START.fullmatch("".join(text_chars[-6:])[-3:]) is not None or prev in "至临到靠邻接抵达起沿依通濒为是"
-            if starts_side and not (prev in lx.SIDE_OF_CHAR and nxt in "至临到靠邻接抵达起沿依通濒界以为"):
-                emit(i, " ")
-            elif not after_marker and _ends_feature(text_chars) and _starts_new_feature(_next_word(original, j)):
+            if j < n and _space_separates(text_chars, original, simplified[j], compact, compact_at[j], j):
                 emit(i, " ")
             i = j
             continue
-        # SIDE_COMMA
-        if ch == "、" and text_chars:
-            m = SIDE_START.match(compact, compact_at[i + 1])
-            before = re.split(r"[,;。:\s]", "".join(text_chars))[-1]
-            if m is not None and not re.fullmatch(r"[东南西北、和及与]*", before) and not re.search(r"[为以][东南西北]$", before) and not _LIST_NUMBER.fullmatch(before):
-                emit(i, ",")
-                i += 1
-                continue
+        if ch == "、" and text_chars and _comma_separates(text_chars, compact, compact_at[i + 1]):  # rule SIDE_COMMA
+            emit(i, ",")
+            i += 1
+            continue
         emit(i)
         i += 1
     return Cleaned("".join(text_chars), "".join(raw_chars), tuple(pos), n)
