@@ -1,40 +1,51 @@
-"""Parse a 四至 text into :class:`~gis_service.sizhi.model.Sizhi`.
+"""Parse a 四至 text into :class:`~gis_service.sizhi.model.Sizhi`: tokenizer, then grammar.
 
-How a text is read
-------------------
-1. The text is normalised character by character (full-width → ASCII, traditional →
-   simplified); lengths are kept, so every span reported indexes the original text.
-2. It is cut into *clauses* at , ; 。 newlines and spaces (never inside brackets).
-   A clause that holds a side marker in the middle after a complete feature
-   ("东至A路南至B路", a lost comma) is cut there too.
-3. Each clause is one of
-   - a forward side: ``[label|subject] 东至 CHAIN`` with the variants 东临/东靠/东邻/东侧至/
-     东到/东接/东起/东为/东界/东:…, several sides at once ("东、南至"), diagonals ("东北至");
-     "东以CHAIN为界" is the same with its closing words removed;
-   - an inverse side: "CHAIN以南" (the area lies south of CHAIN, so CHAIN is its
-     *north* side), "位于A以东、B以西…围合区域", "以CHAIN为北界", "CHAIN为北界";
-   - a continuation of the previous side (features after a comma), a lead-in
-     sentence before the first side (kept as ``preamble``), or a note after it
-     (kept in the part's ``notes``).
-4. A CHAIN is split into features at dashes (—, -, －, ～ …) and enumerations (、, 及, 和,
-   与).  The OCR'd dash 一 and the words 和/及/与 only separate when the text before them
-   ends a feature (路, 河, 开发边界, G60, "…200米") and the text after does not continue a
-   name ("工业一路", "临港一号桥" stay whole).
-5. A feature is a name plus an optional offset: "文汇路北80米" (north, 80 m),
-   "鼎兴路东约200米" (east, ~200 m, approx), "A路以北" / "A路北侧" / "A河西岸" (no
-   distance), units 米/m/公里/千米/km, Arabic or Chinese numerals.  After an offset,
-   a generic word is an unnamed feature there ("鼎兴路东约200米道路") while a real name
-   starts a new feature even without a separator ("文吉路南约400米鼎兴路西约320米" is
-   two features, as the staircase of 松江工业区西区 in 004 附件 requires).
-   A direction not followed by a distance is part of the name ("文翔路北第二条规划路"
-   is one planned road), as are numbers without a direction ("5米等深线").
-6. Brackets after or inside a name hold an alias ("沈海(G15)高速公路" → name 沈海高速公路,
-   alias G15; "X路(原Y路)") or, when they do not name a feature, a note of the part
-   ("(用地面积178公顷)").  A doubled word is collapsed ("G60高速高速公路" → "G60高速公路",
-   the spelling kept as ``as_written``).
+Tokens
+------
+:func:`gis_service.sizhi.tokenizer.clean` first drops what is not part of the description
+(injected pinyin, white space inside names and side markers) and turns a 、 that ends a side
+into a separator; it keeps the map back to the original, so every span reported indexes the
+text as given, and a second copy of the text with its characters as written, from which
+feature names are taken (traditional characters stay in names; matching reads the
+simplified copy).
 
-Anything that cannot be read raises :class:`SizhiParseError` with its span; no other
-exception escapes :func:`parse` for any string.
+Grammar
+-------
+The reader below is a recursive descent over the cleaned text.  Rule names are those used
+in the docstrings and comments of the methods that implement them::
+
+    DESCRIPTION  := CLAUSE (SEP CLAUSE)*                  SEP: , ; 。 newline (kept) space
+    CLAUSE       := [LABEL | LEAD_IN] SIDE+ | BOUND_LIST | BOUND | INVERSE
+                  | CONTINUATION | LEAD_IN | NOTE
+    SIDE         := MARKER [RESPECTIVELY] CHAIN            (FORWARD_SIDE)
+    MARKER       := DIRS [COUNT] [SIDE_WORD] [分别] VERB    东至, 東臨, 东侧紧邻, 东、南至,
+                                                          东西两侧分别至, 东北至 (diagonal)
+    VERB         := 至 | 到(达) | 临(近) | 靠(近) | 紧靠 | 邻 | 紧邻 | 毗邻 | 接 | 抵 | 达 | 止
+                  | 起 | 沿(着) | 依 | 通 | 濒(临) | 傍 | 为 | 是 | 界 | 以 … 为界 | :
+    LEAD_IN      := words before the first MARKER that are not a feature: "四至范围为:",
+                    "该地块四至:", "四至范围调整为", "园区" (kept as ``preamble``)
+    LABEL        := "地块一:", "区块三:", "(二)", "三、", "洞泾部分" (starts a new part)
+    BOUND        := [SUBJECT] 以 CHAIN 为 BOUND_DIRS 界 | CHAIN 为 BOUND_DIRS 边界
+                    ("以A为北界", "园区以A为北界", "A河为东边界和南边界", "以A为东、南边界")
+    BOUND_LIST   := BOUND (、 BOUND)+
+    INVERSE      := [LEAD_IN] ITEM ((、|和|及) ITEM)* [REGION_TAIL]
+    ITEM         := CHAIN (以|之) DIR [侧] | CHAIN DIR 侧   ("A路以南": A路 bounds the north)
+    RESPECTIVELY := 分别 — the features of the CHAIN go to the sides of the MARKER in order
+    CONTINUATION := CHAIN after a separator, added to the previous side; otherwise NOTE
+    CHAIN        := PIECE (JOINER PIECE)*                  JOINER: dashes, 、, /, 及, 和, 与, 一
+    PIECE        := FEATURE+ with BRACKETs                 several when an OFFSET ends one
+    FEATURE      := [DESCRIPTOR] NAME [OFFSET [GENERIC]] | NAME SIDE_SUFFIX
+    OFFSET       := DIR [约] NUMBER UNIT [左右]              "文汇路北80米", "鼎兴路东约200米"
+    SIDE_SUFFIX  := 以北 | 北侧 | 西岸(线) | 南侧绿化带 | 东边界 | bare DIR after a feature
+                    or a site (厂, 村, 公司 …): an offset without distance
+    DESCRIPTOR   := 城市主干道 | 次干道 | 支路 | 规划路 | 现状道路 … before a real name (dropped)
+    BRACKET      := alias ("沈海(G15)高速公路", "(原Y路)") or a NOTE of the part
+                    ("(用地面积178公顷)", "(不含X村)"); exclusions (…除外, 不含…) are notes
+
+Joiners that are also name characters (一, 和, 及, 与) separate only when the text before them
+ends a feature and the text after does not continue a name ("工业一路", "和平路" stay whole;
+"兴旺路和兴旺河" splits).  Anything that cannot be read raises :class:`SizhiParseError`
+with its span in the original text; no other exception escapes :func:`parse` for any string.
 """
 
 from __future__ import annotations
@@ -149,7 +160,7 @@ class _Reader:
 
     # -- clause splitting -----------------------------------------------------
     def clauses(self) -> list[tuple[int, int]]:
-        """Spans of clauses, cut at separators outside brackets."""
+        """Rule DESCRIPTION: spans of clauses, cut at separators outside brackets."""
         out: list[tuple[int, int]] = []
         depth, start, open_at = 0, 0, -1
         for i, ch in enumerate(self.text):
@@ -227,7 +238,11 @@ class _Reader:
             self.subclause(sub_s, sub_e, marker)
 
     def _split_on_markers(self, s: int, e: int) -> list[tuple[int, int, re.Match[str] | None]]:
-        """Cut a clause where forward side markers start; returns (start, end, marker)."""
+        """Rule CLAUSE: cut a clause where MARKERs start; returns (start, end, marker).
+
+        The words before the first marker are a LABEL, a LEAD_IN or (when they end a
+        feature and the marker's verb is strong, "A路南至B路") a side whose separator was lost.
+        """
         text = self.text
         cuts: list[tuple[int, re.Match[str] | None]] = []
         label_prefix_end: int | None = None
@@ -338,6 +353,7 @@ class _Reader:
         return sides
 
     def forward(self, m: re.Match[str], e: int, label_text: str | None) -> None:
+        """Rule SIDE (FORWARD_SIDE): a MARKER and its CHAIN; RESPECTIVELY distributes it."""
         span = (m.start(), m.end())
         sides = self._sides_of(m.group("dirs"), m.group("count"), span)
         label = None
@@ -485,7 +501,7 @@ class _Reader:
         return rest == "" or bool(_INV_JOIN.match(rest))
 
     def continuation(self, s: int, e: int) -> None:
-        """Features after a comma belong to the previous side; other text is a note."""
+        """Rule CONTINUATION: features after a comma belong to the previous side; else a NOTE."""
         try:
             segs, notes = self.chain(s, e)
         except SizhiParseError:
@@ -518,7 +534,7 @@ class _Reader:
 
     # -- chains and features --------------------------------------------------
     def chain(self, s: int, e: int) -> tuple[list[Segment], list[str]]:
-        """Segments of a chain text[s:e] and the notes found in its brackets."""
+        """Rule CHAIN: segments of text[s:e] and the notes found in its brackets."""
         segs: list[Segment] = []
         notes: list[str] = []
         for ps, pe in self._pieces(s, e):
@@ -549,7 +565,7 @@ class _Reader:
         return [p for p in (self._strip(a, b) for a, b in pieces) if p[0] < p[1]]
 
     def _joiner_width(self, start: int, i: int, e: int) -> int:
-        """Width of a separator at text[i] (0 when none) for a piece begun at ``start``."""
+        """Rule JOINER: width of a separator at text[i] (0 when none) for a piece begun at ``start``."""
         text = self.text
         ch = text[i]
         before = text[start:i].strip()
@@ -579,7 +595,7 @@ class _Reader:
         return 0
 
     def piece(self, s: int, e: int) -> tuple[list[Segment], list[str]]:
-        """Read one piece between separators: one or more features with offsets."""
+        """Rule PIECE: one piece between joiners, one or more FEATUREs; BRACKETs give aliases or notes."""
         text = self.text
         core_chars: list[str] = []
         raw_chars: list[str] = []
@@ -640,6 +656,7 @@ class _Reader:
         return out
 
     def _features(self, core: str, core_pos: list[int], s: int, e: int) -> list[Segment]:
+        """Rule PIECE continued: cut ``core`` after each OFFSET; a GENERIC word after one is unnamed."""
         segs: list[Segment] = []
         pos = 0
         n = len(core)
@@ -686,6 +703,7 @@ class _Reader:
         unnamed: str | None,
         span_end: int | None = None,
     ) -> Segment:
+        """Rule FEATURE: NAME with its DESCRIPTOR, SIDE_SUFFIX and closing words removed."""
         name = core[start:end]
         raw_core = getattr(self, "_raw_core", core)
         span = (core_pos[start], core_pos[(span_end or end) - 1] + 1)
