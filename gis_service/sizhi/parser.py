@@ -62,7 +62,7 @@ from gis_service.sizhi.tokenizer import clean
 _FWD = re.compile(
     r"(?P<dirs>[东南西北](?:[、和及与]?[东南西北]){0,3})"
     r"(?P<count>两|三|四)?(?P<mod>侧|面|边|部|端|方向|方|向|界线|界|缘)?(?P<dist>均|都|皆|分别)?"
-    r"(?P<verb>到达|至|到|临近|靠近|紧靠|临|靠|邻|接|抵|达|止|起|毗邻|紧邻|濒临|濒|傍|沿着|沿|依|通|为|是|界|以|:)"
+    r"(?P<verb>到达|至|到|临近|靠近|紧靠|临|靠|邻|接|抵|达|止|起|毗邻|紧邻|濒临|濒|傍|沿着|沿|依|通|为|是|界|以|:|—|-|－)"
 )
 #: Verbs strong enough to start a side in the middle of a clause ("A路南至B路").
 _STRONG_VERBS = {"至", "到", "到达", "临", "靠", "邻", "起", "毗邻", "紧邻", "濒临", "临近", "靠近", "紧靠", "抵", "止", "依", "通", "沿", "沿着", "濒", "接"}
@@ -76,8 +76,8 @@ _RESPECTIVELY = re.compile(r"分别(?:为|是|至|到|临)?:?")
 _LEAD_VERB = re.compile(r"^(?:位于|地处|处于|介于|坐落于|在)")
 #: Where a lead-in of an inverse clause may end ("本区位于", "规划范围是指", "本地块为", "…:").
 _LEAD_ANY = re.compile(r"(?:位于|位於|地处|处于|介于|坐落于|是指|指|为|是|:)")
-_INV_ITEM = re.compile(r"(?P<chain>.+?)(?:以|之)(?P<dir>[东南西北])(?:侧|面|边|部)?(?:的)?")
-_INV_ITEM_SIDEWORD = re.compile(r"(?P<chain>.+?)(?P<dir>[东南西北])(?:侧|面|边)(?:的)?")
+_INV_ITEM = re.compile(r"(?P<chain>.+?)(?:以|之)(?P<dir>[东南西北])(?:侧|面|边|部)?(?:\((?P<note>[^()]*)\))?(?:的)?")
+_INV_ITEM_SIDEWORD = re.compile(r"(?P<chain>.+?)(?P<dir>[东南西北])(?:侧|面|边)(?:\((?P<note>[^()]*)\))?(?:的)?")
 _INV_JOIN = re.compile(r"[、和及与]|以及")
 _REGION_TAIL = re.compile(
     r"(?:(?:所|之间|中间)?(?:围合|合围|围成|包围|所围|之间)?(?:的)?(?:区域|范围|地块|地区|用地|部分|范围内|以内)|之间|所围合)$|的[\u4e00-\u9fff]{1,4}?(?:区域|范围|地块|地区|用地|部分)$"
@@ -416,6 +416,7 @@ class _Reader:
         else:
             starts = [m.end() for m in _LEAD_ANY.finditer(text) if m.end() <= 24] + [0]
         for start in starts:
+            self._inverse_notes: list[str] = []
             items = self._inverse_items(text, start, s, lead is not None or start > 0)
             if items is None:
                 continue
@@ -430,6 +431,7 @@ class _Reader:
                     self.preamble.append(self._clean_prefix(text[:start]))
                 for cs, ce, d, segs, notes in found:
                     self.add([lx.OPPOSITE[lx.SIDE_OF_CHAR[d]]], segs, notes, None, (cs, ce))
+                self.parts[-1].notes.extend(n for n in self._inverse_notes if n)
                 return True
         return False
 
@@ -446,6 +448,8 @@ class _Reader:
                 if m is None or not self._inverse_item_ok(m, end):
                     return None
             items.append((s + m.start("chain"), s + m.end("chain"), m.group("dir")))
+            if m.group("note"):
+                self._inverse_notes.append(m.group("note").strip())
             pos = m.end()
             join = _INV_JOIN.match(text, pos, end)
             if join:

@@ -38,7 +38,8 @@ from gis_service.sizhi import lexicon as lx
 _SPACE_CHARS = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\f\v"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: Injected pinyin: lower-case Latin with or without tone marks, in brackets.
-_PINYIN = re.compile(r"[(（]\s*[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ]{1,7}\s*[)）]")
+_PY = "[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ]{1,7}"
+_PINYIN = re.compile(rf"[(（]\s*{_PY}(?:[\s'’-]+{_PY}){{0,3}}\s*[)）]")
 _TONED = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ]")
 #: A list number before a description ("三、", "2、"): its 、 is not between sides.
 _LIST_NUMBER = re.compile(r"[(（]?[一二三四五六七八九十\d]{1,3}[)）]?")
