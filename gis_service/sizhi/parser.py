@@ -39,6 +39,7 @@ in the docstrings and comments of the methods that implement them::
     SIDE_SUFFIX  := 以北 | 北侧 | 西岸(线) | 南侧绿化带 | 东边界 | bare DIR after a feature
                     or a site (厂, 村, 公司 …): an offset without distance
     DESCRIPTOR   := 城市主干道 | 次干道 | 支路 | 规划路 | 现状道路 … before a real name (dropped)
+    LINE_WORD    := 中心线 | 道路红线 | 蓝线 | 防护绿地 … after a real name (dropped)
     BRACKET      := alias ("沈海(G15)高速公路", "(原Y路)") or a NOTE of the part
                     ("(用地面积178公顷)", "(不含X村)"); exclusions (…除外, 不含…) are notes
 
@@ -94,6 +95,8 @@ _SIDE_GENERIC = re.compile(
 )
 #: What a site's name ends with, so a bare direction after it is an offset ("某厂西").
 _SITE_END = re.compile(r"(?:厂|村|公司|集团|园|小区|学校|中学|小学|医院|场|站|库|所|基地|农场|宅)$")
+#: The line of a feature written after its name (rule LINE_WORD).
+_LINE_WORD = re.compile(r"(?:道路中心线|河道中心线|中心线|道路红线|规划红线|道路蓝线|河道蓝线|蓝线|红线|防护绿地|防护林带|绿化带)$")
 #: Class words written before a name (rule DESCRIPTOR), longest first.
 _DESCRIPTOR = re.compile(
     r"^(?:城市主干道|城市次干道|城市快速路|城市支路|城市干道|主干道|次干道|快速路|主干路|次干路|支路|"
@@ -718,6 +721,7 @@ class _Reader:
         name = re.sub(r"(?:一线|为界|为止|沿线)$", "", name) or name
         name = re.sub(r"^(?:至|到)", "", name) or name
         name = _strip_descriptor(name)
+        name = _strip_line_word(name)
         name = _DOUBLED.sub(r"\1", name)
         if not name:
             raise self.error("缺少要素名称 (feature name missing before offset)", span[0], span[1])
@@ -765,6 +769,16 @@ class _Reader:
             if lx.ends_like_feature(before) or (len(before) >= 2 and _SITE_END.search(before)):
                 return Offset(direction=lx.SIDE_OF_CHAR[bare.group("d")]), before  # type: ignore[arg-type]
         return None, name
+
+
+def _strip_line_word(name: str) -> str:
+    """Rule LINE_WORD: drop the line of a feature after its name ("A路道路中心线", "B河蓝线",
+    "C路规划红线", "D铁路防护绿地" → the feature itself)."""
+    m = _LINE_WORD.search(name)
+    if m is None or m.start() < 2:
+        return name
+    rest = name[: m.start()]
+    return rest if lx.looks_like_feature(rest) and not lx.is_generic_name(rest) else name
 
 
 def _strip_descriptor(name: str) -> str:
