@@ -147,6 +147,8 @@ class _Reader:
         self.cleaned = clean(original)
         self.text = self.cleaned.text  # for matching (simplified)
         self.raw = self.cleaned.raw  # for names (as written)
+        self._raw_core = ""  # the piece being read, as written (parallel to its simplified core)
+        self._inverse_notes: list[str] = []  # brackets met after inverse items
         self.parts: list[_PartState] = [_PartState()]
         self.preamble: list[str] = []
         self.pending: _Pending | None = None
@@ -419,7 +421,7 @@ class _Reader:
         else:
             starts = [m.end() for m in _LEAD_ANY.finditer(text) if m.end() <= 24] + [0]
         for start in starts:
-            self._inverse_notes: list[str] = []
+            self._inverse_notes = []
             items = self._inverse_items(text, start, s, lead is not None or start > 0)
             if items is None:
                 continue
@@ -627,10 +629,12 @@ class _Reader:
         self._raw_core = "".join(raw_chars)
         aliases_at: list[tuple[int, str]] = []
         notes: list[str] = []
-        for idx, content, _bs, _be in brackets:
+        for idx, content, bs, be in brackets:
             alias = _ALIAS_PREFIX.sub("", content)
             if alias and not _AREA_WORDS.search(alias) and (lx.ROAD_CODE.fullmatch(alias) or lx.looks_like_feature(alias)):
-                aliases_at.append((idx, lx.normalise(alias)))
+                written = self.raw[bs + 1 : be - 1].strip()  # the alias as written (traditional kept)
+                written = _ALIAS_PREFIX.sub("", written) if len(written) == len(content) else alias
+                aliases_at.append((idx, written if lx.normalise(written) == alias else alias))
             elif content:
                 notes.append(content)
         if not core:
@@ -712,7 +716,7 @@ class _Reader:
     ) -> Segment:
         """Rule FEATURE: NAME with its DESCRIPTOR, SIDE_SUFFIX and closing words removed."""
         name = core[start:end]
-        raw_core = getattr(self, "_raw_core", core)
+        raw_core = self._raw_core
         span = (core_pos[start], core_pos[(span_end or end) - 1] + 1)
         if offset is None:
             offset, name = self._side_suffix(name)
