@@ -27,6 +27,8 @@ _TRAD = (
     "爾尔寶宝廟庙壇坛鹽盐倉仓徑径簡简貿贸綜综臺台灣湾鳥鸟雲云飛飞馬马魚鱼麗丽黨党龜龟"
     "韓韩葉叶蕭萧薛薛謝谢譚谭賈贾趙赵鄒邹鄧邓鄰邻錦锦閘闸陸陆隊队險险雜杂難难順顺領领"
     "顧顾驛驿騰腾鶴鹤麥麦齊齐滙汇匯汇瀏浏滄沧潤润濰潍淵渊溝沟湧涌滘滘渠渠塘塘浜浜港港"
+    "專专範范圍围縣县區区瀾澜濱滨邊边幹干條条塊块橋桥灣湾寶宝僑侨聯联繡绣錦锦鶴鹤"
+    "崗岗鄉乡麟麟鳳凤壽寿豐丰陰阴溝沟莊庄劉刘楊杨張张陳陈門门馬马祖祖頭头份份臺台"
     "至至界界"
 )
 TRAD_TO_SIMP: dict[str, str] = {_TRAD[i]: _TRAD[i + 1] for i in range(0, len(_TRAD) - 1, 2)}
@@ -85,7 +87,7 @@ ROAD_CODE = re.compile(r"(?<![A-Za-z])[GSA]\d{1,4}(?!\d)")
 _DEVELOPMENT = re.compile(r"(?:城镇开发边界|开发边界|集中建设区边界|集建区边界|集建区界|开发区边界线?)$")
 _ADMIN = re.compile(
     r"(?:(?:区|镇|乡|县|市|省|街道|村)界(?:线)?|行政(?:区)?(?:边)?界(?:线)?"
-    r"|(?:区|镇|乡|县|市|省|街道)(?:行政)?(?:边界|界线|交界线?))$"
+    r"|(?:区|镇|乡|县|市|省|街道)(?:行政)?(?:边界|界线|交界线?)|村交界线?)$"
 )
 _SEAWALL_OR_CONTOUR = re.compile(r"(?:海堤|海塘|大堤|江堤|防汛墙|等深线|岸线|海岸线)$")
 _SITE_BOUNDARY = re.compile(r"(?:边界|界线|红线|围墙|用地界|厂界|界)$")
@@ -121,7 +123,9 @@ def classify(name: str) -> str:
     ``admin_boundary`` (区界/镇界/村界: district, town, village limits) or ``other``
     (a company's or a village's site boundary, seawalls, depth contours, …).
     """
-    n = name.strip()
+    n = normalise(name.strip())
+    if re.match(r"^(?:国道|省道|县道|乡道)[GSXYA-Z]?\d", n):
+        return "road"
     if _DEVELOPMENT.search(n):
         return "development_boundary"
     if _ADMIN.search(n):
@@ -152,7 +156,7 @@ def classify(name: str) -> str:
 
 def is_generic_name(name: str) -> bool:
     """True when ``name`` names no particular feature ("河道", "开发边界", "道路")."""
-    return name.strip() in GENERIC_NAMES
+    return normalise(name.strip()) in GENERIC_NAMES
 
 
 def boundary_along(name: str, kind: str) -> str | None:
@@ -164,7 +168,7 @@ def boundary_along(name: str, kind: str) -> str | None:
     """
     if kind != "development_boundary":
         return None
-    stem = _DEVELOPMENT.sub("", name).strip()
+    stem = _DEVELOPMENT.sub("", normalise(name)).strip()
     return stem or None
 
 
