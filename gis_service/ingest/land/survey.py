@@ -10,6 +10,7 @@ overlapping by more than 1 m² are reported, and refused with ``strict``.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,16 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import shapely
 from sqlalchemy import Connection, Engine
 
 from gis_service.errors import InputError
 from gis_service.ingest.land.codes import SYSTEM_LABELS_ZH, CodeSystemChoice, classify, detect_code_system
 from gis_service.ingest.land.fields import resolve_fields
 from gis_service.ingest.land.files import LandChunk, LandFile, LandFileOptions, open_land_file, read_chunks
-from gis_service.ingest.land.overlaps import OVERLAP_TOLERANCE_M2, partition_overlaps
+from gis_service.ingest.land.overlaps import OVERLAP_TOLERANCE_M2, Overlaps, PartitionCheck, partition_overlaps
 from gis_service.ingest.land.report import LandImportReport
-from gis_service.ingest.land.write import COPY_COLUMNS, ImportHeader, ewkb_hex, write_land_import
+from gis_service.ingest.land.write import BinaryRows, ImportHeader, ewkb, write_land_import
 from gis_service.metrics.land_layers import SURVEY
 
 #: the names survey files give their fields (DLTB first)
@@ -39,6 +41,10 @@ SURVEY_FIELDS: dict[str, tuple[str, ...]] = {
 SURVEY_YEARS = range(2000, 2101)
 #: how many overlapping pairs the report lists (the count is always complete)
 OVERLAPS_LISTED = 20
+#: geometries read back per batch when the partition check needs every patch
+_READ_BACK_BATCH = 100_000
+#: rows per slice of a chunk: checked and classified per chunk, then encoded and written slice by slice
+_SLICE = 25_000
 
 Progress = Callable[[int, int], None]
 
@@ -100,25 +106,34 @@ def _label(land: LandFile) -> str:
 
 
 class _SurveyState:
-    """Streams the chunks of one file into COPY rows, remembering what the final checks need."""
+    """Streams the chunks of one file into COPY rows, remembering what the final checks need.
+
+    The partition check runs chunk by chunk (:class:`PartitionCheck`); the geometries are not
+    kept: when the check cannot prove the patches a partition, :meth:`final_check` reads them
+    back from the rows just written (same transaction, same order) for the pairwise test.
+    """
 
     def __init__(self, land: LandFile, fields: dict[str, str | None], options: SurveyOptions, progress: Progress | None):
         self.land, self.fields, self.options, self.progress = land, fields, options, progress
         self.choice: CodeSystemChoice | None = None
         self.repaired = 0
-        self._geoms: list[np.ndarray] = []
-        self._ids: list[np.ndarray] = []
+        self._partition = PartitionCheck()
+        self._ids = _Ids()
+        self._count = 0
         self._system_code: str | None = None
 
-    def rows(self) -> Iterator[pd.DataFrame]:
+    def rows(self) -> Iterator[Iterator[BinaryRows]]:
         done = 0
         for chunk in read_chunks(self.land, self.options.file):
-            yield self._rows_of(chunk)
+            statement = self._rows_of(chunk)
             done += len(chunk.frame)
+            del chunk  # (not kept while the next one is read)
+            yield statement
             if self.progress:
                 self.progress(done, self.land.feature_count)
 
-    def _rows_of(self, chunk: LandChunk) -> pd.DataFrame:
+    def _rows_of(self, chunk: LandChunk) -> Iterator[BinaryRows]:
+        """Check and classify a chunk; its COPY rows come in slices, each encoded when due."""
         frame = chunk.frame
         codes = frame[self.fields["code"]].to_numpy()
         names = frame[self.fields["name"]].to_numpy() if self.fields["name"] else None
@@ -127,27 +142,30 @@ class _SurveyState:
             self.choice = detect_code_system(self.land.fields, codes, declared=self.options.code_system, names=names)
         classes = classify(codes, self.choice.system, names=names, where=lambda i: self._where(chunk.start + i, ids[i]))
         geoms = np.asarray(frame.geometry.array)
-        self._geoms.append(geoms)
-        self._ids.append(ids)
+        id_text = self._ids.add(ids)
+        self._count += len(frame)
         self.repaired += int(np.count_nonzero(chunk.repaired))
-        n = len(frame)
-        return pd.DataFrame(
-            {
-                "layer": SURVEY,
-                "external_id": ids,
-                "geom": ewkb_hex(geoms),
-                "land_use_code": classes.code,
-                "code_system": self.choice.system,
-                "land_use_name": names if names is not None else classes.name_zh,
-                "land_use_class": classes.land_use_class,
-                "is_supplied": False,
-                "supply_year": None,
-                "is_built": classes.is_built_up,
-                "is_synthetic": self.options.is_synthetic,
-                "source_document": self.options.source_document,
-            },
-            index=range(n),
-        ).reindex(columns=[c for c in COPY_COLUMNS if c != "import_id"])
+        constants = {
+            "layer": SURVEY, "code_system": self.choice.system, "is_supplied": False, "supply_year": None,
+            "is_synthetic": self.options.is_synthetic, "source_document": self.options.source_document,
+        }
+        columns = {
+            "external_id": id_text, "land_use_code": classes.code,
+            "land_use_name": names if names is not None else classes.name_zh,
+            "land_use_class": classes.land_use_class, "is_built": classes.is_built_up,
+        }
+        return self._slices(geoms, constants, columns)
+
+    def _slices(self, geoms: np.ndarray, constants: dict[str, Any], columns: dict[str, Any]) -> Iterator[BinaryRows]:
+        for start in range(0, len(geoms), _SLICE):
+            part = geoms[start:start + _SLICE]
+            wkb = ewkb(part)
+            self._partition.add(part, wkb)
+            yield BinaryRows(
+                count=len(part),
+                columns={**constants, "geom": wkb,
+                         **{name: values[start:start + _SLICE] for name, values in columns.items()}},
+            )
 
     def _ids_of(self, chunk: LandChunk) -> np.ndarray:
         column = self.fields["id"] or self.land.id_field
@@ -167,11 +185,10 @@ class _SurveyState:
         if self.choice is None:
             raise InputError(f"{_label(self.land)}: the layer has no features")
         conn.execute(text("UPDATE land_import SET code_system = :s WHERE id = :id"), {"s": self.choice.system, "id": import_id})
-        geoms = np.concatenate(self._geoms)
-        ids = np.concatenate(self._ids)
-        found = partition_overlaps(geoms)
+        found = Overlaps.none() if self._partition.proven() else partition_overlaps(self._written(conn, import_id))
+        ids = self._ids
         listed = [
-            {"feature_a": int(a), "id_a": str(ids[a]), "feature_b": int(b), "id_b": str(ids[b]), "area_m2": round(float(m2), 2)}
+            {"feature_a": int(a), "id_a": ids.text(a), "feature_b": int(b), "id_b": ids.text(b), "area_m2": round(float(m2), 2)}
             for a, b, m2 in zip(found.first[:OVERLAPS_LISTED], found.second[:OVERLAPS_LISTED], found.area_m2[:OVERLAPS_LISTED])
         ]
         if len(found) and self.options.strict:
@@ -189,3 +206,53 @@ class _SurveyState:
             "overlaps": listed,
             "repaired": self.repaired,
         }
+
+    def _written(self, conn: Connection, import_id: int) -> np.ndarray:
+        """The geometries of this import as written, in file order (ids follow the COPY order)."""
+        from sqlalchemy import text
+
+        query = text("SELECT ST_AsBinary(geom) FROM land_parcel WHERE import_id = :id ORDER BY id")
+        result = conn.execute(query.execution_options(stream_results=True, yield_per=_READ_BACK_BATCH), {"id": import_id})
+        parts = [shapely.from_wkb([bytes(row[0]) for row in batch]) for batch in result.partitions()]
+        geoms = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+        if len(geoms) != self._count:
+            raise RuntimeError(f"read back {len(geoms)} patches of import {import_id}, wrote {self._count}")
+        return geoms
+
+
+class _Ids:
+    """The id of every patch in file order, kept compactly (Arrow text) to name overlapping pairs.
+
+    :meth:`text` gives ``str()`` of the value the chunk's id array held (NaN, for a missing
+    id, gives ``"nan"``), as the report names it.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[pa.Array | np.ndarray, str | None]] = []
+        self._starts: list[int] = []
+        self._count = 0
+
+    def add(self, ids: np.ndarray) -> pa.Array | np.ndarray:
+        """Keep ``ids`` (the next chunk's); returns them as text for COPY."""
+        try:
+            text = pa.array(ids, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            text = None
+        missing: set[str] = set()
+        if text is not None and text.null_count:  # None, NaN: how str() spells them
+            missing = {str(v) for v in ids[~np.asarray(text.is_valid())]}
+        self._starts.append(self._count)
+        self._count += len(ids)
+        if text is None or len(missing) > 1:
+            self._chunks.append((ids, None))
+            return ids
+        self._chunks.append((text, missing.pop() if missing else None))
+        return text
+
+    def text(self, position: int) -> str:
+        k = bisect.bisect_right(self._starts, int(position)) - 1
+        values, missing = self._chunks[k]
+        value = values[int(position) - self._starts[k]]
+        if isinstance(value, pa.Scalar):
+            return str(value.as_py()) if value.is_valid else str(missing)
+        return str(value)
