@@ -153,10 +153,10 @@ def generate(folder: Path, n: int, edge_points: int) -> dict[str, object]:
 
 
 # ----------------------------------------------------------------------------- steps
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
-    """Run ``cmd``; wall time, peak RSS of the process (MB) and its output."""
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> dict[str, object]:
+    """Run ``cmd`` (in ``cwd``); wall time, peak RSS of the process (MB) and its output."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     out, err = b"", b""
     # communicate() would reap the child and lose its rusage: read the pipes, then wait4 ourselves
     import threading
@@ -475,20 +475,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="patches in the file")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--edge-points", type=int, default=2, help="points on each cell edge between its nodes")
+    parser.add_argument("--edge-points", type=int, nargs="+", default=[2],
+                        help="points on each cell edge between its nodes (13 coordinates per patch at 2, 29 at 6); "
+                             "several values: one file each, the first one profiled")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/gis-land-bench"))
     parser.add_argument("--out", type=Path, default=RESULTS / "land_import.md")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process stage profile")
     parser.add_argument("--no-pg-parts", action="store_true", help="skip the COPY cost of the table's parts")
+    parser.add_argument("--baseline", metavar="GIT_REF", help="also time our import once with the code of GIT_REF")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_only:
-        print(json.dumps(generate(args.dir, args.n, args.edge_points)))
+        print(json.dumps(generate(args.dir, args.n, args.edge_points[0])))
         return
     if args.profile_child:
-        print(json.dumps(profile_child(args.url, bench_file(args.dir, args.n, args.edge_points))))
+        print(json.dumps(profile_child(args.url, bench_file(args.dir, args.n, args.edge_points[0]))))
         return
     run(args)
 
@@ -498,13 +501,6 @@ def run(args: argparse.Namespace) -> None:
 
     from gis_service.testing import throwaway_postgis
 
-    started = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--generate-only", "--n", str(args.n), "--dir", str(args.dir),
-                          "--edge-points", str(args.edge_points)], check=True, capture_output=True, text=True, cwd=ROOT)
-    facts = json.loads(out.stdout.strip().splitlines()[-1])
-    path = Path(str(facts["file"]))
-    print(f"file {path} ({facts['bytes'] / 1e6:.0f} MB, {facts['features']:,} patches) ready in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
     ogr2ogr = shutil.which("ogr2ogr")
     ogr_version = None
     if ogr2ogr is None:
@@ -513,55 +509,95 @@ def run(args: argparse.Namespace) -> None:
     else:
         ogr_version = subprocess.run([ogr2ogr, "--version"], check=True, capture_output=True, text=True).stdout.strip()
         print(f"ogr2ogr: {ogr2ogr} ({ogr_version})", flush=True)
-    rounds: list[dict[str, object]] = []
-    profile: dict[str, object] | None = None
-    pg_parts: dict[str, float] | None = None
+    configs: list[dict[str, object]] = []
     with throwaway_postgis("bench", prefix="gis-bench-land-") as cluster:
         url = cluster.url()
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         version = scalar(engine, "SELECT version()")
         postgis = scalar(engine, "SELECT postgis_lib_version()")
-        # warm-up (untimed): the new cluster creates its WAL segment files, the file enters the page cache
-        warm: dict[str, float] = {}
-        if ogr2ogr is not None:
-            warm["ogr2ogr"] = round(float(run_ogr(engine, ogr2ogr, url, path, facts)["seconds"]), 1)  # type: ignore[arg-type]
-        warm["ours"] = round(float(run_ours(engine, url, path, facts, fresh=True)["seconds"]), 1)  # type: ignore[arg-type]
-        print(f"warm-up (untimed): {warm}", flush=True)
-        for r in range(args.rounds):
-            row: dict[str, object] = {"round": r + 1}
-            steps = ["ours", "ogr2ogr"] if r % 2 == 0 else ["ogr2ogr", "ours"]
-            for step in steps:
-                if step == "ours":
-                    row["ours"] = run_ours(engine, url, path, facts, fresh=True)
-                    row["ours_reimport"] = run_ours(engine, url, path, facts, fresh=False)
-                elif ogr2ogr is not None:
-                    row["ogr2ogr"] = run_ogr(engine, ogr2ogr, url, path, facts)
-            row["order"] = " → ".join("ours, ours_reimport" if s == "ours" else s for s in steps)
-            rounds.append(row)
-            print(f"round {r + 1}: " + ", ".join(f"{k} {v['seconds']:.1f} s / {v['peak_mb']:.0f} MB"  # type: ignore[index]
-                                                 for k, v in row.items() if isinstance(v, dict)), flush=True)
-        if not args.no_profile:
-            empty_land(engine)
-            checkpoint(engine)
-            out = subprocess.run([sys.executable, __file__, "--profile-child", "--url", url, "--n", str(args.n),
-                                  "--dir", str(args.dir), "--edge-points", str(args.edge_points)],
-                                 check=True, capture_output=True, text=True, cwd=ROOT, env=child_env(url))
-            profile = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"profile: {profile['seconds']} s, stages {profile['stages']}", flush=True)
-        if not args.no_pg_parts:
-            if args.no_profile:
-                run_ours(engine, url, path, facts, fresh=True)
-            pg_parts = measure_pg_parts(engine, url, path)
+        for k, edge_points in enumerate(args.edge_points):
+            config = run_config(args, engine, url, ogr2ogr, edge_points, main=k == 0)
+            configs.append(config)
         engine.dispose()
     results = {
-        "n": args.n, "rounds": args.rounds, "file": facts, "ogr2ogr": ogr_version, "postgresql": version,
-        "postgis": postgis, "machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "runs": rounds,
-        "summary": summary(rounds), "profile": profile, "pg_parts": pg_parts, "warm_up": warm,
+        "n": args.n, "rounds": args.rounds, "ogr2ogr": ogr_version, "postgresql": version, "postgis": postgis,
+        "machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "configs": configs,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     args.out.write_text(write_report(results))
     print(args.out.read_text())
+
+
+def run_config(args: argparse.Namespace, engine, url: str, ogr2ogr: str | None, edge_points: int,  # type: ignore[no-untyped-def]
+               *, main: bool) -> dict[str, object]:
+    """Warm-up, the interleaved rounds, and (main file only) the profile, the table's parts and the baseline."""
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--generate-only", "--n", str(args.n), "--dir", str(args.dir),
+                          "--edge-points", str(edge_points)], check=True, capture_output=True, text=True, cwd=ROOT)
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    path = Path(str(facts["file"]))
+    print(f"file {path} ({facts['bytes'] / 1e6:.0f} MB, {facts['features']:,} patches, "
+          f"{facts['vertices_per_patch']} coordinates each) ready in {time.perf_counter() - started:.1f} s", flush=True)
+    # warm-up (untimed): the new cluster creates its WAL segment files, the file enters the page cache
+    warm: dict[str, float] = {}
+    if ogr2ogr is not None:
+        warm["ogr2ogr"] = round(float(run_ogr(engine, ogr2ogr, url, path, facts)["seconds"]), 1)  # type: ignore[arg-type]
+    warm["ours"] = round(float(run_ours(engine, url, path, facts, fresh=True)["seconds"]), 1)  # type: ignore[arg-type]
+    print(f"warm-up (untimed): {warm}", flush=True)
+    rounds: list[dict[str, object]] = []
+    for r in range(args.rounds):
+        row: dict[str, object] = {"round": r + 1}
+        steps = ["ours", "ogr2ogr"] if r % 2 == 0 else ["ogr2ogr", "ours"]
+        for step in steps:
+            if step == "ours":
+                row["ours"] = run_ours(engine, url, path, facts, fresh=True)
+                row["ours_reimport"] = run_ours(engine, url, path, facts, fresh=False)
+            elif ogr2ogr is not None:
+                row["ogr2ogr"] = run_ogr(engine, ogr2ogr, url, path, facts)
+        row["order"] = " → ".join("ours, ours_reimport" if s == "ours" else s for s in steps if s == "ours" or ogr2ogr)
+        rounds.append(row)
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v['seconds']:.1f} s / {v['peak_mb']:.0f} MB"  # type: ignore[index]
+                                             for k, v in row.items() if isinstance(v, dict)), flush=True)
+    config: dict[str, object] = {"file": facts, "warm_up": warm, "runs": rounds, "summary": summary(rounds)}
+    if main and not args.no_profile:
+        empty_land(engine)
+        checkpoint(engine)
+        out = subprocess.run([sys.executable, __file__, "--profile-child", "--url", url, "--n", str(args.n),
+                              "--dir", str(args.dir), "--edge-points", str(edge_points)],
+                             check=True, capture_output=True, text=True, cwd=ROOT, env=child_env(url))
+        config["profile"] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"profile: {config['profile']['seconds']} s, stages {config['profile']['stages']}", flush=True)  # type: ignore[index]
+    if main and args.baseline:
+        config["baseline"] = run_baseline(engine, url, path, facts, args.baseline)
+        print(f"baseline {args.baseline}: {config['baseline']}", flush=True)
+    if main and not args.no_pg_parts:
+        run_ours(engine, url, path, facts, fresh=True)
+        config["pg_parts"] = measure_pg_parts(engine, url, path)
+    empty_land(engine)
+    return config
+
+
+def run_baseline(engine, url: str, path: Path, facts: dict[str, object], ref: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Our import with the code of git ``ref`` (e.g. the commit before this work), once, fresh."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gis-bench-baseline-") as tmp:
+        archive = subprocess.run(["git", "archive", ref, "gis_service", "data"], check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        empty_land(engine)
+        checkpoint(engine)
+        env = child_env(url)
+        env["PYTHONPATH"] = tmp
+        cmd = [sys.executable, "-c", "import sys; sys.argv[0] = 'gis-service'; from gis_service.cli import main; main()",
+               *ours_cmd(path)[3:]]
+        result = run_measured(cmd, env, cwd=Path(tmp))  # (the checkout's own gis_service is not on the path)
+        report = json.loads(result.pop("stdout"))
+        result.update(ref=ref, features=report["features"], overlap_pairs=report["overlap_pairs"])
+        if report["features"] != facts["features"]:
+            raise RuntimeError(f"the baseline wrote {report['features']} features")
+    empty_land(engine)
+    return result
 
 
 def machine() -> str:
@@ -598,47 +634,89 @@ def summary(rounds: list[dict[str, object]]) -> dict[str, object]:
 
 
 def write_report(results: dict[str, object]) -> str:
-    facts: dict[str, object] = results["file"]  # type: ignore[assignment]
-    runs: list[dict[str, object]] = results["runs"]  # type: ignore[assignment]
-    s: dict[str, object] = results["summary"]  # type: ignore[assignment]
+    configs: list[dict[str, object]] = results["configs"]  # type: ignore[assignment]
     n = int(results["n"])  # type: ignore[call-overload]
+    main = configs[0]
+    facts: dict[str, object] = main["file"]  # type: ignore[assignment]
     lines = ["# Land-use survey import vs ogr2ogr", ""]
     if n < 1_000_000 or int(results["rounds"]) < 2:  # type: ignore[call-overload]
         lines += [f"**Smoke run ({n:,} patches, {results['rounds']} round(s)): not the official numbers** "
                   "(those are 1M patches, 2 rounds or more).", ""]
+    edge = " ".join(str(c["file"]["edge_points"]) for c in configs)  # type: ignore[index]
     lines += [
-        f"Generated by `bench/land_import.py --n {n} --rounds {results['rounds']}` on {results['date']} "
-        f"({results['machine']}; the 2 cores are shared with other work, and PostgreSQL runs on the same machine). "
-        f"{results['postgresql']}, PostGIS {results['postgis']}.  ogr2ogr: "
-        + (f"{results['ogr2ogr']} (Debian's `gdal-bin`, not installed by the project's bootstrap; pyogrio's GDAL is "
-           "newer)." if results["ogr2ogr"] else "**not installed**, so no ratio (Debian: `apt-get install gdal-bin`)."),
+        f"Generated by `bench/land_import.py --n {n} --rounds {results['rounds']} --edge-points {edge}` on "
+        f"{results['date']} ({results['machine']}; the 2 cores are shared with other work, and PostgreSQL runs on the "
+        f"same machine).  {results['postgresql']}, PostGIS {results['postgis']}.  ogr2ogr: "
+        + (f"{results['ogr2ogr']} (Debian's `gdal-bin`, **not installed by the project's bootstrap**; pyogrio's own "
+           "GDAL is newer)." if results["ogr2ogr"] else "**not installed** (the project's bootstrap does not install "
+           "it; Debian: `apt-get install gdal-bin`), so no ratio."),
         "",
-        f"The file: a GeoPackage (EPSG:4490, layer DLTB) of {n:,} patches partitioning Songjiang in a jittered "
-        f"{facts['grid'][0]} × {facts['grid'][1]} grid ({facts['vertices_per_patch']} coordinates per patch, "  # type: ignore[index]
-        f"{int(facts['bytes']) / 1e6:.0f} MB), fields BSM, DLBM, DLMC, QSDWMC, TBMJ; {float(facts['total_area_km2']):.1f} km².",  # type: ignore[arg-type]
+        f"The files: GeoPackages (EPSG:4490, layer DLTB) of {n:,} patches partitioning Songjiang (lon "
+        f"{facts['bounds'][0]}-{facts['bounds'][2]}, lat {facts['bounds'][1]}-{facts['bounds'][3]}) in a jittered "  # type: ignore[index]
+        f"{facts['grid'][0]} × {facts['grid'][1]} grid, neighbours sharing their edges vertex for vertex, fields BSM, "  # type: ignore[index]
+        "DLBM (三调 codes 0101 0201 0301 0404 0601 0701 0702 1004 1101), DLMC, QSDWMC, TBMJ.",
         "",
-        "Steps (each a fresh process; wall time, and the process's peak RSS from `wait4`; PostgreSQL's own memory "
-        "is not counted for either):",
+        "Steps, each in a fresh process (wall time, and the process's peak RSS from `wait4`; PostgreSQL's own memory "
+        "is counted for neither):",
         "",
-        "- **ours**: `python -m gis_service import landuse FILE --year 2020 --source bench --json` into an emptied "
-        "`land_parcel` (TRUNCATE before, untimed): reading in chunks, every check (geometry, extent, codes, names), "
-        "COPY into `land_parcel` with its indexes, foreign key, generated `area_m2` and trigger, the partition "
-        "check over all patches, the area sums, the audit row, one transaction.",
-        "- **ours_reimport**: the same command again right after: the year's snapshot is replaced (1M rows "
-        "deleted and written again in one transaction).",
+        "- **ours**: `python -m gis_service import landuse FILE --year 2020 --source bench --json` (the CLI; "
+        "`GIS_DATABASE_URL` set) into an emptied `land_parcel` (TRUNCATE before, untimed): reading in chunks, every "
+        "check (geometry, extent, codes, names), COPY into `land_parcel` with its indexes, foreign key, generated "
+        "`area_m2` and trigger, the partition check over all patches, the area sums, the audit row; one transaction.",
+        "- **re-import**: the same command again right after: the year's snapshot is replaced (all its rows deleted "
+        "and written again, in one transaction).",
         "- **ogr2ogr**: `ogr2ogr -f PostgreSQL PG:... FILE -nln ogr_patches -lco GEOMETRY_NAME=geom -t_srs EPSG:4326 "
-        "--config PG_USE_COPY YES -overwrite`: a plain table with a GiST index, no checks.",
+        "--config PG_USE_COPY YES -overwrite`: a new plain table (primary key, GiST index created before the COPY), "
+        "no checks.",
         "",
-        "One untimed warm-up (ogr2ogr, then ours: the new cluster creates its WAL files, the file enters the page "
-        f"cache; {results['warm_up']}) comes first.  A CHECKPOINT runs before every step (untimed).  The order of "
-        "ours and ogr2ogr alternates by round.",
-        "",
-        "## Times and memory",
-        "",
-        "| round | order | ours s | ours peak MB | ogr2ogr s | ogr2ogr peak MB | ours / ogr2ogr | re-import s | "
-        "re-import peak MB | re-import / ogr2ogr |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "Per file, one untimed warm-up (ogr2ogr, then ours: the new cluster creates its WAL files, the file enters "
+        "the page cache) comes first; a CHECKPOINT runs before every step (untimed); the order of ours and ogr2ogr "
+        "alternates by round.",
     ]
+    for config in configs:
+        lines += _times_section(config)
+    baseline = main.get("baseline")
+    if baseline:
+        s: dict[str, object] = main["summary"]  # type: ignore[assignment]
+        ogr = s.get("ogr2ogr_median_s")
+        ratio = f", {float(baseline['seconds']) / float(ogr):.2f}x the median ogr2ogr" if ogr else ""  # type: ignore[arg-type,index]
+        lines += ["", f"**Before this work** (the same CLI command with the code of `{baseline['ref']}`, once, after the "  # type: ignore[index]
+                  f"rounds): {float(baseline['seconds']):.1f} s{ratio}, peak RSS {float(baseline['peak_mb']):.0f} MB."]  # type: ignore[index,arg-type]
+    profile = main.get("profile")
+    if profile:
+        st: dict[str, float] = profile["stages"]  # type: ignore[index,assignment]
+        lines += ["", f"## Where the time goes ({facts['vertices_per_patch']}-coordinate file, one import in-process, "
+                  "timers around the stages)", "",
+                  f"Total {profile['seconds']} s (in-process: the CLI adds its start-up, ~1.4 s of imports, and its "  # type: ignore[index]
+                  f"exit); RSS {profile['rss_base_mb']:.0f} MB after the imports, peak {profile['vm_hwm_mb']:.0f} MB.  "  # type: ignore[index]
+                  "A worker thread reads, checks and encodes the rows while the writer thread streams the previous "
+                  "slice into COPY: the worker's stages overlap the writer's `copy`, which is PostgreSQL's time.", "",
+                  "| stage | thread | seconds | what |", "|---|---|---|---|"]
+        for name, thread, what in STAGES:
+            if name in st:
+                lines.append(f"| {name} | {thread} | {st[name]:.2f} | {what} |")
+        worker = sum(st.get(k, 0.0) for k, t, _ in STAGES if t == "worker")
+        lines.append(f"| (worker total) | worker | {worker:.2f} | overlaps `copy` |")
+    parts = main.get("pg_parts")
+    if parts:
+        lines += ["", "## What the table costs PostgreSQL", "",
+                  f"The rows of one import of the {facts['vertices_per_patch']}-coordinate file, taken out once with "
+                  "`COPY ... TO STDOUT (FORMAT binary)` and COPYed back from memory (no Python work at all) into "
+                  "`land_parcel` and into copies of it without some of its parts:", "",
+                  "| table | COPY s |", "|---|---|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in parts.items()]  # type: ignore[union-attr]
+    return "\n".join(lines) + "\n"
+
+
+def _times_section(config: dict[str, object]) -> list[str]:
+    facts: dict[str, object] = config["file"]  # type: ignore[assignment]
+    runs: list[dict[str, object]] = config["runs"]  # type: ignore[assignment]
+    s: dict[str, object] = config["summary"]  # type: ignore[assignment]
+    lines = ["", f"## Times and memory: {facts['vertices_per_patch']} coordinates per patch "
+             f"({int(facts['bytes']) / 1e6:.0f} MB file; warm-up {config['warm_up']})", "",  # type: ignore[call-overload]
+             "| round | order | ours s | ours peak MB | ogr2ogr s | ogr2ogr peak MB | ours / ogr2ogr | re-import s | "
+             "re-import peak MB | re-import / ogr2ogr |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         ours, again, ogr = r["ours"], r["ours_reimport"], r.get("ogr2ogr")  # type: ignore[assignment]
         o = f"{ogr['seconds']:.1f} | {ogr['peak_mb']:.0f}" if ogr else "– | –"  # type: ignore[index]
@@ -648,30 +726,11 @@ def write_report(results: dict[str, object]) -> str:
                      f"{again['seconds']:.1f} | {again['peak_mb']:.0f} | {ratio2} |")  # type: ignore[index]
     if "ratio_median" in s:
         lines += ["", f"**Median ours / ogr2ogr: {s['ratio_median']}** (target ≤ 2); re-import / ogr2ogr "
-                  f"{s['reimport_ratio_median']}.  Peak RSS of our import: {s['ours_peak_mb']:.0f} MB, re-import "
+                  f"{s['reimport_ratio_median']}.  Peak RSS: ours {s['ours_peak_mb']:.0f} MB, re-import "
                   f"{s['ours_reimport_peak_mb']:.0f} MB (target < 1024 MB)."]
     else:
         lines += ["", f"Ours: median {s['ours_median_s']} s, peak {s['ours_peak_mb']:.0f} MB (no ogr2ogr, no ratio)."]
-    profile = results.get("profile")
-    if profile:
-        st: dict[str, float] = profile["stages"]  # type: ignore[index,assignment]
-        lines += ["", "## Where the time goes (one import in-process, timers around the stages)", "",
-                  f"Total {profile['seconds']} s (in-process, without the CLI's start-up); RSS {profile['rss_base_mb']:.0f} "  # type: ignore[index]
-                  f"MB after imports, peak {profile['vm_hwm_mb']:.0f} MB.  The worker thread reads, checks and encodes "  # type: ignore[index]
-                  "the next chunk while the writer thread streams the previous one into COPY, so the worker's stages "
-                  "overlap the writer's; the writer's `copy` is PostgreSQL's time for the rows.", "",
-                  "| stage | thread | seconds | what |", "|---|---|---|---|"]
-        for name, thread, what in STAGES:
-            if name in st:
-                lines.append(f"| {name} | {thread} | {st[name]:.2f} | {what} |")
-        worker = sum(st.get(k, 0.0) for k, t, _ in STAGES if t == "worker")
-        lines.append(f"| (worker total) | worker | {worker:.2f} | |")
-    parts = results.get("pg_parts")
-    if parts:
-        lines += ["", "## What the table costs PostgreSQL (the same 1M rows, COPY binary, outside the rounds)", "",
-                  "| table | COPY s |", "|---|---|"]
-        lines += [f"| {k} | {v:.2f} |" for k, v in parts.items()]  # type: ignore[union-attr]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-import shapely.errors
 
 from gis_service.coords.crs import STORED_CRS, projected_areas_m2
 
@@ -88,8 +87,10 @@ class PartitionCheck:
     ``R`` (built from ``C`` by GEOS and compared segment by segment), ``w`` is 1 inside
     ``R`` and 0 outside: no point is covered twice.  A ring oriented the wrong way would
     change the signed area of ``C`` by twice its area; the signed area of ``C`` must equal
-    the sum of the polygons' areas within rounding (``_AREA_SLACK_DEG2``, far below the
-    1 m² tolerance).
+    the sum of the polygons' areas within rounding (``_AREA_SLACK_DEG2``, ~0.1 m²), so a
+    ring that could still be misread is smaller than that, and so would be any overlap it hid:
+    far below the 1 m² tolerance.  Anything unexpected (a part that is not a polygon, crossing
+    segments, GEOS refusing the linework) ends the proof, never the import.
     """
 
     def __init__(self) -> None:
@@ -112,6 +113,12 @@ class PartitionCheck:
         the geometries where a polygon has one ring)."""
         if not self._ok or len(geoms) == 0:
             return
+        try:
+            self._add(geoms, wkb)
+        except Exception:  # noqa: BLE001 (the proof is a shortcut: anything unexpected ends it)
+            self._give_up()
+
+    def _add(self, geoms: np.ndarray, wkb: pa.Array | None) -> None:
         self._area_parts.append(float(np.sum(shapely.area(geoms))))
         segments = _directed_segments(geoms, wkb)
         if segments is None:
@@ -121,26 +128,30 @@ class PartitionCheck:
         key = np.concatenate([self._key, _segment_keys(ends)])
         ends = np.concatenate([self._ends, ends])
         forward = np.concatenate([self._forward, forward])
-        codes, uniques = pd.factorize(key)
+        codes, uniques = pd.factorize(key)  # codes numbered in order of first appearance
         counts = np.bincount(codes, minlength=len(uniques))
         if counts.max(initial=0) > 2:
             self._give_up()  # three or more segments share a key
             return
-        position = np.arange(len(key))
-        first = np.empty(len(uniques), dtype=np.intp)
-        first[codes[::-1]] = position[::-1]
-        last = np.empty(len(uniques), dtype=np.intp)
-        last[codes] = position
-        twice = counts == 2
-        a, b = first[twice], last[twice]
-        if not ((ends[a] == ends[b]).all() and (forward[a] != forward[b]).all()):
+        is_first = np.ones(len(codes), dtype=bool)
+        is_first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+        first = np.flatnonzero(is_first)  # first[c]: where code c appears first
+        second = np.flatnonzero(~is_first)  # where a code appears again (the second and last time)
+        a = first[codes[second]]
+        if not ((ends[a] == ends[second]).all() and (forward[a] != forward[second]).all()):
             self._give_up()  # the same segment twice one way (an overlap), or a hash collision
             return
-        keep = np.sort(first[~twice])
+        keep = first[counts == 1]
         self._ends, self._forward, self._key = ends[keep], forward[keep], key[keep]
 
     def proven(self) -> bool:
         """Whether the polygons added are proven not to overlap (see the class)."""
+        try:
+            return self._proven()
+        except Exception:  # noqa: BLE001 (see add)
+            return False
+
+    def _proven(self) -> bool:
         if not self._ok:
             return False
         if not self._area_parts:
@@ -156,10 +167,7 @@ class PartitionCheck:
         if abs(signed_area - math.fsum(self._area_parts)) > _AREA_SLACK_DEG2:
             return False
         lines = shapely.linestrings(np.stack([start, end], axis=1))
-        try:
-            area = shapely.build_area(shapely.multilinestrings(lines))
-        except shapely.errors.GEOSException:  # crossing segments: not the boundary of an area
-            return False
+        area = shapely.build_area(shapely.multilinestrings(lines))  # (GEOS may refuse crossing segments)
         if shapely.get_type_id(area) not in (3, 6) or shapely.is_empty(area) or not shapely.is_valid(area):
             return False
         boundary = _directed_segments(np.array([shapely.orient_polygons(area)]))

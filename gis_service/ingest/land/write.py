@@ -45,7 +45,7 @@ COPY_COLUMNS: list[str] = [
 _COPY_SQL = f"COPY land_parcel ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
 _COPY_BINARY_SQL = f"COPY land_parcel ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
 #: slices prepared ahead of the one being written (each holds its encoded rows in memory)
-_PREPARED_AHEAD = 1
+_PREPARED_AHEAD = 2
 
 
 @dataclass(frozen=True)
