@@ -23,7 +23,8 @@ import shapely
 from sqlalchemy import Connection, Engine
 
 from gis_service.errors import InputError
-from gis_service.ingest.land.codes import SYSTEM_LABELS_ZH, CodeSystemChoice, classify, detect_code_system
+from gis_service.ingest.land.codes import SYSTEM_LABELS_ZH, CodeSystemChoice, classify
+from gis_service.ingest.land.stream import choose_code_system
 from gis_service.ingest.land.fields import resolve_fields
 from gis_service.ingest.land.files import LandChunk, LandFile, LandFileOptions, open_land_file, read_chunks
 from gis_service.ingest.land.overlaps import OVERLAP_TOLERANCE_M2, Overlaps, PartitionCheck, partition_overlaps
@@ -102,7 +103,8 @@ def _check_options(options: SurveyOptions) -> None:
 
 
 def _label(land: LandFile) -> str:
-    return f"{land.label} layer {land.layer}"
+    """The file and layer for messages (the reader's label already names the layer of a container)."""
+    return land.label
 
 
 class _SurveyState:
@@ -139,7 +141,7 @@ class _SurveyState:
         names = frame[self.fields["name"]].to_numpy() if self.fields["name"] else None
         ids = self._ids_of(chunk)
         if self.choice is None:
-            self.choice = detect_code_system(self.land.fields, codes, declared=self.options.code_system, names=names)
+            self.choice = choose_code_system(self.land, codes, declared=self.options.code_system, names=names)
         classes = classify(codes, self.choice.system, names=names, where=lambda i: self._where(chunk.start + i, ids[i]))
         geoms = np.asarray(frame.geometry.array)
         id_text = self._ids.add(ids)
