@@ -18,6 +18,7 @@ from gis_service import sizhi as engine
 from gis_service.coords.crs import STORED_CRS
 from gis_service.cli._common import echo_json
 from gis_service.errors import InputError
+from gis_service.ingest.gdal_safety import gdal_source
 from gis_service.sizhi.lexicon import CHAR_OF_SIDE
 from gis_service.sizhi.model import SIDES
 
@@ -49,8 +50,9 @@ def _parse_or_exit(text: str) -> engine.Sizhi:
 
 
 def _read_layer(path: Path, what: str) -> gpd.GeoDataFrame:
+    source = gdal_source(path, f"{what} file {str(path)!r}").text  # one driver per type, no network
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(source, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"cannot read {what} file {str(path)!r}: {exc}") from exc
     if frame.crs is None:

@@ -1,7 +1,9 @@
 """Opening vector uploads and checking their CRS and geometries (no database here).
 
 Formats: GeoJSON, GeoPackage, KML and zipped Shapefile (read with pyogrio; a zip is
-inspected and extracted safely first, see :mod:`gis_service.ingest.archive`).
+inspected and extracted safely first, see :mod:`gis_service.ingest.archive`).  Each file
+is opened by the one GDAL driver its type implies, with GDAL's network access off and
+GeoJSON ``crs`` links refused (:mod:`gis_service.ingest.gdal_safety`).
 
 The CRS contract of an upload:
 
@@ -40,6 +42,7 @@ from gis_service.coords.crs import STORED_CRS, transform_geometries
 from gis_service.coords.gcj02 import gcj02_to_wgs84
 from gis_service.errors import PayloadTooLargeError
 from gis_service.ingest.archive import check_upload_size, extract_zip
+from gis_service.ingest.gdal_safety import gdal_source
 from gis_service.ingest.errors import (
     CrsError,
     GeometryTypeError,
@@ -133,17 +136,18 @@ def open_vector(path: Path, options: ReadOptions) -> VectorFile:
 
 
 def _read(path: Path, label: str, options: ReadOptions) -> VectorFile:
+    source = gdal_source(path, label).text  # the one driver of the type, links refused
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        layers = [str(name) for name, _ in pyogrio.list_layers(source)]
         layer = options.layer
         if layer is None and len(layers) > 1:
             raise UnreadableFileError(f"{label}: {len(layers)} layers ({', '.join(layers)}); say which one to import")
         if layer is not None and layer not in layers:
             raise UnreadableFileError(f"{label}: no layer {layer!r}; layers are {', '.join(layers)}")
-        count = int(pyogrio.read_info(path, layer=layer)["features"])
+        count = int(pyogrio.read_info(source, layer=layer)["features"])
         if count > options.limits.max_features:
             raise PayloadTooLargeError(f"{label}: {count:,} features, the limit is {options.limits.max_features:,}")
-        frame = gpd.read_file(path, engine="pyogrio", layer=layer)
+        frame = gpd.read_file(source, engine="pyogrio", layer=layer)
     except (UnreadableFileError, PayloadTooLargeError):
         raise
     except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files

@@ -22,11 +22,10 @@ Layer
     ``options.layer``; else the only layer; else the only polygon layer; else the layer
     named DLTB (any case); else refused, listing the layers with their geometry types.
     The Shapefiles of one zip are the layers of that zip (named after their files).
-Drivers
-    Each file type is read by the one GDAL driver it implies (``GeoJSON:``/``GPKG:``
-    prefixes force the driver; for the others the driver GDAL used is checked).  GDAL's
-    KML readers are ``LIBKML`` (picked first when GDAL has it, as in the pyogrio wheels)
-    and ``KML``; both are accepted for ``.kml``.
+Drivers and network
+    As every GDAL read of the package, through :mod:`gis_service.ingest.gdal_safety`:
+    each file type is read by the one GDAL driver it implies, GeoJSON ``crs`` links are
+    refused before GDAL sees the file, and GDAL makes no network request.
 Encoding (Shapefile only; the other drivers store UTF-8)
     ``options.encoding``; else the ``.cpg`` (GBK/936/CP936/GB2312/GB18030 are read as
     GB18030, their superset; UTF-8/65001 as UTF-8); else UTF-8 when every string byte of
@@ -41,10 +40,6 @@ CRS
     accepted); a given CRS that differs from the file's is refused.  EPSG:4490 is treated
     as EPSG:4326 (centimetres apart, see DOMAIN.md); the projected CRSs go through
     :mod:`gis_service.coords.crs`, GCJ-02 through :mod:`gis_service.coords.gcj02`.
-Network
-    GDAL's HTTP client is pointed at a closed local proxy while the file is open, and a
-    GeoJSON ``crs`` member of type ``link``/``url`` (which GDAL would fetch), or a
-    ``name`` that is not an EPSG/OGC URN, is refused before GDAL sees the file.
 Checks (per chunk, vectorised with shapely 2)
     Geometry present and not empty; Polygon or MultiPolygon; every geometry's bounds
     inside ``ImportLimits.land_extent`` (Songjiang with a margin) after the transform --
@@ -61,11 +56,8 @@ chunks were yielded: importers write in one transaction, or discard what they wr
 from __future__ import annotations
 
 import codecs
-import json
-import re
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +77,7 @@ from gis_service.coords.crs import STORED_CRS, transform_geometries, transformer
 from gis_service.coords.gcj02 import gcj02_to_wgs84_arrays
 from gis_service.errors import InputError, PayloadTooLargeError
 from gis_service.ingest.archive import check_upload_size, extract_zip
+from gis_service.ingest.gdal_safety import check_driver, check_geojson_crs, gdal_source
 from gis_service.ingest.errors import (
     CrsError,
     GeometryTypeError,
@@ -107,15 +100,6 @@ LAND_CRS: dict[str, str] = {
 _LONLAT = frozenset({"EPSG:4490", "EPSG:4326", GCJ02})
 #: Fields that name a feature in messages, in order of preference (matched in any case).
 DEFAULT_ID_FIELDS = ("BSM", "电子监管号", "DZJGH", "ZDDM", "BDCDYH", "TBBH", "OBJECTID", "FID")
-#: The GDAL driver(s) each file type must be read with.
-_DRIVERS: dict[str, tuple[str, ...]] = {
-    ".shp": ("ESRI Shapefile",),
-    ".gpkg": ("GPKG",),
-    ".geojson": ("GeoJSON",),
-    ".json": ("GeoJSON",),
-    ".kml": ("LIBKML", "KML"),
-    ".gdb": ("OpenFileGDB",),
-}
 _FILE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml")
 #: .cpg contents (upper case, spaces removed) and the encoding they mean.
 _CPG: dict[str, str] = {
@@ -123,7 +107,6 @@ _CPG: dict[str, str] = {
     **dict.fromkeys(("GBK", "936", "CP936", "ANSI936", "GB2312", "GB18030", "54936", "20936"), "GB18030"),
 }
 _SCAN_BLOCK = 8 * 1024**2
-_JSON_WINDOW = 64 * 1024
 
 
 # ----------------------------------------------------------------------------- public types
@@ -199,6 +182,7 @@ class LandFile:
     crs_evidence: str
     id_field: str | None
     _dataset: Path = field(default=Path(), repr=False, compare=False)
+    _gdal: str = field(default="", repr=False, compare=False)
     _fid_id: bool = field(default=False, repr=False, compare=False)
 
 
@@ -231,55 +215,12 @@ class _Layer:
     name: str
     geometry_type: str | None
     source: str  # label of the dataset: "dltb.zip!DLTB.shp"
+    gdal: str  # what GDAL opens (gis_service.ingest.gdal_safety.gdal_source)
     crs_member: bool = False  # a GeoJSON with a 'crs' member
 
     @property
     def suffix(self) -> str:
         return self.dataset.suffix.lower()
-
-
-# ----------------------------------------------------------------------------- GDAL offline
-class _OfflineGdal:
-    """Point GDAL's HTTP client at a closed local port while land files are open.
-
-    GDAL fetches a GeoJSON ``crs`` link with its own HTTP client; the proxy makes such a
-    request fail at once.  (libcurl still honours a ``NO_PROXY`` environment variable,
-    which is why linked CRSs are also refused before GDAL opens the file.)  GDAL config
-    options are process-wide: they are set when the first reader enters and restored
-    when the last one leaves.
-    """
-
-    OPTIONS: Mapping[str, str] = {
-        "GDAL_HTTP_PROXY": "127.0.0.1:9",
-        "GDAL_HTTPS_PROXY": "127.0.0.1:9",
-        "GDAL_HTTP_CONNECTTIMEOUT": "1",
-        "GDAL_HTTP_TIMEOUT": "1",
-        "GDAL_HTTP_MAX_RETRY": "0",
-        "LIBKML_RESOLVE_STYLE": "NO",
-    }
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved: dict[str, Any] = {}
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._saved = {key: pyogrio.get_gdal_config_option(key) for key in self.OPTIONS}
-                pyogrio.set_gdal_config_options(dict(self.OPTIONS))
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0:
-                    pyogrio.set_gdal_config_options(self._saved)
-
-
-gdal_offline = _OfflineGdal()
 
 
 # ----------------------------------------------------------------------------- opening
@@ -311,7 +252,6 @@ def open_land_file(path: str | Path, options: LandFileOptions | None = None) -> 
     options = options or LandFileOptions()
     limits = land_limits(options.limits)
     with ExitStack() as stack:
-        stack.enter_context(gdal_offline())
         datasets = _datasets(path, limits, stack)
         layer = _pick_layer(path.name, _layers(datasets), options.layer)
         yield _describe(path, layer, options, limits)
@@ -408,23 +348,17 @@ def _gdb_of(file: Path, root: Path) -> Path | None:
 
 
 # ----------------------------------------------------------------------------- layers
-def _gdal_path(dataset: Path) -> str:
-    """The path to give GDAL: prefixed with the driver where GDAL allows forcing it."""
-    prefix = {".geojson": "GeoJSON:", ".json": "GeoJSON:", ".gpkg": "GPKG:"}.get(dataset.suffix.lower(), "")
-    text = str(dataset)
-    return text if ":" in text else prefix + text
-
-
 def _layers(datasets: list[tuple[Path, str]]) -> list[_Layer]:
     layers: list[_Layer] = []
     for dataset, label in datasets:
-        member = dataset.suffix.lower() in (".geojson", ".json") and check_geojson_crs(dataset, label)
+        source = gdal_source(dataset, label)
         try:
-            listed = pyogrio.list_layers(_gdal_path(dataset))
+            listed = pyogrio.list_layers(source.text)
         except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
             raise UnreadableFileError(f"{label}: cannot be read ({exc})") from exc
         layers.extend(
-            _Layer(dataset, str(name), None if kind is None else str(kind), label, member) for name, kind in listed
+            _Layer(dataset, str(name), None if kind is None else str(kind), label, source.text, source.crs_member)
+            for name, kind in listed
         )
     return layers
 
@@ -509,23 +443,17 @@ def _describe(path: Path, layer: _Layer, options: LandFileOptions, limits: Impor
         crs_evidence=crs_evidence,
         id_field=id_field,
         _dataset=layer.dataset,
+        _gdal=layer.gdal,
         _fid_id=fid_id,
     )
 
 
 def _read_info(layer: _Layer, encoding: str | None, label: str) -> dict[str, Any]:
     try:
-        info = pyogrio.read_info(
-            _gdal_path(layer.dataset), layer=layer.name, encoding=encoding, force_feature_count=True
-        )
+        info = pyogrio.read_info(layer.gdal, layer=layer.name, encoding=encoding, force_feature_count=True)
     except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
         raise UnreadableFileError(f"{label}: cannot be read ({exc})") from exc
-    expected = _DRIVERS[layer.suffix]
-    if info["driver"] not in expected:
-        raise UnreadableFileError(
-            f"{label}: a {layer.suffix} file must be read by GDAL's {' or '.join(expected)} driver, "
-            f"but GDAL recognised it as {info['driver']}"
-        )
+    check_driver(layer.suffix, str(info["driver"]), label)
     return info
 
 
@@ -662,92 +590,6 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-# ----------------------------------------------------------------------------- GeoJSON crs
-_CRS_KEY = re.compile(rb'"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:\s*', re.IGNORECASE)
-_CRS_URN = re.compile(r"urn:ogc:def:crs:(?:EPSG|OGC):[0-9.]*:[A-Za-z0-9]+|EPSG:[0-9]+", re.IGNORECASE)
-
-
-def check_geojson_crs(path: Path, label: str) -> bool:
-    """Refuse a GeoJSON whose ``crs`` members GDAL would fetch or could not read offline.
-
-    Every ``crs`` member in the file (GDAL matches member names in any case) is read
-    without network: ``{"type": "name"}`` with an EPSG/OGC URN (or ``EPSG:n``) and
-    ``{"type": "EPSG", "properties": {"code": n}}`` are accepted, ``link``/``url`` and
-    anything else refused.  Returns whether the file has a ``crs`` member.
-
-    Raises
-    ------
-    CrsError
-    """
-    found = False
-    for offset, value in _crs_members(path):
-        if isinstance(value, dict):
-            _check_crs_member(value, offset, label)
-            found = True
-    return found
-
-
-def _crs_members(path: Path) -> Iterator[tuple[int, object]]:
-    """(byte offset, parsed value) of each ``"crs":`` member, streaming the file."""
-    with path.open("rb") as handle:
-        data, base, eof = b"", 0, False
-        while not eof:
-            block = handle.read(_SCAN_BLOCK)
-            eof = not block
-            data += block
-            limit = len(data) if eof else len(data) - _JSON_WINDOW
-            for match in _CRS_KEY.finditer(data):
-                if match.start() >= limit:
-                    break
-                yield base + match.start(), _json_value(data[match.end() : match.end() + _JSON_WINDOW])
-            keep = max(limit, 0)
-            data, base = data[keep:], base + keep
-
-
-def _json_value(text: bytes) -> object:
-    try:
-        return json.JSONDecoder().raw_decode(text.decode("utf-8", "replace"))[0]
-    except ValueError:
-        return _Unparsed()
-
-
-class _Unparsed(dict):  # type: ignore[type-arg]
-    """A ``crs`` value that could not be parsed within the window (refused)."""
-
-
-def _member(obj: object, name: str) -> object:
-    """``obj[name]`` matched in any case, as GDAL does; ``None`` when absent."""
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            if str(key).lower() == name:
-                return value
-    return None
-
-
-def _check_crs_member(value: dict, offset: int, label: str) -> None:  # type: ignore[type-arg]
-    where = f"{label}: the 'crs' member at byte {offset:,}"
-    if isinstance(value, _Unparsed):
-        raise CrsError(f'{where} cannot be parsed; declare the CRS with {{"type": "name"}} and an EPSG URN')
-    kind = str(_member(value, "type") or "")
-    props = _member(value, "properties")
-    if kind.lower().startswith(("link", "url")):
-        href = _member(props, "href") or _member(props, "url")
-        raise CrsError(
-            f"{where} is a link ({href!r}): linked CRS definitions are not fetched; use "
-            '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}} or declare the CRS with --crs'
-        )
-    if kind.lower() == "name" and _CRS_URN.fullmatch(str(_member(props, "name") or "")):
-        return
-    if kind.lower() == "ogc" and _CRS_URN.fullmatch(str(_member(props, "urn") or "")):
-        return
-    if kind.lower() == "epsg" and str(_member(props, "code") or "").isdigit():
-        return
-    raise CrsError(
-        f"{where} ({json.dumps(value, ensure_ascii=False)[:200]}) is not an EPSG/OGC URN; use "
-        '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}} or declare the CRS with --crs'
-    )
-
-
 # ----------------------------------------------------------------------------- CRS
 def _crs(layer: _Layer, file_crs: str | None, given: str | None, label: str) -> tuple[str, str]:
     """The CRS of the coordinates and the evidence for it (see the module's rules)."""
@@ -855,8 +697,7 @@ def read_chunks(land: LandFile, options: LandFileOptions | None = None) -> Itera
         raise ValueError("chunk_size must be positive")
     if not land._dataset.exists():
         raise UnreadableFileError(f"{land.label}: the file is closed; read it inside `with open_land_file(...)`")
-    with gdal_offline():
-        yield from _stream(land, options)
+    yield from _stream(land, options)
 
 
 def _stream(land: LandFile, options: LandFileOptions) -> Iterator[LandChunk]:
@@ -879,7 +720,7 @@ def _tables(land: LandFile, size: int) -> Iterator[tuple[str, pa.Table]]:
     read = 0
     try:
         with pyogrio.open_arrow(
-            _gdal_path(land._dataset),
+            land._gdal,
             layer=land.layer,
             batch_size=size,
             use_pyarrow=True,
@@ -1175,7 +1016,6 @@ __all__ = [
     "LandFileOptions",
     "check_geojson_crs",
     "first_non_utf8_record",
-    "gdal_offline",
     "land_limits",
     "open_land_file",
     "parse_land_crs",
