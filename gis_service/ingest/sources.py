@@ -12,7 +12,6 @@ by the caller with ``source_crs="gcj02"`` and converted with the project's conve
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import typing
@@ -28,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from gis_service.db.models import GeometryQuality, ZoneKind
 from gis_service.errors import InputError
 from gis_service.ingest.errors import DuplicateIdError, NotANumberError
+from gis_service.ingest.tables import csv_records
 from gis_service.ingest.vector import ReadOptions, check_geometry, epsg_of, open_vector, to_wgs84_function
 from gis_service.sizhi.model import FeatureKind
 
@@ -172,19 +172,21 @@ def read_rows(path: Path, *, required: Iterable[str]) -> list[Row]:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     required = tuple(required)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")
-        rows: list[Row] = []
-        for record in reader:
-            line = reader.line_num
-            values = {k: (v.strip() if isinstance(v, str) and v.strip() != "" else None) for k, v in record.items()}
-            for key in required:
-                if values.get(key) is None:
-                    raise InputError(f"{path.name}: line {line}: column '{key}' is empty")
-            rows.append(Row(line, values))
+    records = csv_records(path.name, path.read_text(encoding="utf-8-sig"))  # strict quoting, see tables
+    header = next(records, (0, []))[1]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")
+    rows: list[Row] = []
+    for line, cells in records:
+        if not cells:
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        values = {k: (v.strip() if v.strip() != "" else None) for k, v in zip(header, cells)}
+        for key in required:
+            if values.get(key) is None:
+                raise InputError(f"{path.name}: line {line}: column '{key}' is empty")
+        rows.append(Row(line, values))
     return rows
 
 

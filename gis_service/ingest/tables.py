@@ -3,7 +3,8 @@
 CSV is read as UTF-8 (with or without BOM) and, failing that, as GB18030 (what Excel on a
 Chinese Windows writes).  XLSX is a zip archive: it is inspected like any other archive
 (entry count, uncompressed size, compression ratio) before openpyxl opens it, and only the
-first sheet (or the one named) is read, values not formulas.  Cells come back as stripped
+first sheet (or the one named) is read, values not formulas; a formula cell without a saved
+value (a workbook written by a program and never opened in Excel) is refused, naming the cell.  Cells come back as stripped
 text, empty cells as ``None``; each row keeps the number a user sees (CSV line, sheet row).
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,32 +85,87 @@ def _csv_rows(path: Path, limits: ImportLimits) -> list[tuple[int, list[Any]]]:
         raise UnreadableFileError(f"{path.name}: not UTF-8 or GB18030 text")
     if "\x00" in text:
         raise UnreadableFileError(f"{path.name}: contains NUL characters; not a CSV text file")
-    reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[Any]]] = []
+    for line, record in csv_records(path.name, text):
+        rows.append((line, list(record)))
+        if len(rows) > limits.max_rows + 1:
+            raise PayloadTooLargeError(f"{path.name}: more than {limits.max_rows:,} rows")
+    return rows
+
+
+def csv_records(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each record of the CSV ``text`` (the record's last line, as :mod:`csv` counts).
+
+    The reader is strict: a quoted field that is never closed would otherwise swallow
+    the rest of the file into one cell (and the rows after it would vanish silently).
+
+    Raises
+    ------
+    UnreadableFileError
+        Malformed quoting, naming the line where the offending quoted field opens.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
     try:
         for record in reader:
-            rows.append((reader.line_num, record))
-            if len(rows) > limits.max_rows + 1:
-                raise PayloadTooLargeError(f"{path.name}: more than {limits.max_rows:,} rows")
+            yield reader.line_num, record
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise UnreadableFileError(f"{path.name}: line {reader.line_num}: malformed CSV ({exc})") from exc
-    return rows
+        raise UnreadableFileError(_quote_error(name, text, start, reader.line_num, exc)) from exc
+
+
+def _quote_error(name: str, text: str, start: int, end: int, exc: csv.Error) -> str:
+    """The message of a malformed record that starts at line ``start`` (the reader stopped at ``end``)."""
+    opened = _open_quote_line(re.split(r"\r\n|\r|\n", text), start)
+    if "unexpected end of data" in str(exc):
+        return (
+            f"{name}: line {opened}: a quoted field opens here and is never closed (unterminated \" quote, "
+            "the rest of the file would be read into one cell); close or remove the quote"
+        )
+    return (
+        f"{name}: line {opened}: the quoted field opening here is followed by text after its closing quote "
+        f"({exc}, at line {end}); a quote inside a cell must be doubled (\"\")"
+    )
+
+
+def _open_quote_line(lines: list[str], start: int) -> int:
+    """Line of the quote opening the field where a strict reader fails, scanning from line ``start``."""
+    opened, inside, closed = start, False, False
+    for number in range(start, len(lines) + 1):
+        previous = ","  # a line outside quotes starts a field
+        for char in lines[number - 1]:
+            if closed:  # right after a closing quote: a doubled quote, a delimiter, or the error
+                closed = False
+                if char == '"':
+                    inside = True
+                elif char != ",":
+                    return opened
+            elif inside:
+                inside, closed = char != '"', char == '"'
+            elif char == '"' and previous == ",":
+                inside, opened = True, number
+            previous = char
+        closed = False
+    return opened
 
 
 def _xlsx_rows(path: Path, limits: ImportLimits, sheet: str | None) -> tuple[str, list[tuple[int, list[Any]]]]:
     inspect_zip(path, limits)
     from openpyxl import load_workbook
 
-    try:
+    try:  # values as Excel saved them, and the formulas: a formula saved without its value reads as empty
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise UnreadableFileError(f"{path.name}: not a readable XLSX workbook ({exc.__class__.__name__}: {exc})") from exc
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise UnreadableFileError(f"{path.name}: no sheet {sheet!r}; sheets are {', '.join(book.sheetnames)}")
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        pairs = zip(worksheet.iter_rows(values_only=True), formulas[worksheet.title].iter_rows(values_only=True))
         rows: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        for number, (values, written) in enumerate(pairs, start=1):
+            _check_formulas(f"{path.name}: sheet {worksheet.title}", number, values, written)
             rows.append((number, list(values)))
             if len(rows) > limits.max_rows + 1:
                 raise PayloadTooLargeError(f"{path.name}: more than {limits.max_rows:,} rows")
@@ -118,6 +176,21 @@ def _xlsx_rows(path: Path, limits: ImportLimits, sheet: str | None) -> tuple[str
         raise UnreadableFileError(f"{path.name}: cannot read the workbook ({exc.__class__.__name__}: {exc})") from exc
     finally:
         book.close()
+        formulas.close()
+
+
+def _check_formulas(where: str, number: int, values: tuple[Any, ...], written: tuple[Any, ...]) -> None:
+    """Refuse a formula cell without a saved value (written by a program, never recalculated by Excel)."""
+    from openpyxl.utils import get_column_letter
+
+    for column, (value, cell) in enumerate(zip(values, written), start=1):
+        formula = getattr(cell, "text", cell)  # ArrayFormula keeps its text in .text
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            raise UnreadableFileError(
+                f"{where} cell {get_column_letter(column)}{number}: formula {formula[:80]} has no saved value "
+                "(the workbook was written by a program and never recalculated); open and save it in Excel/WPS, "
+                "or paste the values"
+            )
 
 
 def _cell_text(value: Any) -> str | None:

@@ -16,7 +16,7 @@ The CRS contract of an upload:
   any other CRS is refused, naming it.
 
 Every geometry is then checked in EPSG:4326, in this order: present and not empty, the
-expected type, inside the Shanghai extent (a feature that lands in Shanghai once its
+expected type, every coordinate a finite number (NaN is named as such), inside the Shanghai extent (a feature that lands in Shanghai once its
 axes are swapped is reported as swapped lat/lon), valid (a self-intersection is
 reported with its location; :func:`shapely.make_valid` repairs only when asked).
 """
@@ -242,6 +242,8 @@ def check_geometry(
     raw = shapely.force_2d(raw)
     if raw.geom_type not in types:
         raise GeometryTypeError(f"{label}: geometry type {raw.geom_type}, expected one of {', '.join(types)}")
+    if (reason := not_a_number(raw)) is not None:  # before the extent: NaN is outside nothing
+        raise InvalidGeometryError(f"{label}: {reason}")
     geom = _transform(raw, to_wgs84)
     if not _inside(geom, extent):
         swapped = _transform(shapely.transform(raw, lambda xy: xy[:, ::-1]), to_wgs84)
@@ -266,6 +268,17 @@ def check_geometry(
         geom = _repair(geom, types, label, reason)
         repaired = True
     return _to_multi(geom), repaired
+
+
+def not_a_number(geom: BaseGeometry) -> str | None:
+    """Why ``geom`` has a coordinate that is not a finite number (naming the first vertex), or ``None``."""
+    coords = shapely.get_coordinates(geom)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if not bad.any():
+        return None
+    vertex = int(np.argmax(bad))
+    x, y = coords[vertex]
+    return f"coordinate of vertex {vertex} ({x}, {y}) is not a number (NaN or infinite); every coordinate must be a finite number"
 
 
 def _transform(geom: BaseGeometry, to_wgs84: Callable[[BaseGeometry], BaseGeometry]) -> BaseGeometry:

@@ -6,7 +6,16 @@ import pyogrio
 import pytest
 from owslib.ogcapi.features import Features
 
+from gis_service.ingest.gdal_safety import OFFLINE_OPTIONS
 from gis_service.testing import running_service
+
+
+@pytest.fixture
+def gdal_online():  # type: ignore[no-untyped-def]
+    """GDAL as a web client of the test server: lift the service's offline options for the test."""
+    pyogrio.set_gdal_config_options(dict.fromkeys(OFFLINE_OPTIONS))
+    yield
+    pyogrio.set_gdal_config_options(dict(OFFLINE_OPTIONS))
 
 
 def test_owslib_reads_collections_items_and_features(db_url, sample) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +38,7 @@ def test_owslib_reads_collections_items_and_features(db_url, sample) -> None:  #
 
 
 @pytest.mark.skipif("OAPIF" not in pyogrio.list_drivers(), reason="GDAL without the OAPIF driver")
-def test_gdal_oapif_driver_follows_next_links(db_url, sample) -> None:  # type: ignore[no-untyped-def]
+def test_gdal_oapif_driver_follows_next_links(db_url, sample, gdal_online) -> None:  # type: ignore[no-untyped-def]
     with running_service(db_url, default_limit=1) as base:
         layers = [name for name, _ in pyogrio.list_layers(f"OAPIF:{base}/ogc")]
         assert layers == ["parks", "zones", "towns", "roads", "parcels"]

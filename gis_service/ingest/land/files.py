@@ -41,7 +41,8 @@ CRS
     as EPSG:4326 (centimetres apart, see DOMAIN.md); the projected CRSs go through
     :mod:`gis_service.coords.crs`, GCJ-02 through :mod:`gis_service.coords.gcj02`.
 Checks (per chunk, vectorised with shapely 2)
-    Geometry present and not empty; Polygon or MultiPolygon; every geometry's bounds
+    Geometry present and not empty; Polygon or MultiPolygon; every coordinate a finite
+    number (a NaN is named as such, not as outside or invalid); every geometry's bounds
     inside ``ImportLimits.land_extent`` (Songjiang with a margin) after the transform --
     the refusal names the CRS the coordinates probably are (lon/lat, swapped axes,
     EPSG:4549, EPSG:4528); valid (:func:`shapely.make_valid` with ``repair``, keeping
@@ -88,6 +89,7 @@ from gis_service.ingest.errors import (
     UnreadableFileError,
 )
 from gis_service.ingest.limits import ImportLimits
+from gis_service.ingest.vector import not_a_number
 
 GCJ02 = "GCJ-02"
 #: CRSs a land file may be in, with the name used in messages.
@@ -860,8 +862,11 @@ def _check_geometries(raw: np.ndarray, repair: bool, context: _Context) -> tuple
         raw = shapely.force_2d(raw)
     geoms = to_wgs84(raw, context.crs)
     outside = ~missing & ~wrong & ~_inside(geoms, context.extent)
-    invalid = ~missing & ~wrong & ~outside & ~shapely.is_valid(geoms)
-    checks = {"missing": missing, "type": wrong, "outside": outside, "invalid": invalid & (not repair)}
+    valid = shapely.is_valid(geoms)
+    nan = _not_finite(raw, ~missing & ~wrong & (outside | ~valid))  # NaN hides in bounds, shows as invalid
+    outside &= ~nan
+    invalid = ~missing & ~wrong & ~nan & ~outside & ~valid
+    checks = {"missing": missing, "type": wrong, "nan": nan, "outside": outside, "invalid": invalid & (not repair)}
     failing = np.logical_or.reduce(list(checks.values()))
     if failing.any():
         row = int(np.argmax(failing))
@@ -870,6 +875,16 @@ def _check_geometries(raw: np.ndarray, repair: bool, context: _Context) -> tuple
     if invalid.any():
         geoms[invalid] = _repair(geoms[invalid], np.flatnonzero(invalid), context)
     return _to_multi(geoms), invalid
+
+
+def _not_finite(geoms: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Per geometry: a coordinate is NaN or infinite (only ``candidates`` are looked at: the failing ones)."""
+    out = np.zeros(len(geoms), dtype=bool)
+    rows = np.flatnonzero(candidates)
+    if rows.size:
+        coords, index = shapely.get_coordinates(geoms[rows], return_index=True)
+        out[rows[np.unique(index[~np.isfinite(coords).all(axis=1)])]] = True
+    return out
 
 
 def _inside(geoms: np.ndarray, extent: tuple[float, float, float, float]) -> np.ndarray:
@@ -893,6 +908,8 @@ def _refusal(check: str, row: int, raw: shapely.Geometry, geom: shapely.Geometry
     if check == "type":
         reason = f"geometry type {raw.geom_type}; land data must be Polygon or MultiPolygon"
         return GeometryTypeError(context.message(row, reason))
+    if check == "nan":
+        return InvalidGeometryError(context.message(row, not_a_number(raw) or "coordinates are not finite numbers"))
     if check == "outside":
         return _outside_error(raw, row, context)
     reason = f"geometry is not valid ({shapely.is_valid_reason(geom)}); fix it or read with repair"

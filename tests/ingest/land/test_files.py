@@ -37,7 +37,6 @@ from gis_service.ingest.land.files import (
     LandFile,
     LandFileOptions,
     first_non_utf8_record,
-    gdal_offline,
     open_land_file,
     read_chunks,
 )
@@ -488,8 +487,9 @@ def test_gdal_http_is_off_while_reading(
         monkeypatch.delenv(name, raising=False)
     url, requests = http_server
     path = geojson_with_crs(tmp_path / "link.geojson", {"type": "link", "properties": {"href": url}})
-    with gdal_offline():
-        pyogrio.read_info(path)  # GDAL itself, past the check: its request must go nowhere
+    import gis_service.ingest.gdal_safety  # noqa: F401  (imported by the readers: GDAL is offline from then on)
+
+    pyogrio.read_info(path)  # GDAL itself, past the check: its request must go nowhere
     assert requests == []
 
 
