@@ -49,7 +49,6 @@ OFFLINE_OPTIONS: Mapping[str, str] = {
     "GDAL_HTTP_NETRC": "NO",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gis-service-no-network",
     "CPL_VSIL_CURL_ALLOWED_FILENAME": "/vsicurl/gis-service-no-network",
-    "GML_DOWNLOAD_WFS_SCHEMA": "NO",
     "GML_DOWNLOAD_SCHEMA": "NO",
     "GML_SKIP_RESOLVE_ELEMS": "ALL",
     "GML_USE_SCHEMA_IMPORT": "NO",
@@ -70,7 +69,7 @@ DRIVERS: Mapping[str, tuple[str, ...]] = {
 }
 _PREFIXES = {".geojson": "GeoJSON:", ".json": "GeoJSON:", ".gpkg": "GPKG:"}
 #: Strings GDAL reads as something other than a local file.
-_VIRTUAL = re.compile(r"^(?:/vsi|\\\\|[A-Za-z][A-Za-z0-9_+.-]*:(?![\\/]))|://", re.IGNORECASE)
+_VIRTUAL = re.compile(r"^(?:/vsi|\\\\|[A-Za-z][A-Za-z0-9_+.-]+:)|://", re.IGNORECASE)  # a drive letter "C:" passes
 _SNIFF_BYTES = 64 * 1024
 _SCAN_BLOCK = 8 * 1024**2
 _JSON_WINDOW = 64 * 1024
