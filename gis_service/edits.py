@@ -27,7 +27,8 @@ from gis_service.db.models import TargetNature
 from gis_service.errors import GisServiceError, InputError, NotFoundError
 from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.errors import NegativeValueError, UnknownReferenceError
-from gis_service.ingest.indicator_values import checked_value  # the importers' unit conversion and bounds
+# the importers' unit conversion, bounds and density checks: one place for every route
+from gis_service.ingest.indicator_values import Figure, check_densities, checked_value, without_original
 
 #: Columns of an indicator that say where it belongs (fixed once created).
 _SCOPES = ("district", "town", "zone", "park")
@@ -112,14 +113,6 @@ def read_indicator(engine: Engine, indicator_id: int) -> IndicatorState:
     return _state(row)
 
 
-def _without_original(note: str | None) -> str | None:
-    """A note without the "原值 …" part recorded by an earlier conversion (it described the old value)."""
-    if not note:
-        return None
-    kept = [part for part in note.split("; ") if not part.startswith("原值 ")]
-    return "; ".join(kept) or None
-
-
 def _converted(current: IndicatorState, change: IndicatorChange, where: str) -> dict[str, Any]:
     """Value, unit and note to store: converted to the catalogue unit, sign and bounds checked."""
     if change.value is None:
@@ -128,7 +121,7 @@ def _converted(current: IndicatorState, change: IndicatorChange, where: str) -> 
     if not math.isfinite(change.value):
         raise InputError(f"{where}: value: not a finite number ({change.value})")
     unit = change.unit or current.unit
-    note = (change.note or None) if change.note is not None else _without_original(current.note)
+    note = (change.note or None) if change.note is not None else without_original(current.note)
     metric = read_metric_catalogue().get(current.metric_code)
     if metric is None:  # a metric outside the catalogue: no conversion possible, keep its unit
         if unit != current.unit:
@@ -172,7 +165,8 @@ def update_indicator(
     VersionConflictError
         The indicator is at another version (carries the current state); nothing written.
     InputError
-        Non-finite, negative or implausible value, unit of the wrong kind (the importers' checks).
+        Non-finite, negative or implausible value (bounds, and density against the stored figures of
+        the same scope and year), unit of the wrong kind (the importers' checks); a blank source.
     """
     where = f"indicator {indicator_id}"
     with engine.begin() as conn:
@@ -185,7 +179,9 @@ def update_indicator(
         if expected_versions is not None and current.version not in expected_versions:
             raise VersionConflictError(current, sorted(expected_versions))
         new = _converted(current, change, where)
-        source_document = change.source_document or current.source_document
+        if change.value is not None:  # a change of provenance only leaves the figures as they are
+            check_densities(conn, [_figure(current, new, where)])
+        source_document = _source_document(current, change, where)
         # "" clears an optional field, None keeps it
         source_section = (change.source_section or None) if change.source_section is not None else current.source_section
         updated = conn.execute(
@@ -203,6 +199,21 @@ def update_indicator(
         audit.record(conn, actor=actor, action="update", table_name="indicator", row_id=indicator_id,
                      before=_audited(current), after=_audited(after))
     return after
+
+
+def _source_document(current: IndicatorState, change: IndicatorChange, where: str) -> str | None:
+    """The source to store: the one given, else the stored one; a blank one is refused (every figure has a source)."""
+    if change.source_document is None:
+        return current.source_document
+    if not change.source_document.strip():
+        raise InputError(f"{where}: source_document is blank: every figure needs its source (文件名或文号)")
+    return change.source_document.strip()
+
+
+def _figure(current: IndicatorState, new: dict[str, Any], where: str) -> Figure:
+    """The edited figure as the importers' density check sees it."""
+    return Figure(f"{where}: value", current.scope_type, current.scope_id, f"{current.scope_type} {current.scope_id}",
+                  current.year, current.is_projection, current.metric_code, float(new["value"]), new["unit"])
 
 
 def _audited(state: IndicatorState) -> dict[str, Any]:

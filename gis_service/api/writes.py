@@ -335,9 +335,14 @@ async def import_layer_route(
     source_crs: Annotated[str | None, Query(max_length=32)] = None,
     gcj02: bool = False,
     repair: bool = False,
-    replace: bool = Query(False, description="delete the layer's rows that the file does not contain"),
+    replace: bool = Query(False, description="delete the layer's rows that the file does not contain; for "
+                          "indicators only the figures of the cells the file leaves empty (no other figure is touched)"),
 ) -> dict[str, Any]:
-    """Update (or with ``replace`` replace) a reference layer: district, towns, zones, roads..."""
+    """Update (or with ``replace`` replace) a reference layer: district, towns, zones, roads...
+
+    Every stored row changed gets its audit row.  ``indicators`` go through the same validation,
+    unit conversion and per-figure audit as ``/imports/indicators``.
+    """
     authorize_write(principal, "layer")
     name = safe_filename(filename, (*VECTOR_SUFFIXES, ".csv"))
     with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:

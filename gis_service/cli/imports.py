@@ -78,10 +78,11 @@ def layer_command(
     crs: str = typer.Option(None, "--crs", help="CRS of a file that declares none: EPSG:4326, EPSG:4490 or EPSG:4549."),
     gcj02: bool = typer.Option(False, "--gcj02", help="Coordinates are GCJ-02 (Amap); convert to WGS84."),
     repair: bool = typer.Option(False, "--repair", help="Repair invalid geometries (make_valid) instead of refusing."),
-    replace: bool = typer.Option(False, "--replace", help="Also delete the rows of the layer that the file lacks."),
+    replace: bool = typer.Option(False, "--replace", help="Also delete the rows of the layer that the file lacks; "
+                                 "for indicators only the figures of the cells the file leaves empty."),
     actor: str = _ACTOR,
 ) -> None:
-    """Replace or update a reference layer with an office's own file."""
+    """Replace or update a reference layer with an office's own file (indicators: validated as ``import indicators``)."""
     from gis_service.ingest import import_layer
 
     r = import_layer(_engine(), layer, file, actor=_actor(actor), source_crs=crs, gcj02=gcj02, repair=repair,

@@ -14,8 +14,9 @@ overwrites history:
 Audit: one row per boundary version inserted (``insert``, after = park, validity, area in
 km² measured in EPSG:4549, bbox and SHA-256 of the WKB) and per version closed (``close``,
 before/after = its validity), plus one ``import`` row per file with the counts.  Layers
-replaced with :func:`import_layer` get one ``import`` row with the counts (the reference
-layers carry no per-row history).  An import that changes nothing writes no audit row.
+replaced with :func:`import_layer` get one row per stored row changed (before and after, the
+四至 text included) and one ``import`` row with the counts.  An import that changes nothing
+writes no audit row.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ from gis_service.store.boundaries import in_force_sql
 #: layer name -> table it writes (for the audit row)
 LAYER_TABLES = {"district": "district", "towns": "town", "zones": "zone", "zone_town": "zone_town", "roads": "road",
                 "parks": "park", "indicators": "indicator", "targets": "target"}
+#: layer name -> tables whose rows an import of it may change (a deleted town or zone takes its
+#: links and figures with it), audited row by row.  Figures are audited by their own write path.
+LAYER_AUDITED_TABLES: dict[str, tuple[str, ...]] = {
+    "district": ("district",), "towns": ("town", "zone_town", "indicator"), "zones": ("zone", "zone_town", "indicator"),
+    "zone_town": ("zone_town",), "roads": ("road",), "parks": ("park", "sizhi"), "indicators": (),
+    "targets": ("target",),
+}
 
 
 @dataclass
@@ -250,8 +258,12 @@ def import_layer(
 
     Goes through :func:`~gis_service.ingest.loader.load_layer` (same properties as the sample
     file of the layer, upserts by natural key) with the import validation (limits, CRS, Shanghai
-    extent, swapped axes, geometry validity, ``repair`` only on request), in one transaction with
-    an ``import`` audit row.  Park boundaries are versioned: use :func:`import_boundaries`.
+    extent, swapped axes, geometry validity, ``repair`` only on request), in one transaction.
+    Audit: one row per stored row it inserts, changes or deletes, in any table it writes
+    (:data:`LAYER_AUDITED_TABLES`, cascades included), and an ``import`` row with the counts.
+    Figures (``indicators``) go through the one validated path of figures, which audits each
+    one; with ``replace`` only the figures of cells the file leaves empty are deleted.
+    Park boundaries are versioned: use :func:`import_boundaries`.
 
     Raises
     ------
@@ -264,8 +276,12 @@ def import_layer(
         raise InputError(f"unknown layer {layer!r}; expected one of {', '.join(LAYER_TABLES)}")
     options = ReadOptions(gcj02=gcj02, repair=repair, limits=limits or ImportLimits())
     with database_errors(Path(path).name), engine.begin() as conn:
+        tables = LAYER_AUDITED_TABLES[layer]
+        before = {table: audit.snapshot(conn, table) for table in tables}
         result = load_layer(conn, layer, Path(path), source_crs=source_crs, replace=replace,
-                            metrics_file=metrics_file, options=options)
+                            metrics_file=metrics_file, options=options, actor=actor)
+        for table in tables:
+            audit.record_changes(conn, before[table], actor=actor, table_name=table)
         if result.changed:
             audit.record(conn, actor=actor, action="import", table_name=LAYER_TABLES[layer], row_id=None,
                          before=None, after={"layer": layer, "file": result.file, "replace": replace,
@@ -275,4 +291,4 @@ def import_layer(
     return result
 
 
-assert set(LAYER_TABLES) | {"park_boundaries"} == set(SAMPLE_FILES)
+assert set(LAYER_TABLES) | {"park_boundaries"} == set(SAMPLE_FILES) == set(LAYER_AUDITED_TABLES) | {"park_boundaries"}

@@ -1,4 +1,7 @@
-"""Writing the tabular (CSV) layers: zone-town links, parks with their 四至, indicators and targets.
+"""Writing the tabular (CSV) layers: zone-town links, parks with their 四至, and targets.
+
+The indicators layer is written by the one validated path of figures,
+:func:`gis_service.ingest.indicators.write_indicator_file` (units, plausibility, audit).
 
 Each ``load_<layer>`` reads its file with :func:`~gis_service.ingest.sources.read_rows`
 (required columns, numbers, choices), resolves the references it needs (zone, town,
@@ -19,15 +22,13 @@ from gis_service.errors import InputError
 from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.sources import (
     PARK_KINDS,
-    SCOPE_TYPES,
     TARGET_NATURES,
     check_choice,
-    parse_bool,
     parse_int,
     parse_number,
     read_rows,
 )
-from gis_service.ingest.upserts import UPSERT_INDICATOR_SQL, LayerResult, count_upsert, delete_missing
+from gis_service.ingest.upserts import LayerResult, count_upsert, delete_missing
 
 
 def load_zone_town(conn: Connection, path: Path, result: LayerResult, *, replace: bool) -> None:
@@ -58,16 +59,20 @@ def load_zone_town(conn: Connection, path: Path, result: LayerResult, *, replace
 def load_parks(conn: Connection, path: Path, result: LayerResult, *, replace: bool) -> None:
     rows = read_rows(path, required=("code", "name", "kind", "source_document"))
     codes = {r.values["code"] for r in rows}
+    unchanged: set[str] = set()
     for row in rows:
         v, where = row.values, f"{path.name}: line {row.line}"
         with database_errors(where):
             check_choice(v["kind"], PARK_KINDS, where=where, column="kind")
+            before = result.unchanged
             count_upsert(result, conn.execute(text("""
                 INSERT INTO park (code, name, kind, note) VALUES (:code, :name, CAST(:kind AS park_kind), :note)
                 ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, note = EXCLUDED.note
                 WHERE (park.name, park.kind, park.note) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.note)
                 RETURNING (xmax = 0) AS inserted
             """), {"code": v["code"], "name": v["name"], "kind": v["kind"], "note": v.get("note")}))
+            if result.unchanged > before:
+                unchanged.add(v["code"])
     for row in rows:
         v, where = row.values, f"{path.name}: line {row.line}"
         with database_errors(where):
@@ -76,12 +81,16 @@ def load_parks(conn: Connection, path: Path, result: LayerResult, *, replace: bo
                 text("SELECT 1 FROM park WHERE code = :c"), {"c": parent}
             ).scalar() is None:
                 raise InputError(f"{where}: parent_code {parent!r} is not a park")
-            conn.execute(text("""
+            changed = conn.execute(text("""
                 UPDATE park SET parent_id = (SELECT id FROM park WHERE code = :parent)
                 WHERE code = :code AND parent_id IS DISTINCT FROM (SELECT id FROM park WHERE code = :parent)
-            """), {"parent": parent, "code": v["code"]})
+            """), {"parent": parent, "code": v["code"]}).rowcount
             if v.get("sizhi_text"):
-                _upsert_sizhi(conn, v, where)
+                changed += _upsert_sizhi(conn, v, where)
+            if changed and v["code"] in unchanged:  # its parent or 四至 changed: the park is updated
+                unchanged.discard(v["code"])
+                result.unchanged -= 1
+                result.updated += 1
 
 
 def _parse_sizhi(raw: str) -> dict[str, Any] | None:
@@ -96,9 +105,10 @@ def _parse_sizhi(raw: str) -> dict[str, Any] | None:
         return None
 
 
-def _upsert_sizhi(conn: Connection, v: dict[str, Any], where: str) -> None:
+def _upsert_sizhi(conn: Connection, v: dict[str, Any], where: str) -> int:
+    """Insert or update a park's 四至; returns 1 when it changed, 0 when it was the same."""
     parsed = _parse_sizhi(v["sizhi_text"])
-    conn.execute(text("""
+    return conn.execute(text("""
         INSERT INTO sizhi (park_id, raw_text, parsed, source_document, source_section)
         VALUES ((SELECT id FROM park WHERE code = :code), :raw, CAST(:parsed AS jsonb), :doc, :sec)
         ON CONFLICT (park_id) DO UPDATE SET raw_text = EXCLUDED.raw_text, parsed = EXCLUDED.parsed,
@@ -106,44 +116,7 @@ def _upsert_sizhi(conn: Connection, v: dict[str, Any], where: str) -> None:
         WHERE (sizhi.raw_text, sizhi.parsed, sizhi.source_document, sizhi.source_section)
               IS DISTINCT FROM (EXCLUDED.raw_text, EXCLUDED.parsed, EXCLUDED.source_document, EXCLUDED.source_section)
     """), {"code": v["code"], "raw": v["sizhi_text"], "parsed": None if parsed is None else json.dumps(parsed, ensure_ascii=False),
-           "doc": v["source_document"], "sec": v.get("source_section")})
-
-
-_SCOPE_LOOKUP = {
-    "district": "SELECT id FROM district WHERE adcode = :c",
-    "town": "SELECT id FROM town WHERE name = :c",
-    "zone": "SELECT id FROM zone WHERE code = :c",
-    "park": "SELECT id FROM park WHERE code = :c",
-}
-
-
-def load_indicators(conn: Connection, path: Path, result: LayerResult, *, replace: bool, metrics: set[str]) -> None:
-    rows = read_rows(path, required=("scope_type", "scope_code", "year", "metric_code", "value", "unit", "source_document"))
-    keep: list[int] = []
-    for row in rows:
-        v, where = row.values, f"{path.name}: line {row.line}"
-        with database_errors(where):
-            scope = check_choice(v["scope_type"], SCOPE_TYPES, where=where, column="scope_type")
-            scope_id = conn.execute(text(_SCOPE_LOOKUP[scope]), {"c": v["scope_code"]}).scalar()
-            if scope_id is None:
-                raise InputError(f"{where}: unknown {scope} {v['scope_code']!r}")
-            if v["metric_code"] not in metrics:
-                raise InputError(f"{where}: metric_code {v['metric_code']!r} is not in the metric catalogue (metrics.csv)")
-            ids = {f"{s}_id": (scope_id if s == scope else None) for s in SCOPE_TYPES}
-            returned = conn.execute(text(UPSERT_INDICATOR_SQL), {**ids, "year": parse_int(v["year"], where=where, column="year"),
-                   "metric": v["metric_code"], "value": parse_number(v["value"], where=where, column="value"),
-                   "unit": v["unit"], "proj": parse_bool(v.get("is_projection"), where=where, column="is_projection"),
-                   "note": v.get("note"), "doc": v["source_document"], "sec": v.get("source_section")})
-            count_upsert(result, returned)
-            keep.append(int(conn.execute(text("""
-                SELECT id FROM indicator WHERE COALESCE(district_id,0) = COALESCE(:district_id,0)
-                  AND COALESCE(town_id,0) = COALESCE(:town_id,0) AND COALESCE(zone_id,0) = COALESCE(:zone_id,0)
-                  AND COALESCE(park_id,0) = COALESCE(:park_id,0) AND year = :year AND metric_code = :metric
-                  AND is_projection = :proj
-            """), {**ids, "year": parse_int(v["year"], where=where, column="year"), "metric": v["metric_code"],
-                   "proj": parse_bool(v.get("is_projection"), where=where, column="is_projection")}).scalar_one()))
-    if replace:
-        delete_missing(conn, result, "indicator", "id", keep)
+           "doc": v["source_document"], "sec": v.get("source_section")}).rowcount
 
 
 def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: bool, metrics: set[str]) -> None:

@@ -24,6 +24,28 @@ class IndicatorRecord:
     source_document: str
     source_section: str | None
     original: str  # value and unit as given
+    # Whether the file gives a note / a source section (a column, or a section for the whole file).
+    # One that is not given keeps the stored one: a missing column means "not given", never "none";
+    # an empty cell in a present column means "none" and clears it.
+    note_given: bool = True
+    section_given: bool = True
+
+    @property
+    def key(self) -> tuple[str, int, int, str, bool]:
+        return (self.scope_type, self.scope_id, self.year, self.metric_code, self.is_projection)
+
+
+@dataclass(frozen=True)
+class BlankFigure:
+    """A cell of the file left empty (or marked not published): skipped, or deleted under ``replace``."""
+
+    where: str
+    scope_type: str
+    scope_code: str
+    scope_id: int
+    year: int
+    metric_code: str
+    is_projection: bool
 
     @property
     def key(self) -> tuple[str, int, int, str, bool]:
@@ -40,12 +62,15 @@ class IndicatorImportResult:
     unchanged: int = 0
     skipped_empty: int = 0
     converted: int = 0
+    deleted: int = 0
     records: list[IndicatorRecord] = field(default_factory=list)
+    blanks: list[BlankFigure] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
-        return self.inserted + self.updated
+        return self.inserted + self.updated + self.deleted
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-                "skipped_empty": self.skipped_empty, "converted": self.converted, "figures": len(self.records)}
+                "deleted": self.deleted, "skipped_empty": self.skipped_empty, "converted": self.converted,
+                "figures": len(self.records)}

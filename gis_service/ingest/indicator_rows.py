@@ -3,7 +3,8 @@
 Each row gives a scope (a park by code or name, or ``scope_type`` + ``scope_code``), a year
 inside the plan period, a source, and one figure per metric column (wide layout) or one
 figure (long layout).  An empty cell, or one of :data:`MISSING_MARKERS`, is a figure that was
-not published: it is skipped, never stored as 0.  A figure given twice is refused.
+not published: it is skipped, never stored as 0 (and noted in ``result.blanks``: an import with
+``replace`` deletes the stored figure of such a cell).  A figure given twice is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, text
 from gis_service.ingest.catalog import Metric
 from gis_service.ingest.errors import DuplicateIdError, UnitMismatchError, UnknownReferenceError, YearOutOfRangeError
 from gis_service.ingest.indicator_header import Column
-from gis_service.ingest.indicator_records import IndicatorImportResult, IndicatorRecord
+from gis_service.ingest.indicator_records import BlankFigure, IndicatorImportResult, IndicatorRecord
 from gis_service.ingest.indicator_values import canonical_unit, checked_value
 from gis_service.ingest.limits import ImportLimits
 from gis_service.ingest.sources import SCOPE_TYPES, parse_bool, parse_int
@@ -55,16 +56,22 @@ def read_records(
         doc = cell("source_document") or source_document
         if doc is None:
             raise UnknownReferenceError(f"{where}: no source: fill the 来源 column or give source_document")
+        # the file's section applies to rows that take the file's document
+        section_given = "source_section" in by_field or (source_section is not None and cell("source_document") is None)
         section = cell("source_section") or (source_section if cell("source_document") is None else None)
         for metric, raw_value, unit, column_name in _figures(row, columns, by_field, names, where):
             if raw_value is None or raw_value.casefold() in MISSING_MARKERS:
                 result.skipped_empty += 1
+                result.blanks.append(BlankFigure(where=f"{where}: {column_name}", scope_type=scope_type,
+                                                 scope_code=scope_code, scope_id=scope_id, year=year,
+                                                 metric_code=metric.code, is_projection=projection))
                 continue
             spot = f"{where}: {column_name}"
             record = IndicatorRecord(
                 where=where, scope_type=scope_type, scope_code=scope_code, scope_id=scope_id, year=year,
                 metric_code=metric.code, is_projection=projection, source_document=doc, source_section=section,
                 original=f"{raw_value} {unit}" if unit else raw_value,
+                note_given="note" in by_field, section_given=section_given,
                 **checked_value(metric, raw_value, unit, cell("note"), spot),
             )
             if record.key in seen:

@@ -15,6 +15,10 @@ The steps, one module each: the header and layout
 Everything is checked before anything is written; the write is one transaction (upserts
 bump ``indicator.version``), with one audit row per inserted or changed indicator (before
 and after) plus one ``import`` row summarising the file (none when nothing changed).
+:func:`write_indicator_file` is the one write path of figures from a file, whatever the route
+(indicator import, layer import, sample load).  A 备注 or 来源章节 column that the file lacks
+means "not given": the stored note and section are kept; an empty cell in a present column
+clears them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from gis_service import audit
 from gis_service.ingest.database_errors import database_errors
@@ -30,8 +34,8 @@ from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.indicator_header import analyse_header, metric_names
 from gis_service.ingest.indicator_records import IndicatorImportResult, IndicatorRecord
 from gis_service.ingest.indicator_rows import read_records
-from gis_service.ingest.indicator_store import write_record
-from gis_service.ingest.indicator_values import check_densities
+from gis_service.ingest.indicator_store import delete_blank, write_record
+from gis_service.ingest.indicator_values import check_densities, figure_of
 from gis_service.ingest.limits import ImportLimits
 from gis_service.ingest.tables import read_table
 
@@ -79,26 +83,65 @@ def import_indicators(
         The database became unavailable during the import (HTTP 503): nothing to fix in the
         file, retry later.
     """
-    limits = limits or ImportLimits()
     path = Path(path)
-    table = read_table(path, limits, sheet=sheet)
-    catalogue = read_metric_catalogue(metrics_file)
-    names = metric_names(catalogue)
-    columns = analyse_header(table, names)
-    result = IndicatorImportResult(file=path.name)
     # What the database refuses that the validation did not foresee: named by file and line,
     # without internals; an outage is DatabaseUnavailableError (see ingest.database_errors).
-    with database_errors(table.label), engine.begin() as conn:
+    with database_errors(path.name), engine.begin() as conn:
+        result = write_indicator_file(conn, path, actor=actor, source_document=source_document,
+                                      source_section=source_section, limits=limits, metrics_file=metrics_file,
+                                      sheet=sheet, authorize=authorize)
+        if result.changed:  # an import that changes nothing leaves no trace
+            audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
+                         after={**result.to_dict(), "source_document": source_document})
+    return result
+
+
+def write_indicator_file(
+    conn: Connection,
+    path: Path,
+    *,
+    actor: str | None,
+    source_document: str | None = None,
+    source_section: str | None = None,
+    limits: ImportLimits | None = None,
+    metrics_file: Path | None = None,
+    sheet: str | None = None,
+    authorize: Callable[[list[IndicatorRecord]], None] | None = None,
+    replace: bool = False,
+) -> IndicatorImportResult:
+    """The one write path of figures from a file, in the caller's transaction.
+
+    Every route that writes figures from a file comes here: ``/imports/indicators`` and
+    ``import indicators`` (:func:`import_indicators`), ``/imports/layers/indicators`` and
+    ``import layer indicators`` (:func:`~gis_service.ingest.boundaries.import_layer`) and the
+    sample dataset (:func:`~gis_service.ingest.loader.load_sample`).  Each figure is validated,
+    converted and density-checked (with the stored figures of its scope and year) before
+    anything is written, then upserted with one audit row per change (none when ``actor`` is
+    ``None``: only the sample dataset's initial load).  No summary ``import`` row: the caller's.
+
+    ``replace`` makes the file authoritative for every cell it names, and only those: a cell
+    left empty (or marked not published) deletes the stored figure of that scope, year,
+    metric and projection; figures the file does not name are never touched.
+    """
+    limits = limits or ImportLimits()
+    table = read_table(path, limits, sheet=sheet)
+    names = metric_names(read_metric_catalogue(metrics_file))
+    columns = analyse_header(table, names)
+    result = IndicatorImportResult(file=path.name)
+    with database_errors(table.label):
         records = read_records(conn, table, columns, names, result, limits=limits,
                                source_document=source_document, source_section=source_section)
-        check_densities(table.label, records)
+        check_densities(conn, [figure_of(r) for r in records])
         if authorize is not None:
             authorize(records)
         result.records = records
         for record in records:
             with database_errors(record.where):
                 write_record(conn, record, result, actor=actor)
-        if result.changed:  # an import that changes nothing leaves no trace
-            audit.record(conn, actor=actor, action="import", table_name="indicator", row_id=None, before=None,
-                         after={**result.to_dict(), "source_document": source_document})
+        if replace:
+            given = {r.key for r in records}
+            for blank in result.blanks:
+                if blank.key not in given:
+                    with database_errors(blank.where):
+                        delete_blank(conn, blank, result, actor=actor)
     return result

@@ -35,6 +35,8 @@ from gis_service.ingest import csv_layers, geo_layers
 from gis_service.ingest.archive import check_upload_size
 from gis_service.ingest.catalog import METRICS_FILE, SAMPLE_DATA_DIR, read_metric_catalogue
 from gis_service.ingest.database_errors import database_errors
+from gis_service.ingest.indicators import write_indicator_file
+from gis_service.ingest.limits import ImportLimits
 from gis_service.ingest.upserts import LayerResult
 from gis_service.ingest.vector import ReadOptions
 
@@ -117,6 +119,7 @@ def load_layer(
     replace: bool = False,
     metrics_file: Path | None = None,
     options: ReadOptions | None = None,
+    actor: str | None = None,
 ) -> LayerResult:
     """Load one layer file (a planning office's own data, or a sample file).
 
@@ -132,12 +135,15 @@ def load_layer(
         file's declared CRS (transformed to EPSG:4326).
     replace
         Also delete the rows of this layer whose natural key is not in the file
-        (towns/zones/roads/zone_town/indicators/targets only).
+        (towns/zones/roads/zone_town/targets only); for indicators, delete only the stored
+        figures of the cells the file leaves empty (see :func:`write_indicator_file`).
     metrics_file
         Metric catalogue for indicators/targets (default: the sample catalogue).
     options
         Vector reading options (GCJ-02 flag, repair flag, limits; see
         :class:`~gis_service.ingest.vector.ReadOptions`); ``source_crs`` overrides its own.
+    actor
+        Who writes, for the audit rows of the figures (indicators); ``None``: no audit rows.
 
     Raises
     ------
@@ -147,7 +153,8 @@ def load_layer(
         The database became unavailable during the load (HTTP 503): nothing to fix in the
         file, retry later.
     """
-    kwargs: dict[str, Any] = {"source_crs": source_crs, "replace": replace, "metrics_file": metrics_file, "options": options}
+    kwargs: dict[str, Any] = {"source_crs": source_crs, "replace": replace, "metrics_file": metrics_file, "options": options,
+                              "actor": actor}
     if isinstance(engine, Connection):
         return _load(engine, layer, Path(path), **kwargs)
     with database_errors(Path(path).name), engine.begin() as conn:
@@ -163,6 +170,7 @@ def _load(
     replace: bool = False,
     metrics_file: Path | None = None,
     options: ReadOptions | None = None,
+    actor: str | None = None,
 ) -> LayerResult:
     if layer not in LAYER_WRITERS:
         raise InputError(f"unknown layer {layer!r}; expected one of {', '.join(LAYER_WRITERS)}")
@@ -173,14 +181,27 @@ def _load(
     if path.is_file():
         check_upload_size(path, options.limits)
     kwargs: dict[str, Any] = {"options": options} if layer in _GEO_LAYERS else {}
-    if layer in ("indicators", "targets"):
-        kwargs["metrics"] = set(read_metric_catalogue(metrics_file if metrics_file and metrics_file.exists() else None))
+    catalogue = metrics_file if metrics_file and metrics_file.exists() else None
+    if layer == "targets":
+        kwargs["metrics"] = set(read_metric_catalogue(catalogue))
+    if layer == "indicators":
+        kwargs |= {"metrics_file": catalogue, "limits": options.limits, "actor": actor}
     # A savepoint, so a failing layer never half-applies.  What the database refuses that the
     # file validation did not catch is reported by file (and row) without internals; an outage
     # is DatabaseUnavailableError; any other database error is a fault of the service.
     with database_errors(path.name), conn.begin_nested():
         LAYER_WRITERS[layer](conn, path, result, replace=replace, **kwargs)
     return result
+
+
+def load_indicator_layer(
+    conn: Connection, path: Path, result: LayerResult, *, replace: bool, metrics_file: Path | None,
+    limits: ImportLimits, actor: str | None,
+) -> None:
+    """The indicators layer: the one validated write path of figures (:func:`write_indicator_file`)."""
+    written = write_indicator_file(conn, path, actor=actor, limits=limits, metrics_file=metrics_file, replace=replace)
+    result.inserted, result.updated = written.inserted, written.updated
+    result.unchanged, result.deleted = written.unchanged, written.deleted
 
 
 #: layer name -> the function that writes a file of that layer (in a transaction of the caller's)
@@ -192,7 +213,7 @@ LAYER_WRITERS: dict[str, Callable[..., None]] = {
     "roads": geo_layers.load_roads,
     "parks": csv_layers.load_parks,
     "park_boundaries": geo_layers.load_park_boundaries,
-    "indicators": csv_layers.load_indicators,
+    "indicators": load_indicator_layer,
     "targets": csv_layers.load_targets,
 }
 _GEO_LAYERS = frozenset({"district", "towns", "zones", "roads", "park_boundaries"})

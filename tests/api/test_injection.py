@@ -152,6 +152,8 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("qa.py", "table"): "constant table tuples of the checks",
     ("ingest/land/write.py", "where"): "one of the two constant scope conditions of _scope_sql (values bound)",
     ("metrics/postgis.py", "_IN_SNAPSHOT"): "module constant: the survey-snapshot condition (:survey_import bound)",
+    ("audit.py", "table"): "checked against the constant AUDITABLE_TABLES before use",
+    ("audit.py", "row"): "to_jsonb(t) minus/plus the constant geometry column names of _GEOMETRY_COLUMNS",
 }
 
 

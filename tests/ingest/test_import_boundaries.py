@@ -291,10 +291,13 @@ def test_import_layer_replaces_roads_from_zipped_shapefile(loaded: Engine, tmp_p
     assert (result.inserted, result.updated, result.deleted) == (1, 1, n_before - 1)
     with loaded.connect() as conn:
         names = conn.execute(text("SELECT name FROM road ORDER BY name")).scalars().all()
-        summary = conn.execute(text("SELECT actor, action, table_name, after FROM audit_log")).one()
+        summary = conn.execute(text("SELECT actor, action, table_name, after FROM audit_log WHERE action = 'import'")).one()
+        rows = conn.execute(text("SELECT action, count(*) FROM audit_log WHERE action <> 'import' AND table_name = 'road' "
+                                 "GROUP BY action")).all()
     assert names == sorted(["人民北路", "测试新路"])
     assert (summary.actor, summary.action, summary.table_name) == ("规划科", "import", "road")
     assert summary.after["deleted"] == n_before - 1
+    assert dict(rows) == {"insert": 1, "update": 1, "delete": n_before - 1}  # every road changed has its audit row
 
 
 def test_import_layer_error_in_last_feature_changes_nothing(loaded: Engine, write_geojson) -> None:  # type: ignore[no-untyped-def]
