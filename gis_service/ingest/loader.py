@@ -174,7 +174,7 @@ def _load(
         check_upload_size(path, options.limits)
     kwargs: dict[str, Any] = {"options": options} if layer in _GEO_LAYERS else {}
     if layer in ("indicators", "targets"):
-        kwargs["metrics"] = set(read_metric_catalogue(metrics_file if metrics_file and metrics_file.exists() else None))
+        kwargs["metrics"] = read_metric_catalogue(metrics_file if metrics_file and metrics_file.exists() else None)
     # A savepoint, so a failing layer never half-applies.  What the database refuses that the
     # file validation did not catch is reported by file (and row) without internals; an outage
     # is DatabaseUnavailableError; any other database error is a fault of the service.
