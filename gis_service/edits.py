@@ -29,6 +29,7 @@ from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.errors import NegativeValueError, UnknownReferenceError
 # the importers' unit conversion, bounds and density checks: one place for every route
 from gis_service.ingest.indicator_values import Figure, check_densities, checked_value, without_original
+from gis_service.ingest.target_values import check_target  # the importers' rule for targets
 
 #: Columns of an indicator that say where it belongs (fixed once created).
 _SCOPES = ("district", "town", "zone", "park")
@@ -245,39 +246,41 @@ class TargetFields:
 _TARGET_COLUMNS = ("scope", "category", "name", "metric_code", "basis", "base_year", "base_value", "year", "value",
                    "value_text", "unit", "nature", "source_document", "source_section", "note")
 # Built once from the constant column list above; values are always bound parameters.
+# ON CONFLICT DO NOTHING: a create racing another create of the same code waits for it and
+# then finds the row (and replaces it under lock), instead of failing on the unique key.
 _INSERT_TARGET = (f"INSERT INTO target (code, {', '.join(_TARGET_COLUMNS)}) "
-                  f"VALUES (:code, {', '.join(':' + c for c in _TARGET_COLUMNS)})")
+                  f"VALUES (:code, {', '.join(':' + c for c in _TARGET_COLUMNS)}) "
+                  "ON CONFLICT (code) DO NOTHING RETURNING id")
 _UPDATE_TARGET = f"UPDATE target SET {', '.join(f'{c} = :{c}' for c in _TARGET_COLUMNS)} WHERE code = :code"
 _SELECT_TARGET = f"SELECT id, code, {', '.join(_TARGET_COLUMNS)} FROM target WHERE code = :code"
 
 
 def _check_target(code: str, fields: TargetFields) -> None:
     where = f"target {code!r}"
-    if fields.value is None and not fields.value_text:
-        raise InputError(f"{where}: give value or value_text (a target published as text, e.g. ≥500)")
-    for name in ("value", "base_value"):
-        number = getattr(fields, name)
-        if number is not None and not math.isfinite(number):
-            raise InputError(f"{where}: {name}: not a finite number ({number})")
     if fields.nature is not None and fields.nature not in {n.value for n in TargetNature}:
         raise InputError(f"{where}: nature {fields.nature!r} is not one of {', '.join(n.value for n in TargetNature)}")
-    for name in ("scope", "name", "metric_code", "unit", "source_document"):
-        if not str(getattr(fields, name)).strip():
-            raise InputError(f"{where}: {name} is empty")
+    check_target(asdict(fields) | {"code": code}, where=where, catalogue=read_metric_catalogue())
 
 
 def put_target(engine: Engine, code: str, fields: TargetFields, *, actor: str) -> tuple[dict[str, Any], bool]:
-    """Create or replace the target ``code``; returns its stored row and whether it was created."""
+    """Create or replace the target ``code``; returns its stored row and whether it was created.
+
+    Checked by :func:`gis_service.ingest.target_values.check_target` (the imports' rule).  The
+    insert is the upsert's first half: when the code exists (or another create of it commits
+    first) the row is locked, read for the audit and replaced.
+    """
     _check_target(code, fields)
     params = {c: getattr(fields, c) for c in _TARGET_COLUMNS} | {"code": code}
     with engine.begin() as conn:
-        before = _target_row(conn, code, lock=True)
-        conn.execute(text(_INSERT_TARGET if before is None else _UPDATE_TARGET), params)
+        created = conn.execute(text(_INSERT_TARGET), params).scalar() is not None
+        before = None if created else _target_row(conn, code, lock=True)
+        if before is not None:
+            conn.execute(text(_UPDATE_TARGET), params)
         after = _target_row(conn, code, lock=False)
         assert after is not None
-        audit.record(conn, actor=actor, action="create" if before is None else "update", table_name="target",
+        audit.record(conn, actor=actor, action="create" if created else "update", table_name="target",
                      row_id=after["id"], before=before, after=after)
-    return after, before is None
+    return after, created
 
 
 def _target_row(conn: Connection, code: str, *, lock: bool) -> dict[str, Any] | None:

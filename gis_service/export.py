@@ -6,7 +6,8 @@ quality columns, and the figures (indicators, targets, 四至 texts) as attribut
 Each layer carries a Chinese description (GeoPackage ``gpkg_contents.description``) that
 says what it is and, for drawn geometry, that it is approximate.
 
-CSV is written as UTF-8 with a byte-order mark so that Excel shows the Chinese names.
+CSV is written as UTF-8 with a byte-order mark so that Excel shows the Chinese names; CSV and
+XLSX text that a spreadsheet would run as a formula is quoted (:mod:`gis_service.spreadsheet_safety`).
 Nothing here knows of the web: the download routes and the CLI call these functions.
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy import Engine
 
 from gis_service.coords.crs import STORED_CRS
 from gis_service.errors import InputError
+from gis_service.spreadsheet_safety import write_csv_to, write_xlsx_to
 from gis_service.store import readers
 
 GPKG_DRIVER = "GPKG"
@@ -169,7 +171,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as CSV (UTF-8 with BOM, so Excel shows Chinese); geometry as WKT."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _plain(frame).to_csv(target, index=False, encoding="utf-8-sig")
+    write_csv_to(_plain(frame), target)
     return target
 
 
@@ -186,9 +188,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | pd.DataFrame, path: str | Pa
         raise InputError(f"sheet names must be 1-31 characters: {too_long or 'no sheet given'}")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        for name, frame in named.items():
-            _plain(frame).to_excel(writer, sheet_name=name, index=False)
+    write_xlsx_to({name: _plain(frame) for name, frame in named.items()}, target)
     return target
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
+from gis_service.errors import InputError
 from gis_service.metrics.area_bases import published_area_base
 from gis_service.metrics.bases import PUBLISHED_AREA
 from gis_service.metrics.density import density_table
@@ -94,7 +95,38 @@ def run_qa(engine: Engine, *, year: int = QA_YEAR) -> QaReport:
         report.checks += _table1_reproduction(conn, year)
         report.checks.append(_other_area_descriptions(conn, year))
         report.checks.append(_land_imports(conn))
+        report.checks.append(_unusable_targets(conn))
     return report
+
+
+def _unusable_targets(conn: Connection) -> QaCheck:
+    """Stored targets the writes' rule refuses (left by an older version or a hand edit):
+    the pages never fail on them, but they cannot be used; the default one is replaced."""
+    from gis_service.answers.targets import DEFAULT_TARGET_CODE
+    from gis_service.ingest.catalog import read_metric_catalogue
+    from gis_service.ingest.target_values import check_target
+
+    catalogue = read_metric_catalogue()
+    problems: dict[str, str] = {}
+    for row in conn.execute(text(_TARGET_ROWS)).mappings():
+        try:
+            check_target(row, where=f"target {row['code']!r}", catalogue=catalogue)
+        except InputError as exc:
+            problems[str(row["code"])] = str(exc)
+    if not problems:
+        return QaCheck("unusable_targets", "规划目标", "ok", "所有规划目标均可使用", {"unusable": {}})
+    default = ("默认目标不可用,地图、接口与下载改用文件 001 公布的 80 亿元/km²。"
+               if DEFAULT_TARGET_CODE in problems else "")
+    return QaCheck("unusable_targets", "规划目标", "error" if default else "warning",
+                   f"{default}不可用的规划目标 {len(problems)} 条:" + ";".join(problems.values()),
+                   {"unusable": problems})
+
+
+_TARGET_ROWS = """
+    SELECT code, scope, name, metric_code, basis, base_year, base_value::float8 AS base_value, year,
+           value::float8 AS value, value_text, unit, nature::text AS nature, source_document
+    FROM target ORDER BY id
+"""
 
 
 _KIND_ZH = {"survey": "土地利用现状调查", "supply": "供地记录", "register": "地块登记"}

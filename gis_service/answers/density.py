@@ -366,6 +366,7 @@ def _meta(inputs: Inputs, r: _Resolved, rows: pd.DataFrame, answered: DensityQue
             "nature": t.nature,
             "source": t.source,
         },
+        "warnings": list(t.warnings),
         "comparable_with_target": not note,
         "comparability_note_zh": note or None,
         "figure_year_rule": FIGURE_YEAR_RULE,

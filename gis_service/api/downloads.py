@@ -1,23 +1,23 @@
 """Downloads: density metrics as CSV/XLSX, layers as a GeoPackage.
 
-CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese names; the
+CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese names; text cells that a
+spreadsheet would run as a formula are quoted (:mod:`gis_service.spreadsheet_safety`); the
 GeoPackage holds one table per layer in EPSG:4326 with provenance columns.
 """
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gis_service.api.dependencies import ApiInputError, BBoxDep
 from gis_service.answers.vocabulary import LEVELS
 from gis_service.export import metrics_table
+from gis_service.spreadsheet_safety import csv_bytes, xlsx_bytes
 from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -49,8 +49,7 @@ def metrics_csv(request: Request, year: YearQ = None, numerator: NameQ = "output
                 level: LevelQ = "park", target: OptNameQ = None) -> Response:
     """The rows of ``/metrics/density`` for the same question, one column per row key."""
     table = metrics_table(request.app.state.engine, year=year, numerator=numerator, basis=basis, level=level, target=target)
-    data = table.to_csv(index=False).encode("utf-8-sig")
-    return Response(data, media_type="text/csv; charset=utf-8", headers=_disposition(f"density_{level}.csv"))
+    return Response(csv_bytes(table), media_type="text/csv; charset=utf-8", headers=_disposition(f"density_{level}.csv"))
 
 
 @router.get("/metrics.xlsx", summary="密度指标 XLSX")
@@ -58,10 +57,7 @@ def metrics_xlsx(request: Request, year: YearQ = None, numerator: NameQ = "outpu
                  level: LevelQ = "park", target: OptNameQ = None) -> Response:
     """The rows of ``/metrics/density`` for the same question, one column per row key."""
     table = metrics_table(request.app.state.engine, year=year, numerator=numerator, basis=basis, level=level, target=target)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="地均指标", index=False)
-    return Response(buffer.getvalue(), media_type=XLSX, headers=_disposition(f"density_{level}.xlsx"))
+    return Response(xlsx_bytes({"地均指标": table}), media_type=XLSX, headers=_disposition(f"density_{level}.xlsx"))
 
 
 @router.get("/layers.gpkg", summary="图层 GeoPackage")

@@ -13,12 +13,14 @@ scope, metric catalogue) and upserts every row by its natural key, counting in a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from gis_service.errors import InputError
+from gis_service.ingest.catalog import Metric
 from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.sources import (
     PARK_KINDS,
@@ -28,6 +30,7 @@ from gis_service.ingest.sources import (
     parse_number,
     read_rows,
 )
+from gis_service.ingest.target_values import check_target
 from gis_service.ingest.upserts import LayerResult, count_upsert, delete_missing
 
 
@@ -119,19 +122,19 @@ def _upsert_sizhi(conn: Connection, v: dict[str, Any], where: str) -> int:
            "doc": v["source_document"], "sec": v.get("source_section")}).rowcount
 
 
-def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: bool, metrics: set[str]) -> None:
+def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: bool,
+                 metrics: Mapping[str, Metric]) -> None:
     rows = read_rows(path, required=("code", "scope", "name", "metric_code", "year", "unit", "source_document"))
     for row in rows:
         v, where = row.values, f"{path.name}: line {row.line}"
         with database_errors(where):
-            if v["metric_code"] not in metrics:
-                raise InputError(f"{where}: metric_code {v['metric_code']!r} is not in the metric catalogue (metrics.csv)")
             value = parse_number(v.get("value"), where=where, column="value")
-            if value is None and v.get("value_text") is None:
-                raise InputError(f"{where}: target {v['code']!r} has neither value nor value_text")
+            base_value = parse_number(v.get("base_value"), where=where, column="base_value")
             nature = v.get("nature")
             if nature is not None:
                 check_choice(nature, TARGET_NATURES, where=where, column="nature")
+            check_target(v | {"value": value, "base_value": base_value}, where=f"{where}: target {v['code']!r}",
+                         catalogue=metrics)
             count_upsert(result, conn.execute(text("""
                 INSERT INTO target (code, scope, category, name, metric_code, basis, base_year, base_value, year, value,
                                     value_text, unit, nature, note, source_document, source_section)
@@ -153,7 +156,7 @@ def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: 
             """), {"code": v["code"], "scope": v["scope"], "category": v.get("category"), "name": v["name"],
                    "metric": v["metric_code"], "basis": v.get("basis"),
                    "base_year": parse_int(v.get("base_year"), where=where, column="base_year"),
-                   "base_value": parse_number(v.get("base_value"), where=where, column="base_value"),
+                   "base_value": base_value,
                    "year": parse_int(v["year"], where=where, column="year"), "value": value,
                    "value_text": v.get("value_text"), "unit": v["unit"], "nature": nature, "note": v.get("note"),
                    "doc": v["source_document"], "sec": v.get("source_section")}))

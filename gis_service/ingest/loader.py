@@ -183,7 +183,7 @@ def _load(
     kwargs: dict[str, Any] = {"options": options} if layer in _GEO_LAYERS else {}
     catalogue = metrics_file if metrics_file and metrics_file.exists() else None
     if layer == "targets":
-        kwargs["metrics"] = set(read_metric_catalogue(catalogue))
+        kwargs["metrics"] = read_metric_catalogue(catalogue)
     if layer == "indicators":
         kwargs |= {"metrics_file": catalogue, "limits": options.limits, "actor": actor}
     # A savepoint, so a failing layer never half-applies.  What the database refuses that the

@@ -52,6 +52,12 @@ BASIS_LABELS_ZH: dict[str, str] = {
     BUILT_UP_LAND: "建成土地",
 }
 
+#: bases a published figure may be on that this engine does not compute (a target on one is
+#: stored and listed, never compared): 003's Shanghai "产业园区土地" (park land)
+REFERENCE_BASES: dict[str, str] = {"park_land": "产业园区土地(上海市公布口径,不计算)"}
+#: every basis a stored target may name
+TARGET_BASES: tuple[str, ...] = (*ALL_BASES, *REFERENCE_BASES)
+
 BASES_COLUMNS: list[str] = [
     "unit_id",
     "basis",

@@ -20,6 +20,7 @@ measured inside the stored boundary) give a different figure, neither higher nor
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,10 @@ NO_DATA = "无数据"
 DIFFERENT_BASIS_ZH = "口径不同"
 
 
+class TargetUnusableError(InputError):
+    """A stored target that cannot be compared with a density; the message names it and why."""
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """A density target: ``value`` in ``unit`` (亿元/km², 万元/亩...) for ``metric`` over ``basis``.
@@ -64,6 +69,8 @@ class TargetSpec:
     code: str | None = None
     name: str | None = None
     nature: str | None = None
+    #: why this target stands in for the one asked (e.g. the stored default is unusable)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_basis(self.basis)
@@ -105,6 +112,40 @@ class TargetSpec:
             name=row.get("name"),
             nature=row.get("nature"),
         )
+
+
+def target_numerator(metric_code: str, code: str) -> str:
+    """The numerator a target's metric is about: ``output_density_supplied_industrial`` → ``output``."""
+    money = [n for n, spec in NUMERATORS.items() if spec.kind == "money"]  # a target is in 亿元/km²
+    if metric_code in money:
+        return metric_code
+    for candidate in sorted(money, key=len, reverse=True):
+        if metric_code.startswith(candidate + "_"):
+            return candidate
+    raise TargetUnusableError(
+        f"target {code!r}: its metric {metric_code!r} is not a money density of {', '.join(money)}"
+    )
+
+
+def density_target(row: Mapping[str, Any]) -> TargetSpec:
+    """The stored ``target`` row as a density target, or :class:`TargetUnusableError` saying why not.
+
+    The one rule of what a density target is (numeric value > 0, a basis the engine computes,
+    a metric that is a density of a known numerator, a money-per-area unit): the reads apply
+    it to stored rows, the writes to a target on a basis before storing it.
+    """
+    clean = {k: None if _missing(v) else v for k, v in row.items()}  # NaN (pandas) -> None
+    code = clean.get("code")
+    try:
+        return TargetSpec.from_row(clean, metric=target_numerator(str(clean.get("metric_code")), str(code)))
+    except TargetUnusableError:
+        raise
+    except InputError as exc:
+        raise TargetUnusableError(f"target {code!r} cannot be compared with a density: {exc}") from None
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 #: 001 表1 #9: 80 亿元/km² on supplied industrial land by 2025 (预期性)

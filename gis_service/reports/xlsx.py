@@ -3,7 +3,8 @@
 Each sheet starts with the report title (row 1), the data year, generation date and
 target (row 2) and the notes (row 3); the table's header is on :data:`HEADER_ROW`, bold
 on a shaded fill, frozen so that it stays visible; numbers get a fixed number of
-decimals; columns are sized to their content.  Missing figures are empty cells.
+decimals; columns are sized to their content.  Missing figures are empty cells.  Every
+cell goes through :func:`~gis_service.spreadsheet_safety.safe_cell`: text is never a formula.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gis_service.reports.tables import ReportData
+from gis_service.spreadsheet_safety import safe_cell
 
 HEADER_ROW = 5
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -54,19 +56,19 @@ def write_report_xlsx(data: ReportData, path: str | Path) -> Path:
 
 def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, data: ReportData, name: str) -> None:
     target = data.target
-    sheet["A1"] = f"{data.title} — {name}"
+    sheet["A1"] = safe_cell(f"{data.title} — {name}")
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A2"] = (
+    sheet["A2"] = safe_cell(
         f"数据年份:{data.year}年    生成日期:{data.generated.isoformat()}    "
         f"目标:{target.name} {target.value:g} {target.unit}({target.year}年,{target.nature or ''},{target.source})"
     )
-    sheet["A3"] = " ".join(data.notes)
+    sheet["A3"] = safe_cell(" ".join(data.notes))
     sheet["A3"].alignment = Alignment(wrap_text=False)
     sheet["A3"].font = Font(color="C00000")
     highlight = frame.get("本报告园区")
     columns = [c for c in frame.columns if c != "本报告园区"]
     for col, header in enumerate(columns, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=col, value=str(header))
+        cell = sheet.cell(row=HEADER_ROW, column=col, value=safe_cell(str(header)))
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.border = _BORDER
@@ -101,7 +103,7 @@ def _cell_value(value: object) -> object:
             return None
     if isinstance(value, bool):
         return "是" if value else "否"
-    return value
+    return safe_cell(value)
 
 
 def _number_format(header: str) -> str | None:

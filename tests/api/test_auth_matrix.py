@@ -34,7 +34,8 @@ SUPPLY = json.dumps({"type": "FeatureCollection", "features": [{
     "geometry": _SQUARE}]}).encode()
 CSV = "园区,年份,指标,数值,单位,来源\ntest-west,2021,output,110,亿元,报表.xlsx\n".encode()
 TARGET = {"scope": "songjiang", "name": "工业园区单位土地产值", "metric_code": "output", "year": 2025,
-          "unit": "亿元/km²", "source_document": "001_13d6efb69ed95403.txt", "value": 80}
+          "unit": "亿元/km²", "source_document": "001_13d6efb69ed95403.txt", "value": 80,
+          "basis": "supplied_industrial_land"}  # a density unit needs its basis (target rule)
 
 #: endpoint -> expected status per caller, in the order of CALLERS
 #:                                 none viewer pm_own pm_other analyst admin
