@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
+from gis_service.api.request_limits import land_upload_body
 from gis_service.api.writes import (
     UPLOAD_RESPONSES,
     Filename,
@@ -48,6 +49,8 @@ UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml")
 
 _MEDIA = ("application/zip", "application/geopackage+sqlite3", "application/geo+json",
           "application/vnd.google-earth.kml+xml", "application/octet-stream")
+#: the raw file body, in the land class of the request limits (GIS_IMPORT_MAX_LAND_UPLOAD_BYTES)
+LAND_BODY = land_upload_body(_upload_body(*_MEDIA))
 Source = Annotated[str, Query(min_length=1, max_length=500, description="source of the data")]
 Layer = Annotated[str | None, Query(max_length=100, description="layer to read (e.g. DLTB)")]
 Encoding = Annotated[str | None, Query(max_length=32, description="DBF encoding override (e.g. GBK)")]
@@ -74,7 +77,7 @@ def _file_options(request: Request, layer: str | None, encoding: str | None, crs
 
 
 @router.post("/imports/landuse", summary="导入土地利用现状调查(每年一期,同年重导即替换)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_landuse_route(
     request: Request, principal: PrincipalDep, filename: Filename,
     year: Annotated[int, Query(ge=2000, le=2100, description="year the snapshot describes")],
@@ -89,7 +92,7 @@ async def import_landuse_route(
 
 
 @router.post("/imports/supply", summary="导入供地记录(电子监管号重导即替换)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_supply_route(
     request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
     layer: Layer = None, encoding: Encoding = None, crs: Crs = None, repair: bool = False, field: Fields = [],  # noqa: B006
@@ -102,7 +105,7 @@ async def import_supply_route(
 
 
 @router.post("/imports/parcels", summary="导入地块登记(替换现有登记)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_parcels_route(
     request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
     code_system: CodeSystem = None, layer: Layer = None, encoding: Encoding = None, crs: Crs = None,
