@@ -39,6 +39,7 @@ from gis_service.ingest.land import (
     import_supply,
     parse_field_options,
 )
+from gis_service.lists import parse_list
 from gis_service.security import Principal
 
 router = APIRouter(tags=["writes"])
@@ -55,7 +56,9 @@ Source = Annotated[str, Query(min_length=1, max_length=500, description="source 
 Layer = Annotated[str | None, Query(max_length=100, description="layer to read (e.g. DLTB)")]
 Encoding = Annotated[str | None, Query(max_length=32, description="DBF encoding override (e.g. GBK)")]
 Crs = Annotated[str | None, Query(max_length=32, description="CRS if the file declares none, or gcj02")]
-Fields = Annotated[list[str], Query(max_length=20, description="KEY=FIELD for fields with other names")]
+#: at most this many distinct KEY=FIELD options (more than any file format has keys)
+MAX_FIELDS = 20
+Fields = Annotated[list[str], Query(description=f"KEY=FIELD for fields with other names (at most {MAX_FIELDS})")]
 CodeSystem = Annotated[str | None, Query(max_length=32, description="sandiao, guotu or gb50137")]
 
 
@@ -70,6 +73,10 @@ async def _import(request: Request, principal: Principal, filename: str, importe
         report = await run_in_threadpool(partial(importer, request.app.state.engine, path, options,
                                                  actor=principal.actor))
     return report.to_dict()
+
+
+def _fields(field: list[str]) -> dict[str, str]:
+    return parse_field_options(parse_list("field", field, max_items=MAX_FIELDS))
 
 
 def _file_options(request: Request, layer: str | None, encoding: str | None, crs: str | None, repair: bool) -> LandFileOptions:
@@ -87,7 +94,7 @@ async def import_landuse_route(
     """A land-use survey snapshot (三调 DLTB…): one per year, checked, in one transaction."""
     authorize_write(principal, "land")
     options = SurveyOptions(year=year, source_document=source_document, code_system=code_system, strict=strict,
-                            fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+                            fields=_fields(field), file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_landuse, options)
 
 
@@ -99,7 +106,7 @@ async def import_supply_route(
 ) -> dict[str, Any]:
     """Land supply records (供地结果公告 fields), checked, in one transaction."""
     authorize_write(principal, "land")
-    options = SupplyOptions(source_document=source_document, fields=parse_field_options(field),
+    options = SupplyOptions(source_document=source_document, fields=_fields(field),
                             file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_supply, options)
 
@@ -114,5 +121,5 @@ async def import_parcels_route(
     """An office's parcel register (land-use code + supply flag), replacing the stored register."""
     authorize_write(principal, "land")
     options = RegisterOptions(source_document=source_document, code_system=code_system,
-                              fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+                              fields=_fields(field), file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_register, options)
