@@ -200,6 +200,12 @@ HTTP_CODES = {404: "NotFound", 413: "PayloadTooLarge", 414: "URITooLong"}
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's body parsing failed before JSON decoding (bytes that are not UTF-8): invalid input,
+        # a 422 like every other, saying what is wrong with the body
+        cause = exc.__cause__
+        return error_body(422, "InvalidParameterValue", f"body: not a JSON document in UTF-8 "
+                          f"({type(cause).__name__}: {str(cause)[:200]})")
     response = error_body(exc.status_code, HTTP_CODES.get(exc.status_code, "HTTPError"), str(exc.detail))
     response.headers.update(exc.headers or {})
     return response

@@ -91,9 +91,9 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _over(limit: int, setting: str, size: str) -> str:
-    return (f"请求体过大 (request body too large): {size} is over the limit of {limit} bytes of this route "
-            f"({setting})")
+def _over(scope: Scope, limit: int, setting: str, size: str) -> str:
+    return (f"请求体过大 (request body too large): the body of {scope['method']} {scope['path']} {size} is over "
+            f"the limit of {limit} bytes ({setting})")
 
 
 class RequestLimits:
@@ -119,7 +119,7 @@ class RequestLimits:
         limit, setting = body_limit(scope, self._classes)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(scope, receive, send, 413, "PayloadTooLarge", _over(limit, setting, f"{declared} bytes"))
+            await _refuse(scope, receive, send, 413, "PayloadTooLarge", _over(scope, limit, setting, f"({declared} bytes)"))
             return
         await self._bounded(scope, receive, send, limit, setting)
 
@@ -134,7 +134,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLargeError(_over(limit, setting, f"the body passed {received} bytes"))
+                    raise BodyTooLargeError(_over(scope, limit, setting, f"(refused after {received} bytes)"))
             return message
 
         async def watching_send(message: Message) -> None:

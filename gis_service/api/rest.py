@@ -226,8 +226,8 @@ def classes(
     year: YearQ = None,
     level: Annotated[str, Query(max_length=64)] = "park",
     indicator: Annotated[list[str] | None, Query(description=(
-        f"NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], repeatable (at most {MAX_INDICATORS} distinct); default output:0.6 "
-        "and tax:0.4 with the mean as benchmark"))] = None,
+        "NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], repeatable; default output:0.6 and tax:0.4 with the mean as benchmark"
+        + f"; at most {MAX_INDICATORS} distinct"))] = None,
     basis: NameQ = None,
     bands: Annotated[str | None, Query(max_length=200, description="e.g. A:0.2,B:0.6,C:0.95,D:1")] = None,
     benchmark_factor: Annotated[float | None, Query(gt=0, le=100)] = None,

@@ -89,11 +89,10 @@ def test_projected_or_huge_coordinates_are_422_naming_the_field(client) -> None:
 
 def test_nan_or_infinity_in_a_json_body_is_a_json_422(client) -> None:  # type: ignore[no-untyped-def]
     nan_ring = json.dumps(SQUARE).replace("31.02", "NaN", 1)
+    geometry = f'"geometry": {{"type": "Polygon", "coordinates": [{json.dumps(SQUARE)}]}}'
     for body in (f'{{"text": "东至甲路", "geometry": {{"type": "Polygon", "coordinates": [{nan_ring}]}}}}',
-                 f'{{"text": "东至甲路", "geometry": {{"type": "Polygon", "coordinates": [{json.dumps(SQUARE)}]}}, '
-                 '"tolerance_m": NaN}',
-                 f'{{"text": "东至甲路", "geometry": {{"type": "Polygon", "coordinates": [{json.dumps(SQUARE)}]}}, '
-                 '"tolerance_m": Infinity}'):
+                 f'{{"text": "东至甲路", {geometry}, "tolerance_m": NaN}}',
+                 f'{{"text": "东至甲路", {geometry}, "tolerance_m": Infinity}}'):
         r = client.post("/sizhi/verify", content=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 422, r.text[:300]
         assert r.headers["content-type"].startswith("application/json") and r.json()["status"] == 422
@@ -101,3 +100,8 @@ def test_nan_or_infinity_in_a_json_body_is_a_json_422(client) -> None:  # type: 
                     '"unit_of_value": "%", "mode": "scale", "extra": -Infinity}], "year": NaN}',
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["status"] == 422, r.text[:300]
+
+
+def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/metrics/whatif", content=b"\xff\x1e\xa0.", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["description"].startswith("body:"), r.text[:300]
