@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # HTTP service.
     host: str = "127.0.0.1"
     port: int = 8000
+    # Request limits (gis_service.api.request_limits), checked before authentication and before a
+    # route reads anything; file uploads have theirs in ImportLimits (GIS_IMPORT_MAX_*UPLOAD_BYTES).
+    max_body_bytes: int = Field(
+        default=1024**2, gt=0, description="Largest request body of a route that is not a file upload (JSON), bytes."
+    )
+    max_query_bytes: int = Field(
+        default=8192, gt=0, description="Longest query string (the part of the URL after '?'), bytes."
+    )
 
     @property
     def cluster_dir(self) -> Path:

@@ -27,6 +27,7 @@ from gis_service.answers.density import DensityQuestion, answer_density
 from gis_service.answers.records import records
 from gis_service.answers.vocabulary import PARK, check_numerator
 from gis_service.errors import InputError
+from gis_service.lists import parse_list
 from gis_service.metrics.bases import BASIS_LABELS_ZH, PUBLISHED_AREA, check_basis
 from gis_service.metrics.classify import DEFAULT_BANDS, ClassBand, ScoreIndicator, mu_jun_classes
 from gis_service.metrics.density import NUMERATORS
@@ -34,6 +35,8 @@ from gis_service.store.readers import read_parks
 
 #: at most this many scored indicators in one scheme (a bound on request size)
 MAX_INDICATORS = 10
+#: at most this many classes (bands) in one scheme
+MAX_BANDS = 10
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def parse_indicator(spec: str) -> SchemeIndicator:
 def parse_bands(spec: str) -> tuple[ClassBand, ...]:
     """``A:0.2,B:0.6,C:0.95,D:1`` (class:upper share counted from the top) as bands."""
     bands = []
-    for item in spec.split(","):
+    for item in parse_list("bands", spec, max_items=MAX_BANDS):
         label, _, share = item.partition(":")
         try:
             bands.append(ClassBand(label.strip(), float(share)))

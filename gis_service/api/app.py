@@ -15,6 +15,7 @@ from gis_service.api.auth import read_access
 from gis_service.api.openapi import install_openapi
 from gis_service.api.config import ApiSettings, get_api_settings
 from gis_service.api.errors import error_responses, install_error_handlers
+from gis_service.api.request_limits import RequestLimits
 from gis_service.db.engine import check_database, database_url
 from gis_service.errors import DatabaseError
 from gis_service.ingest import ImportLimits
@@ -71,6 +72,7 @@ def create_app(
     # OGC API Features conformance class oas30: the service description is OpenAPI 3.0.
     app.openapi_version = "3.0.3"
     install_error_handlers(app)
+    app.add_middleware(RequestLimits)  # bodies and query strings bounded before auth or any read
     install_openapi(app)
     # Reads: open, or key-required when GIS_API_REQUIRE_KEY_FOR_READ is set.  Writes and the
     # audit log check the key and role themselves (401/403).

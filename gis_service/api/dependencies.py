@@ -65,6 +65,12 @@ def api_settings(request: Request) -> ApiSettings:
     return request.app.state.api_settings  # type: ignore[no-any-return]
 
 
+#: the largest ``offset`` accepted: far beyond the largest collection (a land-use survey has about
+#: 10^6 patches), and small enough that a huge number is refused here, naming the parameter,
+#: rather than by PostgreSQL (bigint out of range)
+MAX_OFFSET = 100_000_000
+
+
 @dataclass(frozen=True)
 class Paging:
     limit: int
@@ -74,7 +80,7 @@ class Paging:
 def paging(
     request: Request,
     limit: Annotated[int | None, Query(ge=1, description="Features per page (at most the server maximum)")] = None,
-    offset: Annotated[int, Query(ge=0, description="Features to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, description=f"Features to skip (0..{MAX_OFFSET})")] = 0,
 ) -> Paging:
     """``limit``/``offset`` with the server maximum enforced (a 422 above it, never clamped silently)."""
     settings = api_settings(request)
@@ -82,6 +88,8 @@ def paging(
         limit = settings.default_limit
     if limit > settings.max_limit:
         raise ApiInputError("limit", f"{limit} is over the maximum {settings.max_limit}")
+    if offset > MAX_OFFSET:
+        raise ApiInputError("offset", f"{offset} is outside the allowed range 0..{MAX_OFFSET}")
     return Paging(limit=limit, offset=offset)
 
 

@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from gis_service.api.dependencies import ApiInputError, BBoxDep
+from gis_service.api.dependencies import BBoxDep
 from gis_service.answers.vocabulary import LEVELS
 from gis_service.export import metrics_table
+from gis_service.lists import parse_list
 from gis_service.spreadsheet_safety import csv_bytes, xlsx_bytes
 from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
 
@@ -66,10 +67,7 @@ def layers_gpkg(
     bbox: BBoxDep,
     layers: Annotated[str, Query(description=f"comma-separated: {', '.join(LAYER_READERS)}")] = "district,towns,zones,parks,roads",
 ) -> Response:
-    names = [n.strip() for n in layers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in LAYER_READERS]
-    if unknown or not names:
-        raise ApiInputError("layers", f"unknown layer(s) {unknown or names}; layers: {', '.join(LAYER_READERS)}")
+    names = parse_list("layers", layers, max_items=len(LAYER_READERS), allowed=LAYER_READERS, min_items=1)
     engine = request.app.state.engine
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layers.gpkg"

@@ -18,6 +18,7 @@ current representation in ``current`` and its ``ETag``.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
@@ -100,7 +101,8 @@ ERROR_MEANINGS = {
     403: "The key's role (or park scope) may not do this",
     404: "No such object",
     412: "If-Match is stale: `current` holds the current value, header ETag its version",
-    413: "Upload over a size, feature, row or archive limit",
+    413: "Request body over the route's limit, or an upload over a size, feature, row or archive limit",
+    414: "Query string over the limit",
     422: "Invalid input; the description names what and where",
     428: "If-Match missing (blind overwrites are refused)",
     503: "Database unavailable; retry after Retry-After seconds",
@@ -120,7 +122,20 @@ def status_for(exc: Exception) -> tuple[int, str]:
 
 
 def error_body(status: int, code: str, description: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"code": code, "description": description, "status": status, **extra}, status_code=status)
+    body = {"code": code, "description": description, "status": status, **extra}
+    return JSONResponse(json_safe(body), status_code=status)
+
+
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float as its text ("nan", "inf"): JSON has no such
+    numbers, and an error answer echoing the client's input must never fail to encode."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _retry_after(request: Request) -> str:
@@ -180,9 +195,20 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
     return error_body(422, "InvalidParameterValue", description, errors=problems)
 
 
+#: codes of the HTTP errors raised outside the domain exceptions (routing, request limits)
+HTTP_CODES = {404: "NotFound", 413: "PayloadTooLarge", 414: "URITooLong"}
+
+
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = "NotFound" if exc.status_code == 404 else "HTTPError"
-    return error_body(exc.status_code, code, str(exc.detail))
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's body parsing failed before JSON decoding (bytes that are not UTF-8): invalid input,
+        # a 422 like every other, saying what is wrong with the body
+        cause = exc.__cause__
+        return error_body(422, "InvalidParameterValue", f"body: not a JSON document in UTF-8 "
+                          f"({type(cause).__name__}: {str(cause)[:200]})")
+    response = error_body(exc.status_code, HTTP_CODES.get(exc.status_code, "HTTPError"), str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
+from gis_service.api.request_limits import land_upload_body
 from gis_service.api.writes import (
     UPLOAD_RESPONSES,
     Filename,
@@ -38,6 +39,7 @@ from gis_service.ingest.land import (
     import_supply,
     parse_field_options,
 )
+from gis_service.lists import parse_list
 from gis_service.security import Principal
 
 router = APIRouter(tags=["writes"])
@@ -48,11 +50,15 @@ UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml")
 
 _MEDIA = ("application/zip", "application/geopackage+sqlite3", "application/geo+json",
           "application/vnd.google-earth.kml+xml", "application/octet-stream")
+#: the raw file body, in the land class of the request limits (GIS_IMPORT_MAX_LAND_UPLOAD_BYTES)
+LAND_BODY = land_upload_body(_upload_body(*_MEDIA))
 Source = Annotated[str, Query(min_length=1, max_length=500, description="source of the data")]
 Layer = Annotated[str | None, Query(max_length=100, description="layer to read (e.g. DLTB)")]
 Encoding = Annotated[str | None, Query(max_length=32, description="DBF encoding override (e.g. GBK)")]
 Crs = Annotated[str | None, Query(max_length=32, description="CRS if the file declares none, or gcj02")]
-Fields = Annotated[list[str], Query(max_length=20, description="KEY=FIELD for fields with other names")]
+#: at most this many distinct KEY=FIELD options (more than any file format has keys)
+MAX_FIELDS = 20
+Fields = Annotated[list[str], Query(description=f"KEY=FIELD for fields with other names (at most {MAX_FIELDS})")]
 CodeSystem = Annotated[str | None, Query(max_length=32, description="sandiao, guotu or gb50137")]
 
 
@@ -69,12 +75,16 @@ async def _import(request: Request, principal: Principal, filename: str, importe
     return report.to_dict()
 
 
+def _fields(field: list[str]) -> dict[str, str]:
+    return parse_field_options(parse_list("field", field, max_items=MAX_FIELDS))
+
+
 def _file_options(request: Request, layer: str | None, encoding: str | None, crs: str | None, repair: bool) -> LandFileOptions:
     return LandFileOptions(layer=layer, encoding=encoding, crs=crs, repair=repair, limits=_limits(request))
 
 
 @router.post("/imports/landuse", summary="导入土地利用现状调查(每年一期,同年重导即替换)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_landuse_route(
     request: Request, principal: PrincipalDep, filename: Filename,
     year: Annotated[int, Query(ge=2000, le=2100, description="year the snapshot describes")],
@@ -84,25 +94,25 @@ async def import_landuse_route(
     """A land-use survey snapshot (三调 DLTB…): one per year, checked, in one transaction."""
     authorize_write(principal, "land")
     options = SurveyOptions(year=year, source_document=source_document, code_system=code_system, strict=strict,
-                            fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+                            fields=_fields(field), file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_landuse, options)
 
 
 @router.post("/imports/supply", summary="导入供地记录(电子监管号重导即替换)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_supply_route(
     request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
     layer: Layer = None, encoding: Encoding = None, crs: Crs = None, repair: bool = False, field: Fields = [],  # noqa: B006
 ) -> dict[str, Any]:
     """Land supply records (供地结果公告 fields), checked, in one transaction."""
     authorize_write(principal, "land")
-    options = SupplyOptions(source_document=source_document, fields=parse_field_options(field),
+    options = SupplyOptions(source_document=source_document, fields=_fields(field),
                             file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_supply, options)
 
 
 @router.post("/imports/parcels", summary="导入地块登记(替换现有登记)", responses=UPLOAD_RESPONSES,
-             openapi_extra=_upload_body(*_MEDIA))
+             openapi_extra=LAND_BODY)
 async def import_parcels_route(
     request: Request, principal: PrincipalDep, filename: Filename, source_document: Source,
     code_system: CodeSystem = None, layer: Layer = None, encoding: Encoding = None, crs: Crs = None,
@@ -111,5 +121,5 @@ async def import_parcels_route(
     """An office's parcel register (land-use code + supply flag), replacing the stored register."""
     authorize_write(principal, "land")
     options = RegisterOptions(source_document=source_document, code_system=code_system,
-                              fields=parse_field_options(field), file=_file_options(request, layer, encoding, crs, repair))
+                              fields=_fields(field), file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_register, options)

@@ -33,6 +33,8 @@ from gis_service.answers.parks import PARK_COLUMNS as PARK_OWN_COLUMNS
 from gis_service.answers.parks import park_features
 from gis_service.answers.vocabulary import FLAG_COLUMNS, INTEGER_COLUMNS, LEVELS, ROW_COLUMNS, TEXT_COLUMNS
 from gis_service.errors import InputError, NotFoundError
+from gis_service.lists import parse_list
+from gis_service.sizhi.geometry import check_lonlat
 from gis_service.sizhi.stored import verify_stored_park
 from gis_service.store.parks import find_park
 from gis_service.store import read_indicators, read_roads, read_sizhi, read_targets, read_towns, read_zones
@@ -223,15 +225,17 @@ def classes(
     request: Request,
     year: YearQ = None,
     level: Annotated[str, Query(max_length=64)] = "park",
-    indicator: Annotated[list[str] | None, Query(max_length=MAX_INDICATORS, description=(
-        "NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], repeatable; default output:0.6 and tax:0.4 with the mean as benchmark"))] = None,
+    indicator: Annotated[list[str] | None, Query(description=(
+        "NUMERATOR:WEIGHT[:BENCHMARK 万元/亩], repeatable; default output:0.6 and tax:0.4 with the mean as benchmark"
+        + f"; at most {MAX_INDICATORS} distinct"))] = None,
     basis: NameQ = None,
     bands: Annotated[str | None, Query(max_length=200, description="e.g. A:0.2,B:0.6,C:0.95,D:1")] = None,
     benchmark_factor: Annotated[float | None, Query(gt=0, le=100)] = None,
     missing: Annotated[Literal["no_score", "reweight"] | None, Query()] = None,
 ) -> ClassesResponse:
     """Scores Σ weight × (亩均 figure / benchmark) and classes by percentile, with the scheme used."""
-    scheme = scheme_from(indicator or (), basis=basis, bands=bands, benchmark_factor=benchmark_factor, missing=missing)
+    indicators = parse_list("indicator", indicator, max_items=MAX_INDICATORS)
+    scheme = scheme_from(indicators, basis=basis, bands=bands, benchmark_factor=benchmark_factor, missing=missing)
     answer = answer_classes(request.app.state.engine, year=year, level=level, scheme=scheme)
     return ClassesResponse.model_validate(answer.to_dict())
 
@@ -304,8 +308,11 @@ def sizhi_verify(request: Request, body: Annotated[SizhiVerifyRequest, Body()]) 
         boundary = shapely_shape(body.geometry)
     except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
         raise InputError(f"geometry: not a GeoJSON geometry ({exc})") from None
-    if boundary.geom_type not in ("Polygon", "MultiPolygon") or boundary.is_empty or not boundary.is_valid:
+    if boundary.geom_type not in ("Polygon", "MultiPolygon") or boundary.is_empty:
         raise InputError(f"geometry: expected a valid Polygon or MultiPolygon, got {boundary.geom_type}")
+    check_lonlat(boundary, request.app.state.import_limits.extent, what="geometry")  # before any GEOS work
+    if not boundary.is_valid:
+        raise InputError(f"geometry: expected a valid Polygon or MultiPolygon, got an invalid {boundary.geom_type}")
     return _verify(request, boundary, body.text, body.tolerance_m)
 
 

@@ -19,6 +19,7 @@ from shapely.ops import linemerge
 
 from gis_service.coords.crs import STORED_CRS, from_area_crs, to_area_crs
 from gis_service.errors import InputError
+from gis_service.ingest.limits import SHANGHAI_EXTENT
 from gis_service.sizhi.matching import match_features
 from gis_service.sizhi.model import Offset, Segment
 
@@ -33,6 +34,32 @@ def to_projected(geom: BaseGeometry) -> BaseGeometry:
 def to_storage(geom: BaseGeometry) -> BaseGeometry:
     """EPSG:4549 metres → EPSG:4326 (lon, lat)."""
     return from_area_crs(geom, STORED_CRS)
+
+
+def check_lonlat(geom: BaseGeometry, extent: tuple[float, float, float, float] = SHANGHAI_EXTENT, *,
+                 what: str = "boundary") -> None:
+    """Raise :class:`InputError` (naming ``what``) unless every coordinate of ``geom`` is a finite
+    EPSG:4326 lon/lat inside ``extent`` (lon_min, lat_min, lon_max, lat_max).
+
+    Checked before any GEOS operation: projected (metre) or huge coordinates project to infinite
+    EPSG:4549 ones, on which GEOS fails, and a polygon far outside the zone of EPSG:4549 would be
+    densified (every 10 m) into millions of points.
+    """
+    coords = shapely.get_coordinates(geom)
+    lon_min, lat_min, lon_max, lat_max = extent
+    inside = np.isfinite(coords).all(axis=1)
+    inside[inside] = ((coords[inside, 0] >= lon_min) & (coords[inside, 0] <= lon_max)
+                      & (coords[inside, 1] >= lat_min) & (coords[inside, 1] <= lat_max))
+    if inside.all():
+        return
+    i = int(np.argmin(inside))
+    x, y = (float(v) for v in coords[i])
+    projected = not (abs(x) <= 180 and abs(y) <= 90)
+    hint = "; these look like projected coordinates (metres?), not degrees" if projected else ""
+    raise InputError(
+        f"{what}: coordinate {i} ({x:g}, {y:g}) is not an EPSG:4326 lon/lat inside the accepted area "
+        f"lon {lon_min:g}..{lon_max:g}, lat {lat_min:g}..{lat_max:g}{hint} (坐标须为上海范围内的经纬度)"
+    )
 
 
 def roads_projected(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

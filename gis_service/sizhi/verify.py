@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_service.coords.crs import AREA_CRS
 from gis_service.sizhi.errors import SizhiVerifyError
-from gis_service.sizhi.geometry import ResolvedFeature, max_distance, resolve, roads_projected, side_arcs, to_projected
+from gis_service.sizhi.geometry import ResolvedFeature, check_lonlat, max_distance, resolve, roads_projected, side_arcs, to_projected
 from gis_service.sizhi.lexicon import CHAR_OF_SIDE
 from gis_service.sizhi.model import SIDES, Part, Sizhi
 
@@ -247,7 +247,9 @@ def verify(
     """
     if tolerance_m <= 0:
         raise SizhiVerifyError(f"tolerance must be positive, got {tolerance_m}")
-    polys = [to_projected(p) for p in _polygons(boundary)]
+    polys = _polygons(boundary)
+    check_lonlat(boundary)
+    polys = [to_projected(p) for p in polys]
     layer = roads_projected(roads)
     thresholds = (pass_pct, warn_pct, partial_warn_pct)
     notes: list[str] = []

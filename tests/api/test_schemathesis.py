@@ -9,6 +9,8 @@ of requests sent (the issue asks for at least 1000).
 
 from __future__ import annotations
 
+import re
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -72,3 +74,82 @@ def test_api_conforms_to_its_openapi(db_url, engine, sample) -> None:  # type: i
     print(f"\nschemathesis: {total} requests over {len(sent)} operations; failures in {len(failures)}")
     assert failures == {}, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
     assert total >= MIN_TOTAL_REQUESTS
+
+
+# ----------------------------------------------------------------------------- stateful, over the writes
+#: (source method, path, statuses) -> (target method, path, link parameters): an update follows a read
+#: or another update with the ETag it answered; a target is replaced after it was stored
+WRITE_LINKS = [
+    (("get", "/indicators/{indicator_id}", ("200",)), ("put", "/indicators/{indicator_id}")),
+    (("get", "/indicators/{indicator_id}", ("200",)), ("patch", "/indicators/{indicator_id}")),
+    (("put", "/indicators/{indicator_id}", ("200",)), ("patch", "/indicators/{indicator_id}")),
+    (("patch", "/indicators/{indicator_id}", ("200",)), ("put", "/indicators/{indicator_id}")),
+    (("patch", "/indicators/{indicator_id}", ("200",)), ("patch", "/indicators/{indicator_id}")),
+    (("put", "/targets/{code}", ("200", "201")), ("put", "/targets/{code}")),
+]
+LINK_PARAMETERS = {
+    "/indicators/{indicator_id}": {"path.indicator_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"},
+    "/targets/{code}": {"path.code": "$response.body#/code"},
+}
+STATEFUL_STEPS = 6
+STATEFUL_SCENARIOS = 60
+
+
+def with_write_links(document: dict, indicator_ids: list[int]) -> dict:  # type: ignore[type-arg]
+    """``document`` with OpenAPI links between the write operations (the service declares none), and the
+    reads that start a chain drawing stored indicator ids (a random id is a 404 that links nowhere)."""
+    paths = document["paths"]
+    for (method, path, statuses), (target_method, target_path) in WRITE_LINKS:
+        target = paths[target_path][target_method]["operationId"]
+        for status in statuses:
+            response = paths[path][method]["responses"].setdefault(status, {"description": "ok"})
+            response.setdefault("links", {})[f"{target_method}_{target}"] = {
+                "operationId": target, "parameters": LINK_PARAMETERS[target_path]}
+    for parameter in paths["/indicators/{indicator_id}"]["get"]["parameters"]:
+        if parameter["name"] == "indicator_id":
+            parameter["schema"] = {"type": "integer", "enum": indicator_ids}
+    return document
+
+
+def error_names_the_problem(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
+    """A 4xx is the JSON error body, its description saying what is wrong (and a 422 where)."""
+    if not 400 <= response.status_code < 500:
+        return
+    body = response.json()
+    assert body["status"] == response.status_code and body["code"], body
+    assert isinstance(body["description"], str) and len(body["description"].strip()) >= 8, body
+    for problem in body.get("errors", []):
+        assert problem["parameter"] and problem["message"], body
+
+
+def test_write_chains_never_fail_and_every_refusal_says_why(db_url, engine, sample) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    headers = {"X-API-Key": make_keys(engine)["admin"] or ""}
+    with engine.connect() as conn:
+        ids = [int(i) for i in conn.execute(text("SELECT id FROM indicator ORDER BY id")).scalars()]
+    steps: list[str] = []
+    with make_client(db_url) as client:
+        document = with_write_links(client.get("/openapi.json").json(), ids)
+        api_schema = schemathesis.openapi.from_dict(document)
+        api_schema.app = client.app
+        base = api_schema.include(path_regex=r"^/(indicators|targets)/").as_state_machine()
+
+        class WriteChains(base):  # type: ignore[misc, valid-type]
+            def before_call(self, case):  # type: ignore[no-untyped-def]
+                # the admin key, not a generated one (X-API-Key or Bearer), so the writes run
+                case.headers = {k: v for k, v in (case.headers or {}).items()
+                                if k.lower() not in ("x-api-key", "authorization")} | headers
+
+            def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+                if_match = (case.headers or {}).get("If-Match", "")
+                linked = case.method != "GET" and re.fullmatch(r'"v\d+"', if_match) is not None
+                steps.append(f"{case.method} {case.path} {response.status_code}{' linked' if linked else ''}")
+                case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                                         error_names_the_problem])
+
+        WriteChains.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS,
+                                          deadline=None, database=None, suppress_health_check=list(HealthCheck)))
+    linked = [s for s in steps if s.endswith(" linked")]
+    print(f"\nstateful: {len(steps)} requests, {len(linked)} updates sent with the ETag of the step before")
+    assert linked, "no update followed a read with its ETag: the links did not work"
