@@ -61,9 +61,11 @@ class MapOptions:
 
 # ----------------------------------------------------------------------------- helpers
 #: characters neutralised beyond HTML's: ` and $ open JavaScript template literals (folium puts
-#: tooltips inside them); { and } open Jinja syntax (folium compiles each layer's rendered script
-#: as a template again, so '{{ 7*7 }}' in a name would run on the server and show 49)
-_PAGE_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
+#: tooltips and popups inside them) and \ starts an escape there ('\u' or '\x' followed by
+#: anything else is a syntax error that stops the whole page); { and } open Jinja syntax (folium
+#: compiles each layer's rendered script as a template again, so '{{ 7*7 }}' in a name would run
+#: on the server and show 49)
+_PAGE_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
 def page_text(value: object) -> str:
@@ -495,7 +497,7 @@ def _land_layer_name(layer: str, answer: DensityAnswer) -> str:
     if layer == "survey":
         snapshot = answer.meta["vintage"]["land"]["industrial_land"].get("snapshot") or {}
         return f"土地利用现状调查 {snapshot.get('year', '')} 年(按地类)"
-    return {"supply": "供地宗地(按土地用途)", "register": "地块登记(按用途)"}.get(layer, layer)
+    return {"supply": "供地宗地(按土地用途)", "register": "地块登记(按用途)"}.get(layer, page_text(layer))
 
 
 def _add_land_layer(m: folium.Map, shown: gpd.GeoDataFrame, name: str) -> None:
