@@ -9,6 +9,7 @@ exist, the browser may report no error, and the payload text is on the page as w
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -165,3 +166,95 @@ def test_payloads_are_inert_and_shown_literally_on_every_page(db_url, payload_sa
         page_text = w.text("body")
         assert _p(901) in page_text and _p(900) in page_text and "<img class=pwn src=x onerror=mark(9)>" in page_text
         w.assert_inert()
+
+
+# -- source guard: stored text enters a page only through page_text -----------------------------
+MAP_MODULES = sorted((Path(__file__).resolve().parents[2] / "gis_service" / "maps").glob("*.py"))
+#: calls that make text safe for a page: page_text itself and the helpers that end in it
+SAFE_CALLS = {"page_text", "_esc", "_fmt", "_script_json"}
+_HTML_PARTS = "built in this module from escaped parts or constants"
+_CODE_LABEL = "a label, colour or style of the code (styles, BASIS_LABELS_ZH, NUMERATORS), never stored text"
+_NUMBER = "a number (year, id, target value), or a constant"
+_CHECKED = "a query value checked by DensityQuestion (year, numerator, basis) or an int path"
+#: every other expression interpolated into an HTML f-string of gis_service/maps, with the reason
+REVIEWED: dict[tuple[str, str], str] = {
+    **{("build.py", e): _HTML_PARTS for e in (
+        "_choice_text(answer)", "rows", "_land_note(answer)", "_comparability_note(answer)", "extra", "side_rows",
+        "measured", "density_rows", "reason_txt", "empty_note", "_basis_links(answer, base)", "crs_note", "variants",
+        "links", "park_popup_html(row, answer)",
+        "'<tr><th>演示数据</th><td class=gis-warn>是(合成数据,非真实)</td></tr>' if row.get('uses_synthetic_data') else ''",
+        "' class=gis-warn' if approx else ''",
+        "'(尚未导入土地利用现状调查、供地记录或地块登记:gis-service import landuse|supply|parcels)' if q.basis in PARCEL_BASES else ''")},
+    **{("build.py", e): _CODE_LABEL for e in (
+        "styles.NO_DATA_COLOUR", "short", "num_label", "BASIS_LABELS_ZH[q.basis]", "BASIS_LABELS_ZH[t.basis]",
+        "BASIS_LABELS_ZH[basis]", "styles.quality_zh(row.get('geometry_quality'))", "colour", "c", "label",
+        "styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)")},
+    ("build.py", "html=label"): "the 四至 label: an f-string of _esc(...) and styles' colours (checked above)",
+    **{("build.py", e): _NUMBER for e in ("t.value", "t.year", "q.year", "int(r.unit_id)")},
+    **{("build.py", e): _CHECKED for e in ("base", "query", "q.numerator", "basis")},
+    **{("data_page.py", e): _HTML_PARTS for e in ("_STYLE", "warning", "rows", "demo", "areas or '—'",
+                                                  "_KIND_ZH.get(i['kind'], page_text(i['kind']))")},
+    **{("data_page.py", e): _NUMBER for e in ("i['year'] or '—'", "int(i['features_stored'])")},
+}
+
+
+def _html_interpolations(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, expression) of each value put into an f-string that writes HTML, unless made safe."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        literal = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        if "<" not in literal and ">" not in literal:
+            continue
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                expr = value.value
+                if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in SAFE_CALLS):
+                    yield node.lineno, ast.unparse(expr)
+
+
+def test_stored_text_enters_a_page_only_through_page_text() -> None:
+    unreviewed, escapes = [], []
+    for path in MAP_MODULES:
+        source = path.read_text(encoding="utf-8")
+        unreviewed += [f"{path.name}:{line}: {expr}" for line, expr in _html_interpolations(path)
+                       if (path.name, expr) not in REVIEWED]
+        # no second escaping function: html.escape appears once, in page_text
+        escapes += [f"{path.name}:{n}" for n, line in enumerate(source.splitlines(), 1)
+                    if re.search(r"\bescape\(|markupsafe|Markup\(", line)]
+        # folium.Element / Html compile their text as a Jinja template: stored text goes in as _Html
+        assert not [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
+                    and ast.unparse(n.func) in ("Element", "folium.Element", "Html", "folium.Html")], path.name
+    assert unreviewed == [], "interpolate page_text(...) (or review the expression here)"
+    assert len(escapes) == 1 and escapes[0].startswith("build.py:"), escapes
+
+
+def _is_safe(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) or (
+        isinstance(expr, ast.Call) and getattr(expr.func, "id", getattr(expr.func, "attr", "")) in
+        {*SAFE_CALLS, "GeoJsonTooltip", "GeoJsonPopup", "DivIcon"})
+
+
+def test_folium_text_arguments_are_made_safe() -> None:
+    """A tooltip, popup or icon text given to folium goes into a JavaScript template literal as is."""
+    unsafe = [f"{path.name}:{node.lineno}: {kw.arg}={ast.unparse(kw.value)}"
+              for path in MAP_MODULES for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+              if isinstance(node, ast.Call) for kw in node.keywords
+              if kw.arg in ("tooltip", "popup", "html") and not _is_safe(kw.value)
+              and (path.name, f"{kw.arg}={ast.unparse(kw.value)}") not in REVIEWED]
+    assert unsafe == []
+
+
+def test_report_map_page_draws_stored_text_as_written(tmp_path: Path) -> None:
+    """The printed map page (matplotlib) draws a stored name as written: '$…$' is not mathtext,
+    which failed the whole report on '$\\x$' and reshaped other names."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    from gis_service.reports.mappage import chinese_rc
+
+    with mpl.rc_context(chinese_rc()):
+        fig = Figure()
+        label = fig.text(0.1, 0.5, "园区 $\\x$ 与 $a^2$")
+        fig.savefig(tmp_path / "page.png")
+    assert label.get_text().startswith("园区 $\\x$ ") and (tmp_path / "page.png").stat().st_size > 1000
