@@ -52,6 +52,9 @@ class MapOptions:
     static_prefix: str = STATIC_URL
     overview_tolerance_m: float = 20.0
     park_tolerance_m: float = 2.0
+    #: ``nonce`` of the page's own inline scripts (a Content-Security-Policy allows only those);
+    #: the web service passes a slot it fills with a fresh nonce per answer
+    script_nonce: str | None = None
 
     @property
     def gcj02(self) -> bool:
@@ -159,11 +162,27 @@ def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
 
 
 def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str:
-    m.get_root().html.add_child(_Html(header + legend))
-    m.get_root().header.add_child(_Html(_PAGE_CSS))
-    m.get_root().header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
+    root = m.get_root()
+    root.html.add_child(_Html(header + legend))
+    root.header.add_child(_Html(_PAGE_CSS))
+    root.header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
     localise(m, offline=options.offline or options.local_assets, prefix=options.static_prefix)
-    return m.get_root().render()
+    if not options.script_nonce:
+        return root.render()
+    tag = f'<script nonce="{options.script_nonce}">'
+    root._template = Template(_FIGURE_TEMPLATE.replace("<script>", tag))  # the page's script, in the template
+    head, end, body = root.render().partition("</head>")
+    # the head is made of templates and asset links only (stored text goes in the body), so its
+    # inline scripts (folium's L_NO_TOUCH switches) are the page's own
+    return head.replace("<script>", tag) + end + body
+
+
+#: branca's Figure template (the page around the map), its one inline script to be given a nonce
+_FIGURE_TEMPLATE = (
+    "<!DOCTYPE html>\n<html>\n<head>\n{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n    {{this.html.render(**kwargs)}}\n</body>\n"
+    "<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n"
+)
 
 
 _PAGE_CSS = """<style>
