@@ -9,7 +9,8 @@ downloads carry their own media type rather than the default JSON.
 
 The documentation pages (/docs Swagger UI, /redoc ReDoc) load their scripts and styles from
 this package (``api/static/docs``, vendored from the npm packages swagger-ui-dist 5.35.0 and
-redoc 2.5.4, licences beside them), never from a CDN: administrators paste keys there.
+redoc 2.5.4, licences beside them), never from a CDN: administrators paste keys there.  The
+one change to them: ReDoc's footer logo no longer loads from cdn.redoc.ly (``src:""``).
 """
 
 from __future__ import annotations

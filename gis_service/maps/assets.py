@@ -6,7 +6,9 @@ mode each asset is served from ``gis_service/maps/static`` (vendored from the np
 packages leaflet 1.9.3, jquery 3.7.1, leaflet.fullscreen 3.0.0, leaflet-measure 2.1.7,
 leaflet-minimap 3.6.1, leaflet-search 2.9.7: the versions folium 0.20 links to), so a
 page works on an intranet with no internet.  Assets the maps never use (Bootstrap,
-Font Awesome, awesome-markers) are dropped in both modes.
+Font Awesome, awesome-markers) are dropped in both modes.  leaflet-measure's five HTML
+templates are precompiled (scripts/precompile_measure_templates.js): the npm bundle compiles
+them with ``new Function`` on load, which a Content-Security-Policy without 'unsafe-eval' stops.
 """
 
 from __future__ import annotations
