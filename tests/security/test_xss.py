@@ -189,6 +189,7 @@ REVIEWED: dict[tuple[str, str], str] = {
         "styles.NO_DATA_COLOUR", "short", "num_label", "BASIS_LABELS_ZH[q.basis]", "BASIS_LABELS_ZH[t.basis]",
         "BASIS_LABELS_ZH[basis]", "styles.quality_zh(row.get('geometry_quality'))", "colour", "c", "label",
         "styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)")},
+    ("build.py", "options.script_nonce"): "the nonce slot of the page's own scripts: a per-process secret, hex",
     ("build.py", "html=label"): "the 四至 label: an f-string of _esc(...) and styles' colours (checked above)",
     **{("build.py", e): _NUMBER for e in ("t.value", "t.year", "q.year", "int(r.unit_id)")},
     **{("build.py", e): _CHECKED for e in ("base", "query", "q.numerator", "basis")},
