@@ -1,14 +1,14 @@
 """What the service trusts of a request's headers and the security headers of every answer.
 
 - :class:`SecurityHeaders`, one ASGI middleware: every answer gets ``X-Content-Type-Options:
-  nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy`` and a Content-Security-Policy (no
-  ``Server`` banner); an HTML page's policy allows scripts from this service and the inline
+  nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy`` (only the origin leaves: tile
+  servers such as OpenStreetMap's want it) and a Content-Security-Policy (no ``Server`` banner); an HTML page's policy allows scripts from this service and the inline
   scripts the page's own templates marked with :data:`NONCE_SLOT`, which becomes a fresh
   nonce per answer.  The slot is a secret of this process, so stored text that escaped its
   escaping still could not name it.  Other answers get ``default-src 'none'``.
 - :func:`public_base_url`, the base of the absolute links (OGC API, TileJSON): the
   configured ``GIS_PUBLIC_BASE_URL``, else the request's own host when ``GIS_ALLOWED_HOSTS``
-  lists it (a forged ``Host`` is a 400, never reflected).
+  lists it (a forged ``Host`` is refused like any invalid parameter, never reflected).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,10 +25,11 @@ from gis_service.api.dependencies import ApiInputError
 from gis_service.maps.assets import cdn_origins, tile_origins
 from gis_service.settings import Settings
 
-#: put as ``nonce="<NONCE_SLOT>"`` on the service's own inline scripts; replaced per answer
-NONCE_SLOT = "gis-nonce-slot-" + secrets.token_hex(16)
+#: put as ``nonce="<NONCE_SLOT>"`` on the service's own inline scripts; replaced per answer by a
+#: nonce of the same length (so the answer's Content-Length stands)
+NONCE_SLOT = secrets.token_urlsafe(18)
 _ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-           (b"referrer-policy", b"same-origin")]
+           (b"referrer-policy", b"strict-origin-when-cross-origin")]
 #: JSON, tiles, files: nothing on them may run or be framed
 _NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'"
 
@@ -95,9 +95,7 @@ class SecurityHeaders:
     async def _send_page(self, start: Message, body: bytes, send: Send) -> None:
         nonce = secrets.token_urlsafe(18)
         body = body.replace(NONCE_SLOT.encode(), nonce.encode())
-        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        headers += [(b"content-length", str(len(body)).encode()),
-                    (b"content-security-policy", page_policy(nonce, self.api_settings).encode())]
+        headers = [*start["headers"], (b"content-security-policy", page_policy(nonce, self.api_settings).encode())]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -118,7 +116,7 @@ def public_base_url(request: Request) -> str:
     """The base (scheme://host[:port][/prefix], no trailing slash) of the absolute links.
 
     ``GIS_PUBLIC_BASE_URL`` when set.  Otherwise the request's Host, accepted only when its
-    host name is in ``GIS_ALLOWED_HOSTS``: a forged Host header is refused (400 naming the
+    host name is in ``GIS_ALLOWED_HOSTS``: a forged Host header is refused (422 naming the
     header), so no link, TileJSON or cache ever carries a name the operator did not allow.
     """
     settings: Settings = request.app.state.settings

@@ -5,21 +5,19 @@ and the OGC ``datetime`` parameter checked."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
-import playwright.sync_api as playwright_api
 import pytest
 from branca.element import Figure
 
 from gis_service.api.openapi import DOCS_STATIC_DIR
 from gis_service.maps import build
 from gis_service.testing import SERVE_CLI, running_service
-from tests.api.conftest import client, make_client, sample  # noqa: F401  (pytest fixtures)
+from tests.api.conftest import make_client
+from tests.security.conftest import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 
 
@@ -81,14 +79,6 @@ def test_docs_load_only_packaged_assets(client) -> None:  # type: ignore[no-unty
 
 
 # -- pages in Chromium under the policy -----------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True)
-        yield b
-        b.close()
-
-
 def _open(browser: object, url: str) -> tuple[object, list[str]]:
     """``url`` with every console error, policy violation and request leaving the machine recorded."""
     problems: list[str] = []
