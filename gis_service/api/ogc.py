@@ -61,8 +61,7 @@ def _instant(text: str) -> dt.date | None:
     if not _INSTANT.fullmatch(text):
         return None
     try:
-        return dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00")) if len(text) > 10 \
-            else dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text.upper())
     except ValueError:  # 2020-13-45, 25:00:00
         return None
 
