@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,6 +61,33 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(
         default=8192, gt=0, description="Longest query string (the part of the URL after '?'), bytes."
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base URL the service is reached at by its users (https://gis.example.cn or "
+        "https://host/prefix behind a proxy): every absolute link (OGC API, TileJSON) starts with it "
+        "and the request's Host header is not used.",
+    )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,::1",
+        description="Comma-separated host names whose Host header the links may use when "
+        "public_base_url is unset (any other Host is a 400); GIS_HOST is always allowed.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"GIS_PUBLIC_BASE_URL must be http(s)://host[:port][/path] without query, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        """Host names (lower case, IPv6 without brackets) accepted in a Host header."""
+        names = {h.strip().strip("[]").lower() for h in self.allowed_hosts.split(",") if h.strip()}
+        return frozenset(names | {self.host.strip("[]").lower()})
 
     @property
     def cluster_dir(self) -> Path:

@@ -205,7 +205,8 @@ def running_server(
 
 
 #: this application under uvicorn (one worker; the port and host are appended)
-UVICORN_APP = (sys.executable, "-m", "uvicorn", "--factory", "gis_service.api.app:create_app", "--log-level", "warning")
+UVICORN_APP = (sys.executable, "-m", "uvicorn", "--factory", "gis_service.api.app:create_app", "--log-level", "warning",
+               "--no-server-header")
 #: this application as it is deployed, ``gis-service serve`` (keep-alive 75 s)
 SERVE_CLI = (sys.executable, "-m", "gis_service", "serve")
 

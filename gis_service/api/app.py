@@ -11,12 +11,14 @@ from sqlalchemy import Engine, create_engine
 
 from gis_service import __version__
 from gis_service.api import admin, downloads, land_imports, maps, ogc, rest, tiles, writes
-from gis_service.api.auth import read_access
+from gis_service.api.auth import OptionalPrincipal, read_access
+from gis_service.api.headers import install_security_headers
 from gis_service.api.openapi import install_openapi
 from gis_service.api.config import ApiSettings, get_api_settings
 from gis_service.api.errors import error_responses, install_error_handlers
 from gis_service.api.request_limits import RequestLimits
 from gis_service.db.engine import check_database, database_url
+from gis_service.db.models import Role
 from gis_service.errors import DatabaseError
 from gis_service.ingest import ImportLimits
 from gis_service.settings import Settings, get_settings
@@ -65,6 +67,7 @@ def create_app(
         description="Songjiang industrial-park planning platform: parks, zones, density metrics.",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from the package by install_openapi (no CDN)
     )
     app.state.settings = settings
     app.state.api_settings = api_settings
@@ -74,6 +77,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestLimits)  # bodies and query strings bounded before auth or any read
     install_openapi(app)
+    install_security_headers(app, api_settings)
     # Reads: open, or key-required when GIS_API_REQUIRE_KEY_FOR_READ is set.  Writes and the
     # audit log check the key and role themselves (401/403).
     for module in (maps, ogc, rest, tiles, downloads):
@@ -85,8 +89,8 @@ def create_app(
     maps.mount_static(app)
 
     @app.get("/health", tags=["service"])
-    def health() -> JSONResponse:
-        """200 with the PostgreSQL and PostGIS versions when the database answers, else 503."""
+    def health(principal: OptionalPrincipal) -> JSONResponse:
+        """200 when the database answers (with the versions for an admin key), else 503."""
         try:
             versions = check_database(app.state.engine)
         except DatabaseError as exc:
@@ -94,6 +98,7 @@ def create_app(
                 {"status": "unavailable", "database": str(exc)}, status_code=503,
                 headers={"Retry-After": str(api_settings.retry_after_s)}
             )
-        return JSONResponse({"status": "ok", "version": __version__, **versions})
+        admin = principal is not None and principal.role is Role.admin
+        return JSONResponse({"status": "ok", **({"version": __version__, **versions} if admin else {})})
 
     return app

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from gis_service.api.dependencies import api_settings
+from gis_service.api.headers import NONCE_SLOT
 from gis_service.answers import DensityQuestion
 from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map
 from gis_service.maps.assets import STATIC_DIR, STATIC_URL
@@ -45,7 +46,7 @@ def _options(request: Request, basemap: str) -> MapOptions:
     s = api_settings(request)
     return MapOptions(variant=basemap, offline=s.offline, local_assets=s.local_assets, tianditu_key=s.tianditu_key, local_tile_url=s.local_tile_url,
                       local_tile_attribution=s.local_tile_attribution, overview_tolerance_m=s.overview_tolerance_m,
-                      park_tolerance_m=s.park_tolerance_m)
+                      park_tolerance_m=s.park_tolerance_m, script_nonce=NONCE_SLOT)
 
 
 def _question(year: int | None, numerator: str, basis: str | None, target: str | None) -> DensityQuestion:

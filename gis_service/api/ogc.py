@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from gis_service.api.catalog import COLLECTIONS, Collection
 from gis_service.api.dependencies import CRS84, CRS84_ALIASES, ApiInputError, BBoxDep, PagingDep, api_settings
 from gis_service.api.features import collection_extent, property_filters, read_feature, read_items
+from gis_service.api.headers import public_base_url
 from gis_service.answers import DensityQuestion, answer_density
 from gis_service.errors import NotFoundError
 
@@ -36,7 +38,7 @@ FormatQuery = Annotated[str | None, Query(description="json (the only format ser
 
 
 def _url(request: Request, path: str, **query: object) -> str:
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request)
     params = {k: v for k, v in query.items() if v is not None}
     return f"{base}{path}" + (f"?{urlencode(params)}" if params else "")
 
@@ -47,6 +49,33 @@ def _check_format(f: str | None) -> None:
 
 
 CrsQuery = Annotated[str | None, Query(description=f"output CRS: only {CRS84} (GDAL sends it)")]
+DATETIME_FORMS = ("an RFC 3339 date-time (2020-01-01T00:00:00Z) or date (2020-01-01), or an interval of two "
+                  "of them separated by '/', either end open as '..' or empty (2020-01-01/.., ../2020-12-31)")
+DatetimeQuery = Annotated[str | None, Query(description=f"{DATETIME_FORMS}; checked, then ignored: no collection "
+                                                        "is temporal")]
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?")
+
+
+def _instant(text: str) -> dt.date | None:
+    """The date or date-time ``text`` (RFC 3339), or ``None`` when it is not one."""
+    if not _INSTANT.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text.upper())
+    except ValueError:  # 2020-13-45, 25:00:00
+        return None
+
+
+def _check_datetime(value: str | None) -> None:
+    """400 naming ``datetime`` unless it is an instant or an interval (OGC API Features 7.15.4)."""
+    if value is None:
+        return
+    ends = value.split("/")
+    open_end = {"", ".."}
+    valid = (len(ends) == 1 and _instant(value) is not None) or (
+        len(ends) == 2 and not set(ends) <= open_end and all(e in open_end or _instant(e) is not None for e in ends))
+    if not valid:
+        raise ApiInputError("datetime", f"{value!r} is not {DATETIME_FORMS}")
 
 
 def _check_crs(crs: str | None) -> None:
@@ -152,12 +181,13 @@ def items(
     paging: PagingDep,
     bbox: BBoxDep,
     f: FormatQuery = None,
-    datetime: Annotated[str | None, Query(description="accepted and ignored: no collection is temporal")] = None,
+    datetime: DatetimeQuery = None,
     crs: CrsQuery = None,
 ) -> Response:
     """Features ordered by id.  Other query parameters are equality filters on queryables."""
     _check_format(f)
     _check_crs(crs)
+    _check_datetime(datetime)
     coll = _collection(collection_id)
     filters = property_filters(coll, {k: v for k, v in request.query_params.items() if k not in _ITEM_PARAMS})
     settings = api_settings(request)

@@ -6,6 +6,11 @@ values, ``const``, ``examples`` lists.  :func:`as_openapi_30` rewrites them into
 forms.  It also documents what the routes really send: error answers are always JSON
 (:class:`~gis_service.api.errors.ErrorBody`), also on HTML and file routes, and file
 downloads carry their own media type rather than the default JSON.
+
+The documentation pages (/docs Swagger UI, /redoc ReDoc) load their scripts and styles from
+this package (``api/static/docs``, vendored from the npm packages swagger-ui-dist 5.35.0 and
+redoc 2.5.4, licences beside them), never from a CDN: administrators paste keys there.  The
+one change to them: ReDoc's footer logo no longer loads from cdn.redoc.ly (``src:""``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from gis_service.api.errors import ErrorBody
+from gis_service.api.headers import NONCE_SLOT
 
 #: media type of a route answering a file, by the suffix of its path
 FILE_MEDIA_TYPES = {
@@ -98,4 +109,30 @@ def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _install_docs(app)
     return openapi
+
+
+DOCS_STATIC_DIR = Path(__file__).parent / "static" / "docs"
+DOCS_STATIC_URL = "/static/docs"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs and /redoc from the packaged assets (the app is built with docs_url=None, redoc_url=None)."""
+    app.mount(DOCS_STATIC_URL, StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
+    ui = f"{DOCS_STATIC_URL}/swagger-ui"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API 文档",
+                                   swagger_js_url=f"{ui}/swagger-ui-bundle.js", swagger_css_url=f"{ui}/swagger-ui.css",
+                                   swagger_favicon_url=f"{ui}/favicon-32x32.png")
+        # the page's one inline script (FastAPI's, no stored text) gets the answer's nonce
+        html = bytes(page.body).decode().replace("<script>", f'<script nonce="{NONCE_SLOT}">')
+        return HTMLResponse(html)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - ReDoc", with_google_fonts=False,
+                              redoc_js_url=f"{DOCS_STATIC_URL}/redoc/redoc.standalone.js",
+                              redoc_favicon_url=f"{ui}/favicon-32x32.png")

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from gis_service.api.catalog import COLLECTIONS
 from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
+from gis_service.api.headers import public_base_url
 from gis_service.errors import NotFoundError
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
@@ -91,7 +92,7 @@ def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
 def tilejson(request: Request, layer: str) -> dict[str, object]:
     spec = _layer(layer)
     minzoom = api_settings(request).parcel_tile_minzoom if spec.name == "parcels" else 0
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request)
     return {
         "tilejson": "3.0.0",
         "name": spec.name,

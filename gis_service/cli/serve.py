@@ -20,6 +20,6 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         # keep-alive as long as common reverse proxies (75 s): uvicorn's 5 s default races with
-        # pooled clients reusing a connection the server is closing
+        # pooled clients reusing a connection the server is closing; no Server banner
         uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                    timeout_keep_alive=75)
+                    timeout_keep_alive=75, server_header=False)

@@ -6,15 +6,20 @@ mode each asset is served from ``gis_service/maps/static`` (vendored from the np
 packages leaflet 1.9.3, jquery 3.7.1, leaflet.fullscreen 3.0.0, leaflet-measure 2.1.7,
 leaflet-minimap 3.6.1, leaflet-search 2.9.7: the versions folium 0.20 links to), so a
 page works on an intranet with no internet.  Assets the maps never use (Bootstrap,
-Font Awesome, awesome-markers) are dropped in both modes.
+Font Awesome, awesome-markers) are dropped in both modes.  leaflet-measure's five HTML
+templates are precompiled (scripts/precompile_measure_templates.js): the npm bundle compiles
+them with ``new Function`` on load, which a Content-Security-Policy without 'unsafe-eval' stops.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import folium
+from folium import plugins
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static/maps"
@@ -109,3 +114,27 @@ def basemaps(*, variant: str, offline: bool, tianditu_key: str | None, local_til
         layers.append(Basemap("tianditu_label", "天地图 注记", wmts.format(s="{s}", layer="cva", key=tianditu_key),
                               "© 天地图", subdomains="01234567", overlay=True))
     return layers
+
+
+def _origin(url: str) -> str:
+    """CSP source of a URL: scheme://host, a templated first label (``{s}.tile…``) as ``*.``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if "{" in host.split(".")[0]:
+        host = "*." + host.split(".", 1)[1]
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+@lru_cache(maxsize=1)
+def cdn_origins() -> tuple[str, ...]:
+    """Where folium loads the maps' scripts and styles from when they are not served locally."""
+    elements = (folium.Map, plugins.Fullscreen, plugins.MeasureControl, plugins.MiniMap, plugins.Search)
+    urls = {url for cls in elements for name, url in (*cls.default_js, *cls.default_css) if name not in UNUSED_ASSETS}
+    return tuple(sorted({_origin(u) for u in urls}))
+
+
+def tile_origins(*, offline: bool, tianditu_key: str | None, local_tile_url: str | None) -> list[str]:
+    """CSP sources of every basemap a page may show (both variants)."""
+    layers = [*basemaps(variant="default", offline=offline, tianditu_key=tianditu_key, local_tile_url=local_tile_url),
+              *basemaps(variant="amap", offline=offline, tianditu_key=tianditu_key, local_tile_url=local_tile_url)]
+    return sorted({_origin(layer.url) for layer in layers})

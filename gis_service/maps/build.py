@@ -52,6 +52,9 @@ class MapOptions:
     static_prefix: str = STATIC_URL
     overview_tolerance_m: float = 20.0
     park_tolerance_m: float = 2.0
+    #: ``nonce`` of the page's own inline scripts (a Content-Security-Policy allows only those);
+    #: the web service passes a slot it fills with a fresh nonce per answer
+    script_nonce: str | None = None
 
     @property
     def gcj02(self) -> bool:
@@ -61,9 +64,11 @@ class MapOptions:
 
 # ----------------------------------------------------------------------------- helpers
 #: characters neutralised beyond HTML's: ` and $ open JavaScript template literals (folium puts
-#: tooltips inside them); { and } open Jinja syntax (folium compiles each layer's rendered script
-#: as a template again, so '{{ 7*7 }}' in a name would run on the server and show 49)
-_PAGE_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
+#: tooltips and popups inside them) and \ starts an escape there ('\u' or '\x' followed by
+#: anything else is a syntax error that stops the whole page); { and } open Jinja syntax (folium
+#: compiles each layer's rendered script as a template again, so '{{ 7*7 }}' in a name would run
+#: on the server and show 49)
+_PAGE_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
 def page_text(value: object) -> str:
@@ -157,11 +162,27 @@ def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
 
 
 def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str:
-    m.get_root().html.add_child(_Html(header + legend))
-    m.get_root().header.add_child(_Html(_PAGE_CSS))
-    m.get_root().header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
+    root = m.get_root()
+    root.html.add_child(_Html(header + legend))
+    root.header.add_child(_Html(_PAGE_CSS))
+    root.header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
     localise(m, offline=options.offline or options.local_assets, prefix=options.static_prefix)
-    return m.get_root().render()
+    if not options.script_nonce:
+        return root.render()
+    tag = f'<script nonce="{options.script_nonce}">'
+    root._template = Template(_FIGURE_TEMPLATE.replace("<script>", tag))  # the page's script, in the template
+    head, end, body = root.render().partition("</head>")
+    # the head is made of templates and asset links only (stored text goes in the body), so its
+    # inline scripts (folium's L_NO_TOUCH switches) are the page's own
+    return head.replace("<script>", tag) + end + body
+
+
+#: branca's Figure template (the page around the map), its one inline script to be given a nonce
+_FIGURE_TEMPLATE = (
+    "<!DOCTYPE html>\n<html>\n<head>\n{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n    {{this.html.render(**kwargs)}}\n</body>\n"
+    "<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n"
+)
 
 
 _PAGE_CSS = """<style>
@@ -495,7 +516,7 @@ def _land_layer_name(layer: str, answer: DensityAnswer) -> str:
     if layer == "survey":
         snapshot = answer.meta["vintage"]["land"]["industrial_land"].get("snapshot") or {}
         return f"土地利用现状调查 {snapshot.get('year', '')} 年(按地类)"
-    return {"supply": "供地宗地(按土地用途)", "register": "地块登记(按用途)"}.get(layer, layer)
+    return {"supply": "供地宗地(按土地用途)", "register": "地块登记(按用途)"}.get(layer, page_text(layer))
 
 
 def _add_land_layer(m: folium.Map, shown: gpd.GeoDataFrame, name: str) -> None:

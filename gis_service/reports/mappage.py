@@ -71,9 +71,10 @@ def render_map_page(engine: Engine, data: ReportData, paths: list[Path]) -> list
 
 def chinese_rc() -> dict[str, object]:
     """matplotlib settings that draw Chinese labels (use with ``matplotlib.rc_context`` or
-    ``matplotlib.rcParams.update``); PDF fonts are embedded as TrueType."""
+    ``matplotlib.rcParams.update``); PDF fonts are embedded as TrueType.  Text is drawn as
+    written: ``$…$`` in a stored name is not mathtext (which would reshape it, or fail the page)."""
     return {"font.family": "sans-serif", "font.sans-serif": [cjk_font_family(), "DejaVu Sans"],
-            "axes.unicode_minus": False, "pdf.fonttype": 42}
+            "axes.unicode_minus": False, "pdf.fonttype": 42, "text.parse_math": False}
 
 
 def _draw(engine: Engine, data: ReportData) -> Figure:

@@ -20,7 +20,8 @@ def sample(engine: Engine) -> dict[str, int]:
 
 
 def make_client(db_url: str, **api: object) -> TestClient:
-    app = create_app(Settings(database_url=db_url), ApiSettings(_env_file=None, **api))  # type: ignore[call-arg]
+    # the test client calls itself "testserver" (its Host header), the links use it
+    app = create_app(Settings(database_url=db_url, allowed_hosts="testserver"), ApiSettings(_env_file=None, **api))  # type: ignore[call-arg]
     return TestClient(app, raise_server_exceptions=False)
 
 

@@ -96,9 +96,8 @@ def test_managed_cluster_to_served_health_check(managed_env: dict[str, str]) -> 
         _wait_until_serving(server)
         response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=30)
         assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["status"] == "ok"
-        assert body["postgis"].startswith("3")
+        # 200 only when the database answers; the versions are for admin keys (tests/security)
+        assert response.json() == {"status": "ok"}
     finally:
         server.terminate()
         server.wait(timeout=10)
