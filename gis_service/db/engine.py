@@ -107,16 +107,30 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _driver_problem(error: sa_exc.DBAPIError, settings: Settings) -> DatabaseProblem | None:
-    sqlstate = getattr(error.orig, "sqlstate", None) or ""
-    if sqlstate in _MISSING_OBJECT_SQLSTATES:
+    if (getattr(error.orig, "sqlstate", None) or "") in _MISSING_OBJECT_SQLSTATES:
         return schema_problem(database_url(settings))
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) or isinstance(
-        error.orig, psycopg.OperationalError | psycopg.InterfaceError
-    ):
-        if sqlstate[:2] in ("22", "23", "54"):  # a value the database refused: the input's, said elsewhere
-            return None
+    if is_outage(error):
         return connection_problem(error, settings)
     return None
+
+
+#: SQLSTATE classes that psycopg raises as OperationalError but that the input causes
+#: (54: program limit exceeded, e.g. an index row larger than a page)
+INPUT_SQLSTATE_CLASSES = frozenset({"54"})
+
+
+def sqlstate_class(exc: sa_exc.DBAPIError) -> str:
+    return (getattr(exc.orig, "sqlstate", None) or "")[:2]
+
+
+def is_outage(exc: sa_exc.DBAPIError) -> bool:
+    """The database is unreachable or lost the connection (retry later), not a value it refused
+    nor an SQL error of the service.  The one test of it: imports, CLI."""
+    if sqlstate_class(exc) in INPUT_SQLSTATE_CLASSES:
+        return False
+    return bool(exc.connection_invalidated) or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    ) or isinstance(exc.orig, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def connection_problem(error: BaseException, settings: Settings) -> DatabaseProblem:
