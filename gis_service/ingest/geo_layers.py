@@ -200,7 +200,7 @@ def _kept_by_a_stored_version(conn: Connection, park_id: int, valid_from: dt.dat
     left open is refused: closing versions is the boundary import's business.
     """
     # pyogrio may read a date property as a datetime (pandas Timestamp): compare dates
-    valid_from = valid_from.date() if isinstance(valid_from, dt.datetime) else valid_from
+    valid_from, valid_to = (d.date() if isinstance(d, dt.datetime) else d for d in (valid_from, valid_to))
     stored = overlapping_boundary_version(conn, park_id, valid_from, valid_to)
     if stored is None:
         return False

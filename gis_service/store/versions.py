@@ -49,6 +49,8 @@ def overlapping_boundary_version(
     itself (the one a writer updates in place); ``None`` when there is none.  The newest such
     version first, so that a caller can tell "a newer version exists" from "an older one is open".
     """
+    if valid_to is not None and valid_to < valid_from:
+        return None  # not a span: the table's own check (boundary_validity_order) refuses it
     row = conn.execute(_OVERLAPPING_SQL, {"park": park_id, "vf": valid_from, "vt": valid_to}).first()
     return None if row is None else (row.valid_from, row.valid_to)
 

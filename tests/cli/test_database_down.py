@@ -136,7 +136,7 @@ def gis(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     full["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                        os.environ.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "gis_service", *args], capture_output=True, text=True, env=full,
-                          cwd=cwd, timeout=300)
+                          cwd=cwd, timeout=300, check=False)
 
 
 def run_all(situation: str, env: dict[str, str], tmp_path: Path) -> dict[str, subprocess.CompletedProcess[str]]:

@@ -243,10 +243,10 @@ def test_load_sample_after_a_newer_boundary_import_keeps_it_and_loads_the_rest(e
     assert next(r for r in report.layers if r.layer == "towns").updated > 0
     blocks = next(r for r in report.layers if r.layer == "park_boundaries")
     assert blocks.unchanged == 7 and blocks.changed == 0
-    assert [s for s in report.skipped if "sj_north" in s] == [
+    assert [s for s in report.skipped if "sj_north" in s] == [(
         "park_boundaries: park_blocks.geojson: feature 2 (sj_north): 已有更新的边界版本(2022-01-01 起),"
         "文件中 2020-01-01 起的版本未载入 (a newer stored version from 2022-01-01 is kept; the file's version "
-        "from 2020-01-01 is not loaded)"]
+        "from 2020-01-01 is not loaded)")]
     before = snapshot(engine)
     assert load_sample(engine, data_dir=data).changed == 0  # and again: nothing changes
     assert snapshot(engine) == before
