@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from gis_service.cli import admin as admin_commands
 from gis_service.cli import data as data_commands
@@ -20,7 +21,8 @@ from gis_service.cli import metrics as metrics_commands
 from gis_service.cli import report as report_commands
 from gis_service.cli import serve as serve_commands
 from gis_service.cli import sizhi as sizhi_commands
-from gis_service.cli._common import console, err_console
+from gis_service.cli._common import console, err_console, load_settings
+from gis_service.db.engine import database_problem
 from gis_service.errors import GisServiceError
 
 app = typer.Typer(
@@ -42,12 +44,35 @@ land_commands.register_demo(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``gis-service`` console script."""
+    """Entry point of the ``gis-service`` console script.
+
+    The one place where a failure becomes one line on stderr and exit status 2, never a
+    traceback: a database that cannot be used (not running, refused, wrong password, unknown
+    database, schema behind the code; :func:`~gis_service.db.engine.database_problem`) says
+    what is wrong and what to do, whichever command met it; a domain error says its message.
+    """
     try:
         app(args=argv, prog_name="gis-service", standalone_mode=True)
-    except GisServiceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+    except Exception as exc:
+        line = one_line_error(exc)
+        if line is None:
+            raise  # a fault of the service: its traceback is what a bug report needs
+        err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
         sys.exit(2)
+
+
+def one_line_error(exc: Exception) -> str | None:
+    """The line to print for ``exc``, or ``None`` when it is not a failure the user can fix."""
+    try:
+        settings = load_settings()
+    except Exception:  # noqa: BLE001 - the settings themselves are broken: say the original error
+        settings = None
+    problem = database_problem(exc, settings) if settings is not None else None
+    if problem is not None:
+        return str(problem)
+    if isinstance(exc, GisServiceError):
+        return str(exc)
+    return None
 
 
 __all__ = ["app", "main", "console"]

@@ -12,7 +12,7 @@ from rich.table import Table
 from gis_service.audit import read_audit_log
 from gis_service.cli._common import console, echo_json, load_settings
 from gis_service.db import backup as backups
-from gis_service.db.engine import database_url, engine_for
+from gis_service.db.engine import check_database, database_url, engine_for
 from gis_service.db.models import Role
 from gis_service.security import create_key, list_keys, revoke_key
 
@@ -21,6 +21,14 @@ keys_app = typer.Typer(help="API keys (stored hashed; shown once at creation).",
 
 def _engine():  # type: ignore[no-untyped-def]
     return engine_for(database_url(load_settings()))
+
+
+def _reachable_url() -> str:
+    """The database URL, once a connection to it worked: pg_dump/pg_restore report a database
+    that is down in their own words, so it is checked first and said like every command's."""
+    url = database_url(load_settings())
+    check_database(engine_for(url))
+    return url
 
 
 def _actor() -> str:
@@ -63,7 +71,8 @@ def register(app: typer.Typer) -> None:
     def backup(out: Path = typer.Argument(..., help="Backup file to write (pg_dump custom format).")) -> None:
         """Back up the whole database with pg_dump."""
         settings = load_settings()
-        path = backups.backup(database_url(settings), out, bindir=settings.pg_bindir)
+        url = _reachable_url()
+        path = backups.backup(url, out, bindir=settings.pg_bindir)
         console.print(f"backup written: {path} ({path.stat().st_size:,} bytes)")
 
     @app.command()
@@ -75,7 +84,7 @@ def register(app: typer.Typer) -> None:
         if not yes:
             raise typer.BadParameter("restore replaces the database's contents: add --yes to confirm")
         settings = load_settings()
-        backups.restore(database_url(settings), dump, bindir=settings.pg_bindir)
+        backups.restore(_reachable_url(), dump, bindir=settings.pg_bindir)
         console.print(f"restored from {dump}")
 
     @app.command()

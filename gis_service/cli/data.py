@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gis_service.cli._common import console, echo_json, load_settings
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
             table.add_row(r.layer, r.file, str(r.inserted), str(r.updated), str(r.unchanged), str(r.deleted))
         console.print(table)
         for skipped in report.skipped:
-            console.print(f"[yellow]skipped[/] {skipped}")
+            console.print(f"[yellow]skipped 未载入[/] {escape(skipped)}")
         console.print(f"{report.changed} rows changed")
 
     @app.command("qa")

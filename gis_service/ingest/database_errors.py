@@ -5,7 +5,8 @@ writing is one of three things:
 
 - the database became unreachable or dropped the connection (refused, shut down by the
   administrator, crashed, a statement or lock timeout, a serialization failure): a
-  :class:`~gis_service.errors.DatabaseUnavailableError` (HTTP 503 with ``Retry-After``).
+  :class:`~gis_service.errors.DatabaseUnavailableError` (HTTP 503 with ``Retry-After``;
+  :func:`gis_service.db.engine.is_outage`, the same test the CLI's one-line report uses).
   The transaction did not complete; importing the same file again is safe (every import
   is idempotent);
 - the database refused a value of the file (a constraint, a value too long or out of
@@ -21,32 +22,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
 from sqlalchemy import exc as sa_exc
 
+from gis_service.db.engine import INPUT_SQLSTATE_CLASSES, is_outage, sqlstate_class
 from gis_service.errors import DatabaseUnavailableError, InputError
 
-#: SQLSTATE classes that psycopg raises as OperationalError but that the input causes
-#: (54: program limit exceeded, e.g. an index row larger than a page)
-_INPUT_SQLSTATE_CLASSES = frozenset({"54"})
-
-
-def _sqlstate_class(exc: sa_exc.DBAPIError) -> str:
-    return (getattr(exc.orig, "sqlstate", None) or "")[:2]
-
-
-def is_outage(exc: sa_exc.DBAPIError) -> bool:
-    """The database is unreachable or lost the connection: retry later."""
-    if _sqlstate_class(exc) in _INPUT_SQLSTATE_CLASSES:
-        return False
-    return bool(exc.connection_invalidated) or isinstance(
-        exc, sa_exc.OperationalError | sa_exc.InterfaceError
-    ) or isinstance(exc.orig, psycopg.OperationalError | psycopg.InterfaceError)
+__all__ = ["database_errors", "is_outage", "is_rejected_input"]
 
 
 def is_rejected_input(exc: sa_exc.DBAPIError) -> bool:
     """The database refused a value it was given (a constraint, a value it cannot store)."""
-    return isinstance(exc, sa_exc.IntegrityError | sa_exc.DataError) or _sqlstate_class(exc) in _INPUT_SQLSTATE_CLASSES
+    return isinstance(exc, sa_exc.IntegrityError | sa_exc.DataError) or sqlstate_class(exc) in INPUT_SQLSTATE_CLASSES
 
 
 def _reason(exc: sa_exc.DBAPIError) -> str:

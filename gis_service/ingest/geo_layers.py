@@ -31,6 +31,7 @@ from gis_service.ingest.sources import (
 )
 from gis_service.ingest.upserts import LayerResult, count_upsert, delete_missing
 from gis_service.ingest.vector import ReadOptions
+from gis_service.store.versions import overlapping_boundary_version
 
 DEFAULT_VALID_FROM = dt.date(2020, 1, 1)
 
@@ -189,6 +190,32 @@ def load_roads(conn: Connection, path: Path, result: LayerResult, *, replace: bo
         delete_missing(conn, result, "road", "name", sorted(seen))
 
 
+def _kept_by_a_stored_version(conn: Connection, park_id: int, valid_from: dt.date, valid_to: dt.date | None,
+                              label: str, result: LayerResult) -> bool:
+    """Whether a stored version of the park stays as it is instead of the file's version.
+
+    The file's version would overlap another stored version (boundary_no_overlap).  A newer
+    one (an import of ``gis-service import boundaries``, e.g. after the sample was loaded) is
+    kept and the file's older version skipped, reported in ``result.skipped``; an older one
+    left open is refused: closing versions is the boundary import's business.
+    """
+    # pyogrio may read a date property as a datetime (pandas Timestamp): compare dates
+    valid_from, valid_to = (d.date() if isinstance(d, dt.datetime) else d for d in (valid_from, valid_to))
+    stored = overlapping_boundary_version(conn, park_id, valid_from, valid_to)
+    if stored is None:
+        return False
+    stored_from, stored_to = stored
+    if stored_from > valid_from:
+        result.skipped.append(f"{label}: 已有更新的边界版本({stored_from} 起),文件中 {valid_from} 起的版本未载入 "
+                              f"(a newer stored version from {stored_from} is kept; the file's version from "
+                              f"{valid_from} is not loaded)")
+        return True
+    span = f"{stored_from} – {stored_to or '至今 open-ended'}"
+    raise InputError(f"{label}: 与已存边界版本({span})重叠 — the file's version from {valid_from} overlaps the "
+                     f"stored version {span}; "
+                     "load newer boundaries with 'gis-service import boundaries', which closes the previous version")
+
+
 def load_park_boundaries(conn: Connection, path: Path, result: LayerResult, *, replace: bool, options: ReadOptions) -> None:
     feats = read_features(path, geometry_types=POLYGONS, required=("code", "geometry_quality", "source_document"), options=options)
     for f in feats:
@@ -202,6 +229,8 @@ def load_park_boundaries(conn: Connection, path: Path, result: LayerResult, *, r
             valid_to = parse_date(p.get("valid_to"), where=label, column="valid_to")
             params = {"park": park_id, "wkt": _wkt(f.geometry), "vf": valid_from, "vt": valid_to, "q": _quality(p, label),
                       "method": p.get("method"), "doc": p["source_document"], "sec": p.get("source_section")}
+            if _kept_by_a_stored_version(conn, park_id, valid_from, valid_to, label, result):
+                continue
             existing = conn.execute(
                 text("SELECT id FROM park_boundary WHERE park_id = :park AND valid_from = :vf"), params
             ).scalar()

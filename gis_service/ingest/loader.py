@@ -7,7 +7,8 @@ sample layer with its own (surveyed) file through the same validation.
 Both are idempotent: rows are upserted by their natural key (district adcode, town
 name, zone code, road name, park code, (park, valid_from) for boundaries, (scope,
 year, metric, projection) for indicators, target code), an unchanged row is not
-touched, and ids stay the same.  Any error rolls the whole transaction back and is
+touched, and ids stay the same.  A park boundary version older than one stored since (by
+``gis-service import boundaries``) is skipped, and said so in the report.  Any error rolls the whole transaction back and is
 raised as :class:`~gis_service.errors.InputError` naming file, feature/line and reason
 (:class:`~gis_service.errors.DatabaseUnavailableError` when the database became unavailable,
 see :mod:`~gis_service.ingest.database_errors`).
@@ -43,7 +44,12 @@ from gis_service.ingest.vector import ReadOptions
 
 @dataclass
 class LoadReport:
-    """The result of :func:`load_sample`: one entry per layer, in load order."""
+    """The result of :func:`load_sample`: one entry per layer, in load order.
+
+    ``skipped`` says what was not loaded and why: an optional file that is absent, or a park
+    boundary of the sample older than a version stored since (an import of the park's newer
+    boundary is kept, never reopened or overwritten by the sample).
+    """
 
     layers: list[LayerResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -56,7 +62,7 @@ class LoadReport:
         return {
             "layers": [
                 {"layer": r.layer, "file": r.file, "inserted": r.inserted, "updated": r.updated,
-                 "unchanged": r.unchanged, "deleted": r.deleted}
+                 "unchanged": r.unchanged, "deleted": r.deleted, "skipped": list(r.skipped)}
                 for r in self.layers
             ],
             "skipped": list(self.skipped),
@@ -106,7 +112,9 @@ def load_sample(engine: Engine, data_dir: Path | None = None) -> LoadReport:
             if layer in OPTIONAL_LAYERS and not path.exists():
                 report.skipped.append(f"{layer}: {rel} not found")
                 continue
-            report.layers.append(_load(conn, layer, path, metrics_file=catalogue_path))
+            result = _load(conn, layer, path, metrics_file=catalogue_path)
+            report.layers.append(result)
+            report.skipped.extend(f"{layer}: {why}" for why in result.skipped)
     return report
 
 

@@ -9,7 +9,7 @@ unchanged and deleted; :func:`park_lookup` resolves a park's natural key (code o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -27,6 +27,8 @@ class LayerResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    #: rows of the file deliberately not written, each with why (e.g. a newer stored boundary version)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:

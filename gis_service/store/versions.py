@@ -2,17 +2,20 @@
 
 Statement triggers bump a per-table counter in ``data_change`` on every write (migration
 0003), so one small query tells whether anything changed, whatever the size of the tables.
+:func:`overlapping_boundary_version` finds the stored version of a park's boundary that a
+version to be written would overlap (the ``boundary_no_overlap`` constraint, migration 0001).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import Engine, String, bindparam, text
+from sqlalchemy import Connection, Engine, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 T = TypeVar("T")
@@ -36,6 +39,27 @@ def data_version(engine: Engine, tables: Sequence[str] | None = None) -> str:
 _SOME_TABLES_SQL = text(
     "SELECT table_name, version FROM data_change WHERE table_name = ANY(:tables) ORDER BY table_name"
 ).bindparams(bindparam("tables", type_=ARRAY(String)))
+
+
+def overlapping_boundary_version(
+    conn: Connection, park_id: int, valid_from: dt.date, valid_to: dt.date | None
+) -> tuple[dt.date, dt.date | None] | None:
+    """(valid_from, valid_to) of a stored boundary version of ``park_id`` that the span
+    ``[valid_from, valid_to)`` would overlap, other than the version starting on ``valid_from``
+    itself (the one a writer updates in place); ``None`` when there is none.  The newest such
+    version first, so that a caller can tell "a newer version exists" from "an older one is open".
+    """
+    if valid_to is not None and valid_to < valid_from:
+        return None  # not a span: the table's own check (boundary_validity_order) refuses it
+    row = conn.execute(_OVERLAPPING_SQL, {"park": park_id, "vf": valid_from, "vt": valid_to}).first()
+    return None if row is None else (row.valid_from, row.valid_to)
+
+
+_OVERLAPPING_SQL = text(
+    "SELECT valid_from, valid_to FROM park_boundary WHERE park_id = :park AND valid_from <> :vf "
+    "AND daterange(valid_from, valid_to) && daterange(CAST(:vf AS date), CAST(:vt AS date)) "
+    "ORDER BY valid_from DESC LIMIT 1"
+)
 
 
 class DataMemo:

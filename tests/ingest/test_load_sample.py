@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gis_service.errors import InputError
-from gis_service.ingest import SAMPLE_DATA_DIR, load_layer, load_sample
+from gis_service.ingest import SAMPLE_DATA_DIR, import_boundaries, load_layer, load_sample
 from gis_service.metrics.targets import DEFAULT_TARGET
 from gis_service.metrics.units import density_factor_to_yi_per_km2
+from tests.ingest.helpers import box, feature
+from tests.ingest.test_cli_data import gis
 from tests.source_excerpts import annex_blocks, annex_figures, nfkc, stated_total_area_km2, table1_001, table1_004
 
 TABLES = ("district", "town", "zone", "zone_town", "road", "park", "sizhi", "park_boundary", "indicator", "target")
@@ -207,3 +210,80 @@ def test_replacing_a_layer_with_an_office_file(engine: Engine, tmp_path: Path) -
         )).one()
     assert row[0] == road_id and row[1] == "surveyed"
     assert abs(row[2] - 121.2180) < 1e-7  # converted back from GCJ-02
+
+
+# ----------------------------------------------------------------------------- newer boundary versions
+NEWER = dt.date(2022, 1, 1)
+
+
+def _import_version(engine: Engine, tmp_path: Path, code: str, valid_from: dt.date) -> None:
+    path = tmp_path / f"{code}_{valid_from}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature(box(121.20, 31.04, 121.23, 31.06), code=code)]}, ensure_ascii=False), encoding="utf-8")
+    import_boundaries(engine, path, valid_from=valid_from, source_document="区规划资源局 边界调整批复", actor="tester")
+
+
+def _spans(engine: Engine, code: str) -> list[tuple[dt.date, dt.date | None]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(  # type: ignore[misc]
+            "SELECT valid_from, valid_to FROM park_boundary b JOIN park p ON p.id = b.park_id "
+            "WHERE p.code = :c ORDER BY valid_from"), {"c": code})]
+
+
+def _without_park_blocks(tmp_path: Path) -> Path:
+    data = _copy_data(tmp_path / "no_blocks")
+    (data / "boundaries" / "park_blocks.geojson").unlink()
+    return data
+
+
+def test_load_sample_after_a_newer_boundary_import_keeps_it_and_loads_the_rest(engine: Engine, tmp_path: Path) -> None:
+    load_sample(engine)
+    _import_version(engine, tmp_path, "sj_north", NEWER)
+    assert _spans(engine, "sj_north") == [(dt.date(2020, 1, 1), NEWER), (NEWER, None)]
+    data = _copy_data(tmp_path)  # an earlier layer changed too: the rest of the sample is still loaded
+    towns = data / "boundaries" / "towns.geojson"
+    towns.write_text(towns.read_text(encoding="utf-8").replace("Voronoi", "VORONOI"), encoding="utf-8")
+    report = load_sample(engine, data_dir=data)
+    assert _spans(engine, "sj_north") == [(dt.date(2020, 1, 1), NEWER), (NEWER, None)]  # not reopened
+    assert next(r for r in report.layers if r.layer == "towns").updated > 0
+    blocks = next(r for r in report.layers if r.layer == "park_boundaries")
+    assert blocks.unchanged == 7 and blocks.changed == 0
+    assert [s for s in report.skipped if "sj_north" in s] == [(
+        "park_boundaries: park_blocks.geojson: feature 2 (sj_north): 已有更新的边界版本(2022-01-01 起),"
+        "文件中 2020-01-01 起的版本未载入 (a newer stored version from 2022-01-01 is kept; the file's version "
+        "from 2020-01-01 is not loaded)")]
+    before = snapshot(engine)
+    assert load_sample(engine, data_dir=data).changed == 0  # and again: nothing changes
+    assert snapshot(engine) == before
+
+
+def test_load_sample_when_a_park_has_only_a_newer_version(engine: Engine, tmp_path: Path) -> None:
+    load_sample(engine, data_dir=_without_park_blocks(tmp_path))
+    _import_version(engine, tmp_path, "sj_north", NEWER)
+    report = load_sample(engine)
+    assert _spans(engine, "sj_north") == [(NEWER, None)]
+    assert counts(engine)["park_boundary"] == 8
+    assert any("sj_north" in s and "2022-01-01" in s for s in report.skipped)
+
+
+def test_load_sample_over_an_older_open_version_refuses_in_one_line(engine: Engine, tmp_path: Path) -> None:
+    load_sample(engine, data_dir=_without_park_blocks(tmp_path))
+    _import_version(engine, tmp_path, "sj_north", dt.date(2018, 1, 1))
+    before = snapshot(engine)
+    with pytest.raises(InputError) as caught:
+        load_sample(engine)
+    message = str(caught.value)
+    assert message.startswith("park_blocks.geojson: feature 2 (sj_north): ")
+    assert "2018-01-01" in message and "gis-service import boundaries" in message
+    for internal in ("exclusion", "conflicting key", "boundary_no_overlap", "\n"):
+        assert internal not in message
+    assert snapshot(engine) == before  # nothing half-written
+
+
+def test_cli_load_sample_after_a_boundary_import(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    assert gis("load-sample", url=db_url).returncode == 0
+    _import_version(engine, tmp_path, "sj_north", NEWER)
+    out = gis("load-sample", url=db_url)
+    assert out.returncode == 0, out.stderr
+    assert "sj_north" in out.stdout and "2022-01-01" in out.stdout and out.stderr == ""
+    assert _spans(engine, "sj_north") == [(dt.date(2020, 1, 1), NEWER), (NEWER, None)]
