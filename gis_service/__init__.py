@@ -170,8 +170,8 @@ def connect(url: str | _Settings | None = None, *, check: bool = True) -> Engine
         One engine per URL is kept (repeated calls return the same pool).  Geometry read
         through it is EPSG:4326.
     """
-    from gis_service.db.engine import check_database, database_url, engine_for
-    from gis_service.errors import InputError
+    from gis_service.db.engine import check_database, database_problem, database_url, engine_for
+    from gis_service.errors import DatabaseError, InputError
     from gis_service.settings import Settings, get_settings
 
     if url is None:
@@ -186,7 +186,13 @@ def connect(url: str | _Settings | None = None, *, check: bool = True) -> Engine
         raise InputError(f"connect: expected a URL, Settings or None, got {type(url).__name__}")
     engine = engine_for(database_url(settings))
     if check:
-        check_database(engine)
+        try:
+            check_database(engine)
+        except DatabaseError as exc:  # said as the CLI says it: cause and what to do
+            problem = database_problem(exc, settings)
+            if problem is None:
+                raise
+            raise DatabaseError(f"{problem.cause}: {problem.advice}") from None
     return engine
 
 

@@ -69,6 +69,9 @@ def test_connect_unreachable_raises_without_password() -> None:
     with pytest.raises(DatabaseError) as info:
         gs.connect("postgresql://someone:s3cret@127.0.0.1:9/nowhere")
     assert "s3cret" not in str(info.value)
+    # the CLI's words (one classification for every face): what is wrong, where, and what to do
+    assert "no database server at 127.0.0.1:9 (connection refused)" in str(info.value), info.value
+    assert "GIS_DATABASE_URL" in str(info.value)
     engine = gs.connect("postgresql://someone:s3cret@127.0.0.1:9/nowhere", check=False)  # lazily, no error
     assert engine.url.database == "nowhere"
 

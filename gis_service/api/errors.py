@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_service.db.engine import database_problem
 from gis_service.edits import VersionConflictError
 from gis_service.errors import (
     ConfigurationError,
@@ -149,8 +150,7 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         return _unexpected(request, exc)
     # Database messages may carry SQL or connection strings: say only that it is unavailable.
     if isinstance(exc, DatabaseError):
-        log.warning("database unavailable on %s: %s (%s)", request.url.path, exc.__class__.__name__,
-                    exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "-")
+        _log_database_problem(request, exc)
         description = UNAVAILABLE
     else:
         description = str(exc)
@@ -166,6 +166,15 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _log_database_problem(request: Request, exc: Exception) -> None:
+    """Log an outage in the CLI's words (cause and advice, never a password) for the operator;
+    the client only hears 503."""
+    settings = getattr(request.app.state, "settings", None)
+    problem = database_problem(exc, settings) if settings is not None else None
+    said = f"{problem.cause}: {problem.advice}" if problem is not None else exc.__class__.__name__
+    log.warning("database unavailable on %s: %s", request.url.path, said)
+
+
 def jsonable_state(state: object) -> dict[str, object]:
     """An indicator state as JSON (dates as ISO text)."""
     data = state.to_dict()  # type: ignore[attr-defined]
@@ -174,7 +183,7 @@ def jsonable_state(state: object) -> dict[str, object]:
 
 def _outage(request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached (or timed out): 503, retry later; no driver message to the client."""
-    log.warning("database unavailable on %s: %s", request.url.path, exc.__class__.__name__)
+    _log_database_problem(request, exc)
     response = error_body(503, "ServiceUnavailable", UNAVAILABLE)
     response.headers["Retry-After"] = _retry_after(request)
     return response

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
+from gis_service import audit
 from gis_service.errors import InputError
 from gis_service.ingest import csv_layers, geo_layers
 from gis_service.ingest.archive import check_upload_size
@@ -85,8 +86,13 @@ SAMPLE_FILES: dict[str, Path] = {
 OPTIONAL_LAYERS = frozenset({"park_boundaries"})
 
 
-def load_sample(engine: Engine, data_dir: Path | None = None) -> LoadReport:
+def load_sample(engine: Engine, data_dir: Path | None = None, *, actor: str = "load-sample") -> LoadReport:
     """Load every layer of a data directory in one transaction.
+
+    A first load (no park stored yet) writes no audit row: it creates, it changes nothing.  A
+    load over stored data is audited like any import: one row per stored value it inserts,
+    changes or deletes (reference tables and figures), by ``actor``, so that reloading the sample
+    over an officer's edit leaves a trace.
 
     Parameters
     ----------
@@ -107,14 +113,20 @@ def load_sample(engine: Engine, data_dir: Path | None = None) -> LoadReport:
     catalogue_path = data_dir / METRICS_FILE
     report = LoadReport()
     with database_errors(str(data_dir)), engine.begin() as conn:
+        first_load = not conn.execute(text("SELECT EXISTS (SELECT 1 FROM park)")).scalar()
+        # figures are audited by their own write path (given an actor); the rest by snapshots
+        tables = () if first_load else sorted(audit.AUDITABLE_TABLES - {"indicator"})
+        before = {table: audit.snapshot(conn, table) for table in tables}
         for layer, rel in SAMPLE_FILES.items():
             path = data_dir / rel
             if layer in OPTIONAL_LAYERS and not path.exists():
                 report.skipped.append(f"{layer}: {rel} not found")
                 continue
-            result = _load(conn, layer, path, metrics_file=catalogue_path)
+            result = _load(conn, layer, path, metrics_file=catalogue_path, actor=None if first_load else actor)
             report.layers.append(result)
             report.skipped.extend(f"{layer}: {why}" for why in result.skipped)
+        for table in tables:
+            audit.record_changes(conn, before[table], actor=actor, table_name=table)
     return report
 
 

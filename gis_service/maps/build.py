@@ -217,7 +217,13 @@ def _land_note(answer: DensityAnswer) -> str:
 
 def _comparability_note(answer: DensityAnswer) -> str:
     note = answer.meta["comparability_note_zh"]
-    return f'<div class="gis-warn">注意:{_esc(note)}。</div>' if note else ""
+    out = f'<div class="gis-warn">注意:{_esc(note)}。</div>' if note else ""
+    t = answer.target
+    if t.warnings:  # the stored default target is unusable: the published value stands in
+        out += (f'<div class="gis-warn gis-target-warning">注意:库中存储的目标 {_esc(t.code)} 无法用于比较,'
+                f"已改用公布值 {t.value:g} {_esc(t.unit)}(来源 {_esc(t.source)});"
+                "请管理员运行 gis-service qa 查看并修正该目标。</div>")
+    return out
 
 
 def _legend(answer: DensityAnswer, extra: str = "") -> str:

@@ -148,12 +148,15 @@ def test_a_bad_stored_default_target_never_breaks_the_reads(api, engine, sample,
         assert r.status_code == 200, (page, r.text[:500])
     meta = api.get("/metrics/density").json()["meta"]
     assert any("t001_09" in w for w in meta["warnings"]), meta
+    overview = api.get("/").text  # the officer reads it on the map too, in Chinese
+    assert "库中存储的目标 t001_09 无法用于比较" in overview and "已改用公布值 80" in overview
     report = run_qa(engine)
     assert "t001_09" in report.check("unusable_targets").message
 
 
 def test_a_good_stored_target_gives_no_warning(api, engine) -> None:  # type: ignore[no-untyped-def]
     assert api.get("/metrics/density").json()["meta"]["warnings"] == []
+    assert "gis-target-warning" not in api.get("/").text
     assert run_qa(engine).check("unusable_targets").status == "ok"
 
 

@@ -109,6 +109,28 @@ def test_second_load_changes_nothing_and_keeps_ids(engine: Engine) -> None:
     assert snapshot(engine) == before
 
 
+def _audit(engine: Engine) -> list[dict]:  # type: ignore[type-arg]
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(
+            "SELECT actor, action, table_name, before, after FROM audit_log ORDER BY id")).mappings()]
+
+
+def test_reloading_over_edits_is_audited_first_load_is_not(engine: Engine) -> None:
+    load_sample(engine)
+    assert _audit(engine) == []  # creating the sample changes no stored value
+    with engine.begin() as conn:  # an officer's edits made behind the loader's back
+        conn.execute(text("UPDATE sizhi SET raw_text = raw_text || '(已核)' WHERE park_id = (SELECT min(park_id) FROM sizhi)"))
+        conn.execute(text("UPDATE indicator SET value = value + 1 WHERE id = (SELECT min(id) FROM indicator)"))
+    load_sample(engine)  # puts the sample's values back: each change is on record
+    rows = _audit(engine)
+    assert {(r["actor"], r["action"], r["table_name"]) for r in rows} == {
+        ("load-sample", "update", "sizhi"), ("load-sample", "update", "indicator")}, rows
+    sizhi_row = next(r for r in rows if r["table_name"] == "sizhi")
+    assert sizhi_row["before"]["raw_text"].endswith("(已核)") and not sizhi_row["after"]["raw_text"].endswith("(已核)")
+    load_sample(engine)
+    assert len(_audit(engine)) == len(rows)  # nothing changed: nothing recorded
+
+
 def _copy_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(SAMPLE_DATA_DIR, target)
