@@ -166,8 +166,9 @@ def test_a_value_the_database_cannot_store_is_422_naming_the_row(writer: TestCli
     assert r.status_code == 422, r.text
     assert r.json()["description"].startswith("nul.csv: line 2: rejected by the database: ")
     long_code = "t" * 65  # target.code is varchar(64)
-    targets = ("code,scope,name,metric_code,year,value,unit,source_document\n"
-               f"ok,songjiang,产值,output,2025,85,亿元/km²,x\n{long_code},songjiang,产值,output,2025,85,亿元/km²,x\n")
+    targets = ("code,scope,name,metric_code,basis,year,value,unit,source_document\n"
+               "ok,songjiang,产值,output,supplied_industrial_land,2025,85,亿元/km²,x\n"
+               f"{long_code},songjiang,产值,output,supplied_industrial_land,2025,85,亿元/km²,x\n")
     r = writer.post("/imports/layers/targets", params={"filename": "targets.csv"}, content=targets.encode(),
                     headers=auth(keys["admin"]))
     assert r.status_code == 422, r.text
