@@ -123,6 +123,8 @@ _EXPORTS: dict[str, str] = {
     "generate_parcels": "gis_service.parcels",
     # exports and reports
     "export_gpkg": "gis_service.export",
+    "export_parquet": "gis_service.export",
+    "read_parquet": "gis_service.export",
     "metrics_table": "gis_service.export",
     "write_csv": "gis_service.export",
     "write_xlsx": "gis_service.export",

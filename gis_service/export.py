@@ -1,4 +1,4 @@
-"""Exports: every layer to one GeoPackage, metric tables to CSV and XLSX.
+"""Exports: every layer to one GeoPackage or to GeoParquet, metric tables to CSV and XLSX.
 
 The GeoPackage holds one layer per stored table, named in ASCII so that every GIS reads
 it (QGIS, ArcGIS, GDAL): spatial layers in EPSG:4326 with their provenance and geometry
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import Engine
 
-from gis_service.coords.crs import STORED_CRS
+from gis_service.coords.crs import AREA_CRS, STORED_CRS
 from gis_service.errors import InputError
 from gis_service.spreadsheet_safety import write_csv_to, write_xlsx_to
 from gis_service.store import readers
@@ -199,3 +200,109 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         geometry = flat.geometry.name
         flat = pd.DataFrame(flat.assign(**{geometry: flat.geometry.to_wkt()}))
     return flat
+
+
+# ----------------------------------------------------------------------------- GeoParquet
+#: the directory layout of :func:`export_parquet`: ``parcels/`` holds the parcel files, every
+#: other layer is ``<layer>.parquet``; ``manifest.json`` says what each holds
+PARQUET_MANIFEST = "manifest.json"
+PARCELS_DIR = "parcels"
+#: rows per parcel file: a file is one dask partition, a compact run of the Hilbert curve
+PARCEL_ROWS_PER_FILE = 500_000
+#: Hilbert curve resolution (bits per axis; 16 is geopandas' maximum)
+HILBERT_LEVEL = 16
+
+
+def export_parquet(
+    engine: Engine, directory: str | Path, *, year: int | None = None, rows_per_file: int = PARCEL_ROWS_PER_FILE
+) -> dict[str, int]:
+    """Write every stored layer as GeoParquet (1.x metadata, EPSG:4326) for analysts and Dask.
+
+    The parcels go to ``directory/parcels/``: one file per land layer (survey, supply,
+    register) and run of at most ``rows_per_file`` rows, sorted within the layer by the
+    Hilbert distance of the parcel centre in EPSG:4549, so that each file covers a compact
+    area (a spatial partition) and readers can skip files and row groups by their bounding
+    box (the ``bbox`` covering column).  Every other layer is one file ``<layer>.parquet``
+    (attribute tables as plain Parquet).  Provenance columns are kept as stored.
+    ``manifest.json`` lists the files, counts, sort key and the Chinese layer descriptions.
+    ``year`` is as in :func:`export_gpkg`.  The directory is replaced as a whole.
+    Returns layer name -> rows written.
+    """
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"parquet export: {str(target)!r} is a file, give a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        counts, files = {}, {}
+        for name, spec in LAYERS.items():
+            frame = flatten_for_file(spec.read(engine, year))
+            if name == PARCELS_DIR:
+                files[name] = _write_parcel_files(frame, tmp / PARCELS_DIR, rows_per_file)
+            else:
+                files[name] = [f"{name}.parquet"]
+                _write_parquet(frame, tmp / files[name][0], spec)
+            counts[name] = len(frame)
+        manifest = {
+            "format": "GeoParquet 1.x (geometry WKB, EPSG:4326, bbox covering column)",
+            "year": year,
+            "parcels_sorted_by": f"Hilbert distance (level {HILBERT_LEVEL}) of the centre in EPSG:4549, per layer",
+            "layers": {
+                name: {"files": files[name], "rows": counts[name], "description_zh": LAYERS[name].description_zh}
+                for name in LAYERS
+            },
+        }
+        (tmp / PARQUET_MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.replace(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return counts
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, spec: LayerSpec) -> None:
+    if spec.geometry_type is None:
+        pd.DataFrame(frame).to_parquet(path, index=False)
+        return
+    gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame, geometry="geometry", crs=STORED_CRS)
+    gdf.to_parquet(path, index=False, write_covering_bbox=True, row_group_size=50_000)
+
+
+def _write_parcel_files(parcels: gpd.GeoDataFrame, folder: Path, rows_per_file: int) -> list[str]:
+    """Parcels split by land layer, Hilbert-sorted, ``rows_per_file`` rows a file."""
+    folder.mkdir()
+    spec = LAYERS[PARCELS_DIR]
+    if parcels.empty:  # an empty file still carries the schema for readers
+        _write_parquet(parcels, folder / "part-empty-0000.parquet", spec)
+        return [f"{PARCELS_DIR}/part-empty-0000.parquet"]
+    projected = parcels.geometry.to_crs(AREA_CRS)
+    centres = gpd.GeoSeries(projected.centroid, crs=AREA_CRS)  # one extent for every layer: keys comparable
+    key = centres.hilbert_distance(total_bounds=projected.total_bounds, level=HILBERT_LEVEL)
+    ordered = parcels.assign(_key=key.to_numpy()).sort_values(["layer", "_key"], kind="stable").drop(columns="_key")
+    names = []
+    for layer, rows in ordered.groupby("layer", sort=True):
+        for n, start in enumerate(range(0, len(rows), rows_per_file)):
+            name = f"part-{layer}-{n:04d}.parquet"
+            _write_parquet(rows.iloc[start : start + rows_per_file], folder / name, spec)
+            names.append(f"{PARCELS_DIR}/{name}")
+    return names
+
+
+def read_parquet(directory: str | Path, layer: str = PARCELS_DIR) -> pd.DataFrame:
+    """One layer of an :func:`export_parquet` directory, as written (GeoDataFrame for
+    spatial layers, DataFrame for attribute tables).  Raises InputError naming the
+    directory or layer that is not there."""
+    root = Path(directory)
+    manifest_path = root / PARQUET_MANIFEST
+    if not manifest_path.is_file():
+        raise InputError(f"{str(root)!r} is not a parquet export (no {PARQUET_MANIFEST}); write one with `gis-service export parquet`")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if layer not in manifest["layers"]:
+        raise InputError(f"layer {layer!r} is not in {str(root)!r}; layers: {', '.join(manifest['layers'])}")
+    paths = [root / f for f in manifest["layers"][layer]["files"]]
+    if LAYERS[layer].geometry_type is None:
+        return pd.read_parquet(paths[0])
+    frames = [gpd.read_parquet(p) for p in paths]
+    out = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return out.drop(columns=["bbox"], errors="ignore")

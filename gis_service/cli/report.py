@@ -1,4 +1,4 @@
-"""``gis-service report park|district`` and ``gis-service export gpkg``: briefings and exports.
+"""``gis-service report park|district`` and ``gis-service export gpkg|parquet``: briefings and exports.
 
 Thin face over :mod:`gis_service.reports` and :mod:`gis_service.export`.
 """
@@ -12,7 +12,7 @@ import typer
 from gis_service.cli._common import console, load_settings
 
 report_app = typer.Typer(help="简报:XLSX 表格与地图页(PNG/PDF)。Briefing reports.", no_args_is_help=True)
-export_app = typer.Typer(help="导出:GeoPackage 图层。Exports.", no_args_is_help=True)
+export_app = typer.Typer(help="导出:GeoPackage 或 GeoParquet 图层。Exports.", no_args_is_help=True)
 
 _OUT_HELP = "Directory for the report files (created if missing)."
 _YEAR_HELP = "Data year (default: the latest year with park output figures)."
@@ -69,6 +69,20 @@ def gpkg_command(
     for name, count in counts.items():
         console.print(f"{name}: {count}")
     console.print(f"written: {path}")
+
+
+@export_app.command("parquet")
+def parquet_command(
+    directory: Path = typer.Argument(..., file_okay=False, help="Output directory, replaced if it exists."),
+    year: int | None = typer.Option(None, "--year", help="Park boundaries valid at the end of this year (default: today)."),
+) -> None:
+    """Every layer as GeoParquet (parcels Hilbert-sorted, one file per land layer and run), for pandas, DuckDB, Dask."""
+    from gis_service.export import export_parquet
+
+    counts = export_parquet(_engine(), directory, year=year)
+    for name, count in counts.items():
+        console.print(f"{name}: {count}")
+    console.print(f"written: {directory}")
 
 
 def register(app: typer.Typer) -> None:
