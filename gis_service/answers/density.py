@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis_service.answers.changes import ChangeRequest, check_changes
-from gis_service.answers.inputs import Inputs, leaf_parks, read_inputs, read_park_figures
+from gis_service.answers.inputs import Inputs, ParcelStep, leaf_parks, read_inputs, read_park_figures
 from gis_service.answers.records import records
 from gis_service.answers.targets import resolve_target
 from gis_service.answers.vocabulary import LEVEL_LABELS_ZH, PARK, ROW_COLUMNS, check_level, check_numerator
@@ -124,18 +125,30 @@ class WhatIfAnswer:
 _MEMO = DataMemo(max_entries=64)
 
 
-def answer_density(engine: Engine, question: DensityQuestion = DensityQuestion()) -> DensityAnswer:
+def answer_density(
+    engine: Engine, question: DensityQuestion = DensityQuestion(), *,
+    parcel_engine: str = "postgis", scheduler: str | None = None, parquet: str | Path | None = None,
+) -> DensityAnswer:
     """The answer to ``question`` on the stored data (with its what-if changes, if any).
 
+    ``parcel_engine`` says where the parcel step (parcel land inside each park and zone) runs:
+    ``postgis`` (default, in the database), ``geopandas`` (in this process) or ``dask`` (on the
+    Dask cluster at ``scheduler``, e.g. ``tcp://host:8786``; a local 2-worker cluster when
+    ``None``); the last two read the parcels from the GeoParquet export at ``parquet``
+    (:func:`gis_service.export.export_parquet`).  The numbers are the same on every engine.
+
     Raises InputError/NotFoundError naming the culprit: an unknown level, numerator, basis,
-    target or park, a year with no figure at or before it, an unusable target.
+    target, park or engine, a year with no figure at or before it, an unusable target.
     """
-    return _MEMO.get_or_compute(engine, ("density", question), lambda: compute_density(engine, question))
+    step = ParcelStep(parcel_engine, scheduler, str(parquet) if parquet is not None else None)
+    return _MEMO.get_or_compute(engine, ("density", question, step), lambda: compute_density(engine, question, step=step))
 
 
-def compute_density(engine: Engine, question: DensityQuestion = DensityQuestion()) -> DensityAnswer:
+def compute_density(
+    engine: Engine, question: DensityQuestion = DensityQuestion(), *, step: ParcelStep | None = None
+) -> DensityAnswer:
     """:func:`answer_density` without the cache: always asks the database (benchmarks time this)."""
-    answer = _answer(engine, question, with_baseline=False)
+    answer = _answer(engine, question, with_baseline=False, step=step)
     assert isinstance(answer, DensityAnswer)
     return answer
 
@@ -181,10 +194,12 @@ def _resolve(engine: Engine, question: DensityQuestion, figures: pd.DataFrame) -
     return _Resolved(year=year, numerator=numerator, basis=basis or target.basis, level=level, target=target)
 
 
-def _answer(engine: Engine, question: DensityQuestion, *, with_baseline: bool) -> DensityAnswer | WhatIfAnswer:
+def _answer(
+    engine: Engine, question: DensityQuestion, *, with_baseline: bool, step: ParcelStep | None = None
+) -> DensityAnswer | WhatIfAnswer:
     figures = read_park_figures(engine)  # read once: the default year and the figures come from it
     r = _resolve(engine, question, figures)
-    inputs = read_inputs(engine, year=r.year, level=r.level, basis=r.basis, figures=figures)
+    inputs = read_inputs(engine, year=r.year, level=r.level, basis=r.basis, figures=figures, step=step)
     # while the parcel query runs: the figures that count for the year, the changes
     unit_rows = unit_figures(inputs.units, inputs.indicators, year=r.year, numerators=[r.numerator])
     changes = _resolve_changes(inputs, check_changes(question.changes), basis=r.basis, numerator=r.numerator)
@@ -226,7 +241,9 @@ def _park_bases(engine: Engine, inputs: Inputs, r: _Resolved) -> pd.DataFrame:
     if r.basis == MEASURED_AREA:
         return inputs.measured
     if r.basis in PARCEL_BASES and not inputs.pieces().empty:
-        return park_bases_from_pieces(engine, inputs.pieces(), bases=[r.basis], year=r.year, land=inputs.land)
+        where = "PostGIS" if inputs.step is None or inputs.step.engine == "postgis" else inputs.step.engine
+        return park_bases_from_pieces(engine, inputs.pieces(), bases=[r.basis], year=r.year, land=inputs.land,
+                                      covered=inputs.covered, measured_by=where)
     return pd.DataFrame(columns=BASES_COLUMNS)
 
 
@@ -349,6 +366,7 @@ def _meta(inputs: Inputs, r: _Resolved, rows: pd.DataFrame, answered: DensityQue
             "basis": r.basis,
             "basis_label": BASIS_LABELS_ZH[r.basis],
             "level": r.level,
+            "parcel_engine": inputs.step.engine if inputs.step is not None else "postgis",
             "level_label": LEVEL_LABELS_ZH[r.level],
             "target": t.code,
             "changes": [dataclasses.asdict(c) for c in answered.changes],

@@ -8,6 +8,7 @@ Thin: options become a question, the answer becomes a table (Chinese headers) or
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -100,10 +101,13 @@ def register(app: typer.Typer) -> None:
         level: str = LEVEL_OPTION,
         target: str = TARGET_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print the API's JSON ({meta, rows}) instead of a table."),
+        engine: str = typer.Option("postgis", "--engine", help="Where the parcel step runs: postgis, geopandas, dask."),
+        scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler (tcp://host:8786); default: a local cluster."),
+        parquet: Path | None = typer.Option(None, "--parquet", file_okay=False, help="GeoParquet export (`export parquet`) the geopandas/dask engines read."),
     ) -> None:
         """Density of each park, town or zone against a target: 达标率, 差距, 状态, with sources."""
         question = DensityQuestion(year=year, numerator=numerator, basis=basis, level=level, target=target)
-        answer = answer_density(_engine(), question)
+        answer = answer_density(_engine(), question, parcel_engine=engine, scheduler=scheduler, parquet=parquet)
         if as_json:
             echo_json(answer.to_dict())
             return

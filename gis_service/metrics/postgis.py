@@ -294,20 +294,23 @@ def zone_piece_bases_sql(
 
 
 def park_bases_from_pieces(
-    engine: Engine, raw: pd.DataFrame, *, bases: Sequence[str], year: int, land: LandInForce | None = None
+    engine: Engine, raw: pd.DataFrame, *, bases: Sequence[str], year: int, land: LandInForce | None = None,
+    covered: Callable[[list[object]], set[object]] | None = None, measured_by: str = "PostGIS",
 ) -> pd.DataFrame:
     """The park-total rows of :func:`parcel_piece_areas` as a bases frame (km²).
 
     A park with no qualifying parcel gets a missing area, not 0, when no parcel of any use
     touches it (:func:`~gis_service.metrics.parcel_land.mark_uncovered`; that check queries
-    ``engine``, and only for such parks).
+    ``engine``, and only for such parks).  Rows measured elsewhere (the dask engine,
+    :func:`gis_service.metrics.dask_path.piece_areas_on_frames`) bring their own ``covered``
+    check on the same parcels and name where they were measured (``measured_by``).
     """
     if raw.empty:  # no park has a boundary in force
         return pd.DataFrame(columns=BASES_COLUMNS)
     parks = raw[raw["is_park_total"]]
     land = land or land_in_force(engine, year)
-    covered = _covered_by_parcels(engine, parks, land.sql_params(list(bases)))
-    return mark_uncovered(_to_bases(parks, bases, year, land, unit_column="park_id"), covered)
+    covered = covered or _covered_by_parcels(engine, parks, land.sql_params(list(bases)))
+    return mark_uncovered(_to_bases(parks, bases, year, land, unit_column="park_id", measured_by=measured_by), covered)
 
 
 #: columns of :func:`zone_land_shares`, ready for :func:`~gis_service.metrics.apportion.aggregate_to_zones`
@@ -341,7 +344,9 @@ def zone_land_shares(raw: pd.DataFrame, *, basis: str) -> pd.DataFrame:
     )
 
 
-def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, land: LandInForce, *, unit_column: str) -> pd.DataFrame:
+def _to_bases(
+    raw: pd.DataFrame, bases: Sequence[str], year: int, land: LandInForce, *, unit_column: str, measured_by: str = "PostGIS"
+) -> pd.DataFrame:
     n = len(raw)
     versions = raw["boundary_id"].to_numpy()
     sources = raw["sources"].fillna("no parcel").to_numpy()
@@ -360,7 +365,7 @@ def _to_bases(raw: pd.DataFrame, bases: Sequence[str], year: int, land: LandInFo
                 "area_km2": raw[f"{basis}_m2"].to_numpy(dtype=float) / M2_PER_KM2,
                 "basis_source": [
                     f"{BASIS_LABELS_ZH[basis]}: {land.describe(basis)['label_zh']} ∩ park_boundary {v}, "
-                    f"area in {AREA_CRS} (PostGIS) [{s}]"
+                    f"area in {AREA_CRS} ({measured_by}) [{s}]"
                     for v, s in zip(versions, sources)
                 ],
                 "n_parcels": raw[f"{basis}_n"].to_numpy(dtype=int),
