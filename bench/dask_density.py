@@ -72,7 +72,7 @@ def run(sizes: list[int]) -> list[dict[str, object]]:
                 t0 = time.perf_counter()
                 pg = compute_density(engine, QUESTION)
                 row["postgis_s"] = round(time.perf_counter() - t0, 2)
-            row["postgis_client_peak_mb"] = round(rss.growth_mb(), 1)
+            row["postgis_client_peak_mb"] = round(rss.growth_mb, 1)
             step = ParcelStep("dask", dask_cluster.scheduler_address, str(directory))
             peaks: dict[str, float] = {}
             stop = threading.Event()
