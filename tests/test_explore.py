@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import folium
 import numpy as np
 import pyarrow as pa
@@ -81,6 +83,8 @@ def test_whatif_draws_baseline_and_scenario_and_stores_nothing(loaded: Engine) -
     answer = gs.answer_whatif(loaded, gs.DensityQuestion(year=YEAR, basis="published_area", changes=(change,)))
     page = _page(gs.explore(answer, loaded))
     assert in_page("基准(现状数据)", page) and in_page("情景(假设变化,未保存)", page)
+    layers = re.findall(r"var (geo_json_[0-9a-f]+) = L\.geoJson", page)
+    assert [f"{name}.addTo(" in page for name in layers] == [False, True]  # the scenario shows, the baseline is a switch
     scenario = answer.scenario.rows.set_index("unit_code").loc["sj_lingang"]
     assert scenario["status"] == "达标"  # 116 × 1.3 / 1.8 = 83.78 ≥ 80
     assert gs.answer_density(loaded, gs.DensityQuestion(year=YEAR, basis="published_area")).rows.set_index(
