@@ -132,6 +132,8 @@ _EXPORTS: dict[str, str] = {
     "district_report": "gis_service.reports",
     "against_target_on_every_basis": "gis_service.reports.tables",
     "chinese_rc": "gis_service.reports.mappage",
+    # maps in a notebook, styled as the service's maps
+    "explore": "gis_service.explore",
 }
 
 #: public names that differ from the defining module's own name
@@ -212,6 +214,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
+    from gis_service.explore import explore
     from gis_service.export import export_gpkg, metrics_table, write_csv, write_xlsx
     from gis_service.ingest import load_sample
     from gis_service.answers import (

@@ -8,7 +8,10 @@ is always drawn with a dashed outline and said so in words.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from gis_service.ingest.land.codes import CLASS_LABELS_ZH
 
@@ -57,6 +60,9 @@ ZONE_COLOURS = {"corridor": "#e7298a", "corridor_area": "#d95f02", "pian": "#1b9
 DISTRICT_STYLE = {"color": "#252525", "weight": 3, "fill": False}
 TOWN_STYLE = {"color": "#737373", "weight": 1, "fillOpacity": 0.0, "dashArray": None}
 
+#: 亩均 classes (A best … D worst), a sequential green-to-red scale; unclassed units are no-data grey
+MU_JUN_CLASS_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#d73027"}
+
 SIDE_COLOURS = {"东至": "#d7301f", "南至": "#238b45", "西至": "#2171b5", "北至": "#6a51a3"}
 
 
@@ -100,3 +106,28 @@ def parcel_style(land_use_class: str | None) -> dict[str, Any]:
 
 def quality_zh(quality: str | None) -> str:
     return QUALITY_ZH.get(quality or "", "未知")
+
+
+def class_colour(label: str | None) -> str:
+    """Fill colour of a 亩均 class (grey for a unit without a class)."""
+    return MU_JUN_CLASS_COLOURS.get(label or "", NO_DATA_COLOUR)
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """``#rrggbb`` → (r, g, b): the same colour for GPU layers, which take numbers, not CSS."""
+    value = colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def parcel_fill_rgba(land_use_classes: Iterable[str | None]) -> np.ndarray:
+    """One RGBA row (uint8) per parcel: :func:`parcel_style`'s fill colour and opacity, vectorised
+    so a million parcels are coloured without a Python dict per feature."""
+    classes = np.asarray(list(land_use_classes) if not isinstance(land_use_classes, np.ndarray) else land_use_classes,
+                         dtype=object)
+    names = [*LAND_USE_COLOURS, None]
+    palette = np.array([(*rgb(parcel_style(c)["fillColor"]), round(255 * parcel_style(c)["fillOpacity"])) for c in names],
+                       dtype=np.uint8)
+    index = {c: i for i, c in enumerate(names)}
+    other = len(names) - 1  # an unknown class or None: OTHER_LAND_USE_COLOUR, as parcel_style
+    codes = np.fromiter((index.get(c, other) for c in classes), dtype=np.intp, count=len(classes))
+    return palette[codes]
