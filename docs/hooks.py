@@ -20,6 +20,7 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +38,9 @@ def public_modules() -> dict[str, list[tuple[str, str]]]:
 
 
 def module_summary(module: str) -> str:
-    """First line of the module's docstring, read without importing it."""
-    import griffe
-
-    try:
-        doc = griffe.load(module, search_paths=[str(ROOT)], resolve_aliases=False).docstring
-    except (ImportError, KeyError):  # reported by mkdocstrings when it renders the page
-        return ""
-    return doc.value.strip().splitlines()[0] if doc else ""
+    """First line of the module's docstring."""
+    doc = inspect.getdoc(importlib.import_module(module)) or ""
+    return doc.splitlines()[0] if doc else ""
 
 
 def shadowed_by_submodule(module: str, own: str) -> str | None:
@@ -102,6 +98,26 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             )
         )
     return files
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """Reference before notebooks; modules in the order of ``_EXPORTS`` (the package first)."""
+    order = list(public_modules())
+    titles = {"reference": "模块参考 / Reference", "notebooks": "笔记本 / Notebooks"}
+    sections = {}
+    for item in nav.items:
+        if isinstance(item, Section) and item.children and isinstance(item.children[0], Page):
+            folder = item.children[0].file.src_uri.split("/")[0]
+            if folder in titles:
+                item.title = titles[folder]
+                sections[folder] = item
+    if "reference" in sections:
+        sections["reference"].children.sort(
+            key=lambda page: order.index(page.file.src_uri.removeprefix("reference/").removesuffix(".md"))
+        )
+    rank = {id(sections[f]): i for i, f in enumerate(["reference", "notebooks"]) if f in sections}
+    nav.items.sort(key=lambda item: rank.get(id(item), -1))  # stable: the home page stays first
+    return nav
 
 
 # a Sphinx role in a docstring (:func:`~gis_service.metrics.density_table`), as Markdown renders it
