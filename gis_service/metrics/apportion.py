@@ -79,8 +79,9 @@ def aggregate_to_zones(
 
     Returns
     -------
-    A density table (:data:`DENSITY_COLUMNS`) whose ``unit_id`` is the zone id, plus
-    ``contributing_units``, ``missing_units`` and ``share_method``.
+    pandas.DataFrame
+        A density table (:data:`DENSITY_COLUMNS`) whose ``unit_id`` is the zone id, plus
+        ``contributing_units``, ``missing_units`` and ``share_method``.
     """
     require_columns(shares, SHARE_COLUMNS[:3], "shares")
     parts = _apportioned(density, shares)

@@ -94,9 +94,10 @@ def mu_jun_classes(
 
     Returns
     -------
-    DataFrame with ``id_column``, ``ratio_<column>`` (indicator / benchmark) per indicator,
-    ``score``, ``rank`` (1 = best; ties share the best rank), ``share_above`` (share of
-    scored units strictly ahead), ``class``, ``indicators_missing``, ``partial``.
+    pandas.DataFrame
+        With ``id_column``, ``ratio_<column>`` (indicator / benchmark) per indicator,
+        ``score``, ``rank`` (1 = best; ties share the best rank), ``share_above`` (share of
+        scored units strictly ahead), ``class``, ``indicators_missing``, ``partial``.
     """
     if not indicators:
         raise InputError("no indicator to score")

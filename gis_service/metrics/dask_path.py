@@ -73,6 +73,9 @@ def parcel_bases_dask(
     parcels
         A dask-geopandas frame (e.g. ``dask_geopandas.read_parquet``) or an in-memory frame
         that is split into ``npartitions``.
+
+    Notes
+    -----
     Runs on the current dask scheduler (a ``distributed.Client`` if one is active).
     """
     require_columns(units, ["unit_id"], "units")

@@ -136,8 +136,11 @@ def density_table(
 
     Returns
     -------
-    DataFrame with :data:`DENSITY_COLUMNS`.
+    pandas.DataFrame
+        With :data:`DENSITY_COLUMNS`.
 
+    Notes
+    -----
     The two halves, :func:`unit_figures` and :func:`divide_by_bases`, can be called
     apart: the figures do not depend on the areas, so a caller waiting for the areas (a
     PostGIS query) can prepare them meanwhile.

@@ -174,10 +174,11 @@ def parcel_bases(
 
     Returns
     -------
-    A bases frame; a unit with no qualifying parcel gets ``area_km2 = 0`` (a measured zero)
-    and ``n_parcels = 0`` when parcels of some other use show that the parcel data covers
-    it, and ``area_km2 = NaN`` (missing) when no parcel of any use touches it
-    (:func:`mark_uncovered`).
+    pandas.DataFrame
+        A bases frame; a unit with no qualifying parcel gets ``area_km2 = 0`` (a measured zero)
+        and ``n_parcels = 0`` when parcels of some other use show that the parcel data covers
+        it, and ``area_km2 = NaN`` (missing) when no parcel of any use touches it
+        (:func:`mark_uncovered`).
     """
     check_units(units)
     require_columns(parcels, ["land_use_class", "is_supplied"], "parcels")

@@ -52,6 +52,8 @@ def in_force_sql(alias: str, on: str = ":on") -> str:
         :func:`boundary_date`; ``"%(on)s"`` in driver-level SQL) or ``"CURRENT_DATE"``
         (today in the database's time zone, for fixed SQL that binds no date).
 
+    Examples
+    --------
     >>> in_force_sql("b")
     'b.valid_from <= :on AND (b.valid_to IS NULL OR b.valid_to > :on)'
     """

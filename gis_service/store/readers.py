@@ -60,9 +60,10 @@ def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = No
 
     Returns
     -------
-    GeoDataFrame (EPSG:4326) with columns ``park_id, code, name, kind, parent_id,
-    parent_name, boundary_id, valid_from, valid_to, geometry_quality, method,
-    source_document, source_section, geometry``.
+    geopandas.GeoDataFrame
+        EPSG:4326, with columns ``park_id, code, name, kind, parent_id,
+        parent_name, boundary_id, valid_from, valid_to, geometry_quality, method,
+        source_document, source_section, geometry``.
     """
     sql = f"""
         SELECT p.id AS park_id, p.code, p.name, p.kind::text AS kind, p.parent_id,
