@@ -4,7 +4,10 @@ The GeoPackage holds one layer per stored table, named in ASCII so that every GI
 it (QGIS, ArcGIS, GDAL): spatial layers in EPSG:4326 with their provenance and geometry
 quality columns, and the figures (indicators, targets, 四至 texts) as attribute tables.
 Each layer carries a Chinese description (GeoPackage ``gpkg_contents.description``) that
-says what it is and, for drawn geometry, that it is approximate.
+says what it is and, for drawn geometry, that it is approximate.  The file is GeoPackage 1.2
+(what GDAL 3.6 / QGIS 3.22 read without a warning); a column has the type of its namesake in
+the stored tables (dates as DATE, integers as INTEGER, also when every value is missing,
+which a frame alone cannot show); an empty layer keeps its geometry type and CRS.
 
 CSV is written as UTF-8 with a byte-order mark so that Excel shows the Chinese names; CSV and
 XLSX text that a spreadsheet would run as a formula is quoted (:mod:`gis_service.spreadsheet_safety`).
@@ -13,18 +16,22 @@ Nothing here knows of the web: the download routes and the CLI call these functi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from gis_service.coords.crs import AREA_CRS, STORED_CRS
@@ -33,6 +40,9 @@ from gis_service.spreadsheet_safety import write_csv_to, write_xlsx_to
 from gis_service.store import readers
 
 GPKG_DRIVER = "GPKG"
+#: GeoPackage 1.2: GDAL >= 3.x writes 1.4 by default, which GDAL 3.6 (Debian 12's QGIS) warns about
+GPKG_VERSION = "1.2"
+BBox = tuple[float, float, float, float]
 APPROXIMATE_NOTE = "几何为近似数字化(非测绘成果),面积仅供参考"
 
 
@@ -44,6 +54,8 @@ class LayerSpec:
     read: Callable[[Engine, int | None], pd.DataFrame]
     description_zh: str
     geometry_type: str | None  # None: an attribute table (no geometry)
+    #: the layer cut to a lon/lat box in the database (None: the layer has no spatial cut)
+    read_in_bbox: Callable[[Engine, int | None, BBox], pd.DataFrame] | None = None
 
 
 #: every layer of :func:`export_gpkg`, in the order written
@@ -55,7 +67,8 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("zones", lambda e, y: readers.read_zones(e), f"一廊九区、三片。{APPROXIMATE_NOTE}", "MultiPolygon"),
         LayerSpec("parks", lambda e, y: readers.read_parks(e, year=y), f"园区及区块边界(按数据年份取有效版本)。{APPROXIMATE_NOTE}", "MultiPolygon"),
         LayerSpec("roads", lambda e, y: readers.read_roads(e), f"道路、高速、河道(四至要素)。{APPROXIMATE_NOTE}", "MultiLineString"),
-        LayerSpec("parcels", lambda e, y: readers.read_parcels(e), "地块(is_synthetic=1 为合成数据,非真实地块)", "MultiPolygon"),
+        LayerSpec("parcels", lambda e, y: readers.read_parcels(e), "地块(is_synthetic=1 为合成数据,非真实地块)", "MultiPolygon",
+                  read_in_bbox=lambda e, y, bbox: readers.read_parcels(e, bbox=bbox)),
         LayerSpec("indicators", lambda e, y: readers.read_indicators(e, year=y), "指标数值(含来源文件与章节)", None),
         LayerSpec("targets", lambda e, y: readers.read_targets(e), "规划目标与基准值(含来源文件与章节)", None),
         LayerSpec("sizhi", lambda e, y: readers.read_sizhi(e), "园区四至原文及解析结果(JSON)", None),
@@ -64,7 +77,8 @@ LAYERS: dict[str, LayerSpec] = {
 
 
 def export_gpkg(
-    engine: Engine, path: str | Path, *, year: int | None = None, layers: Sequence[str] | None = None
+    engine: Engine, path: str | Path, *, year: int | None = None, layers: Sequence[str] | None = None,
+    bbox: BBox | None = None,
 ) -> dict[str, int]:
     """Write the stored layers to a GeoPackage, one layer per table.
 
@@ -81,6 +95,9 @@ def export_gpkg(
     layers
         Names from :data:`LAYERS` (default: all).  Raises :class:`InputError` for an
         unknown name.
+    bbox
+        ``(minx, miny, maxx, maxy)`` lon/lat: the layers that can be cut in the database
+        (``read_in_bbox``, the parcels) hold only the features intersecting it.
 
     Returns
     -------
@@ -104,7 +121,9 @@ def export_gpkg(
     try:
         for name in chosen:
             spec = LAYERS[name]
-            frame = flatten_for_file(spec.read(engine, year))
+            read = spec.read if bbox is None or spec.read_in_bbox is None else (
+                lambda e, y, cut=spec.read_in_bbox: cut(e, y, bbox))
+            frame = flatten_for_file(read(engine, year))
             _write_layer(frame, tmp, spec)
             counts[name] = len(frame)
         tmp.replace(target)
@@ -114,20 +133,91 @@ def export_gpkg(
 
 
 def _write_layer(frame: pd.DataFrame, path: Path, spec: LayerSpec) -> None:
-    options = {"DESCRIPTION": spec.description_zh, "IDENTIFIER": spec.name}
+    # Arrow: the only pyogrio path that writes a date column as a GeoPackage DATE
+    common: dict[str, Any] = {"layer": spec.name, "driver": GPKG_DRIVER, "use_arrow": True,
+                              "dataset_options": {"VERSION": GPKG_VERSION},
+                              "layer_options": {"DESCRIPTION": spec.description_zh, "IDENTIFIER": spec.name}}
+    typed = _with_stored_types(frame)
     if spec.geometry_type is None:
-        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=spec.name, driver=GPKG_DRIVER, layer_options=options)
+        pyogrio.write_dataframe(pd.DataFrame(typed), path, **common)
         return
-    gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame, geometry="geometry", crs=STORED_CRS)
-    pyogrio.write_dataframe(
-        gdf,
-        path,
-        layer=spec.name,
-        driver=GPKG_DRIVER,
-        geometry_type=spec.geometry_type,
-        promote_to_multi=spec.geometry_type.startswith("Multi"),
-        layer_options=options,
-    )
+    gdf = typed if isinstance(typed, gpd.GeoDataFrame) else gpd.GeoDataFrame(typed, geometry="geometry", crs=STORED_CRS)
+    if gdf.crs is None:  # an empty query result carries no CRS of its own
+        gdf = gdf.set_crs(STORED_CRS)
+    if spec.geometry_type.startswith("Multi") and len(gdf):
+        gdf = gdf.set_geometry(_as_multi(gdf.geometry))
+    pyogrio.write_dataframe(gdf, path, geometry_type=spec.geometry_type, **common)
+
+
+def _as_multi(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Single parts as their multi type (the Arrow writer has no ``promote_to_multi``)."""
+    import shapely
+
+    single = geometry.geom_type.isin(["Polygon", "LineString", "Point"])
+    if not single.any():
+        return geometry
+    out = geometry.copy()
+    out[single] = [shapely.multipolygons([g]) if g.geom_type == "Polygon" else
+                   shapely.multilinestrings([g]) if g.geom_type == "LineString" else shapely.multipoints([g])
+                   for g in geometry[single]]
+    return out
+
+
+FieldKind = Literal["date", "integer", "real"]
+
+
+def _field_kind(column_type: sa.types.TypeEngine[Any]) -> FieldKind | None:
+    if isinstance(column_type, sa.DateTime):
+        return None  # timestamps keep what the frame holds
+    if isinstance(column_type, sa.Date):
+        return "date"
+    if isinstance(column_type, sa.Integer):
+        return "integer"
+    if isinstance(column_type, sa.Numeric):  # Float is a Numeric
+        return "real"
+    return None
+
+
+@lru_cache(maxsize=1)
+def stored_field_kinds() -> dict[str, FieldKind]:
+    """Column name -> date/integer/real as the stored tables declare it, for the names that
+    have one kind in every table (the readers keep the stored names: ``parent_id``, ``valid_to``)."""
+    from gis_service.db.models import Base
+
+    kinds: dict[str, set[FieldKind]] = {}
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            kind = _field_kind(column.type)
+            if kind is not None:
+                kinds.setdefault(column.name, set()).add(kind)
+    return {name: found.pop() for name, found in kinds.items() if len(found) == 1}
+
+
+def _with_stored_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each column of a stored date/integer/real name in that dtype (nullable),
+    and any other column of dates as dates."""
+    kinds = stored_field_kinds()
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    out = frame.copy()
+    for column in out.columns:
+        if column == geometry:
+            continue
+        values = out[column]
+        kind = kinds.get(str(column))
+        if kind is None and values.dtype == object and values.notna().any() and values.dropna().map(_is_date).all():
+            kind = "date"
+        if kind == "date":
+            dates = [None if pd.isna(v) else pd.Timestamp(v).date() for v in values]
+            out[column] = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(dates, type=pa.date32())), index=out.index)
+        elif kind == "integer" and values.dtype != bool:
+            out[column] = pd.to_numeric(values).astype("Int64")
+        elif kind == "real":
+            out[column] = pd.to_numeric(values).astype("float64")
+    return out
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
 
 
 def flatten_for_file(frame: pd.DataFrame) -> pd.DataFrame:

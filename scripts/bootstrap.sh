@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the project needs on a fresh Debian/Ubuntu machine, idempotently:
-#   system packages (PostgreSQL + PostGIS, python3-venv; Chromium with --browser),
+#   system packages (PostgreSQL + PostGIS, python3-venv; Chromium with --browser; PyQGIS with the test extras),
 #   a virtualenv in .venv and the package with the requested extras.
 # Usage: scripts/bootstrap.sh [--extras test] [--browser]
 set -euo pipefail
@@ -30,6 +30,10 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_pkgs+=(pytho
 # Chinese labels in report PNG/PDF pages and in screenshots
 if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then need_pkgs+=(fonts-noto-cjk); fi
 if [ "$browser" -eq 1 ] && ! have_cmd chromium; then need_pkgs+=(chromium); fi
+# PyQGIS (Debian's QGIS, run by /usr/bin/python3) for the QGIS client test, with the test extras
+if [[ ",$extras," == *",test,"* ]] && ! dpkg -s python3-qgis qgis-providers >/dev/null 2>&1; then
+  need_pkgs+=(python3-qgis qgis-providers)
+fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_pkgs[*]}"

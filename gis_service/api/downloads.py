@@ -2,7 +2,8 @@
 
 CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese names; text cells that a
 spreadsheet would run as a formula are quoted (:mod:`gis_service.spreadsheet_safety`); the
-GeoPackage holds one table per layer in EPSG:4326 with provenance columns.
+GeoPackage is written by :func:`gis_service.export.export_gpkg`, the writer of
+``gis-service export gpkg`` (GeoPackage 1.2, typed columns, layer descriptions, EPSG:4326).
 """
 
 from __future__ import annotations
@@ -16,23 +17,16 @@ from fastapi.responses import Response
 
 from gis_service.api.dependencies import BBoxDep
 from gis_service.answers.vocabulary import LEVELS
-from gis_service.export import metrics_table
+from gis_service.export import LAYERS, export_gpkg, metrics_table
 from gis_service.lists import parse_list
 from gis_service.spreadsheet_safety import csv_bytes, xlsx_bytes
-from gis_service.store import read_district, read_parcels, read_parks, read_roads, read_towns, read_zones
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GPKG = "application/geopackage+sqlite3"
-LAYER_READERS = {
-    "district": lambda engine, bbox: read_district(engine),
-    "towns": lambda engine, bbox: read_towns(engine),
-    "zones": lambda engine, bbox: read_zones(engine),
-    "parks": lambda engine, bbox: read_parks(engine),
-    "roads": lambda engine, bbox: read_roads(engine),
-    "parcels": lambda engine, bbox: read_parcels(engine, bbox=bbox),
-}
+#: the spatial layers of the export; ``bbox`` cuts those that can be cut (the parcels)
+SPATIAL_LAYERS = [name for name, spec in LAYERS.items() if spec.geometry_type is not None]
 
 
 def _disposition(name: str) -> dict[str, str]:
@@ -65,17 +59,11 @@ def metrics_xlsx(request: Request, year: YearQ = None, numerator: NameQ = "outpu
 def layers_gpkg(
     request: Request,
     bbox: BBoxDep,
-    layers: Annotated[str, Query(description=f"comma-separated: {', '.join(LAYER_READERS)}")] = "district,towns,zones,parks,roads",
+    layers: Annotated[str, Query(description=f"comma-separated: {', '.join(SPATIAL_LAYERS)}")] = "district,towns,zones,parks,roads",
 ) -> Response:
-    names = parse_list("layers", layers, max_items=len(LAYER_READERS), allowed=LAYER_READERS, min_items=1)
-    engine = request.app.state.engine
+    names = parse_list("layers", layers, max_items=len(SPATIAL_LAYERS), allowed=SPATIAL_LAYERS, min_items=1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layers.gpkg"
-        for name in names:
-            frame = LAYER_READERS[name](engine, bbox)
-            for col in frame.columns:
-                if frame[col].map(lambda v: isinstance(v, list | dict)).any():
-                    frame[col] = frame[col].map(lambda v: ",".join(map(str, v)) if isinstance(v, list) else str(v))
-            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        export_gpkg(request.app.state.engine, path, layers=names, bbox=bbox)
         data = path.read_bytes()
     return Response(data, media_type=GPKG, headers=_disposition("songjiang_layers.gpkg"))

@@ -5,7 +5,10 @@ FastAPI writes JSON Schema 2020-12 idioms (OpenAPI 3.1) even when ``openapi_vers
 values, ``const``, ``examples`` lists.  :func:`as_openapi_30` rewrites them into their 3.0
 forms.  It also documents what the routes really send: error answers are always JSON
 (:class:`~gis_service.api.errors.ErrorBody`), also on HTML and file routes, and file
-downloads carry their own media type rather than the default JSON.
+downloads carry their own media type rather than the default JSON.  The page size of the
+items routes (:func:`~gis_service.api.dependencies.paging`) is one shared parameter,
+``components.parameters.limit``, with this server's default and maximum: clients such as
+QGIS read their page size there (and fall back to 100 per request without it).
 
 The documentation pages (/docs Swagger UI, /redoc ReDoc) load their scripts and styles from
 this package (``api/static/docs``, vendored from the npm packages swagger-ui-dist 5.35.0 and
@@ -15,17 +18,20 @@ one change to them: ReDoc's footer logo no longer loads from cdn.redoc.ly (``src
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic.fields import FieldInfo
 
+from gis_service.api.config import ApiSettings
+from gis_service.api.dependencies import paging
 from gis_service.api.errors import ErrorBody
 from gis_service.api.headers import NONCE_SLOT
 
@@ -37,6 +43,7 @@ FILE_MEDIA_TYPES = {
     ".mvt": "application/vnd.mapbox-vector-tile",
 }
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
+LIMIT_REF = "#/components/parameters/limit"
 
 
 def _schema_30(node: Any) -> Any:
@@ -95,6 +102,32 @@ def as_openapi_30(document: dict[str, Any]) -> dict[str, Any]:
     return document  # type: ignore[no-any-return]
 
 
+def _paging_limit_description() -> str:
+    """The description of :func:`paging`'s ``limit``: what marks it among other ``limit`` parameters."""
+    metadata = typing.get_type_hints(paging, include_extras=True)["limit"].__metadata__
+    return next(str(m.description) for m in metadata if isinstance(m, FieldInfo))
+
+
+def share_paging_limit(document: dict[str, Any], settings: ApiSettings) -> None:
+    """Replace each operation's paging ``limit`` by a reference to ``components.parameters.limit``,
+    which states the server's default and maximum page size."""
+    description = _paging_limit_description()
+    shared = {"name": "limit", "in": "query", "required": False, "description": description,
+              "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_limit,
+                         "default": settings.default_limit}}
+    document.setdefault("components", {}).setdefault("parameters", {})["limit"] = shared
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            parameters = operation.get("parameters")
+            if not parameters:
+                continue
+            operation["parameters"] = [
+                {"$ref": LIMIT_REF} if p.get("name") == "limit" and p.get("in") == "query"
+                and p.get("description") == description else p
+                for p in parameters
+            ]
+
+
 def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """Make ``app.openapi()`` return (and cache) the 3.0 document."""
 
@@ -105,7 +138,9 @@ def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                                    servers=app.servers)
             document.setdefault("components", {}).setdefault("schemas", {})
             document["components"]["schemas"].setdefault("ErrorBody", ErrorBody.model_json_schema())
-            app.openapi_schema = as_openapi_30(document)
+            document = as_openapi_30(document)
+            share_paging_limit(document, app.state.api_settings)
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -33,9 +33,12 @@ PATH_DEFAULTS = {"collection_id": "parks", "feature_id": "1", "layer": "parks", 
 
 def _get_operations(app) -> list[tuple[str, list[tuple[str, str]]]]:  # type: ignore[no-untyped-def]
     ops = []
-    for path, methods in app.openapi()["paths"].items():
+    document = app.openapi()
+    shared = document.get("components", {}).get("parameters", {})  # {"$ref": "#/components/parameters/limit"}
+    for path, methods in document["paths"].items():
         if "get" in methods:
-            params = [(p["name"], p["in"]) for p in methods["get"].get("parameters", []) if p["in"] in ("path", "query")]
+            resolved = [shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in methods["get"].get("parameters", [])]
+            params = [(p["name"], p["in"]) for p in resolved if p["in"] in ("path", "query")]
             ops.append((path, params))
     return ops
 
