@@ -40,15 +40,17 @@ def notebook(
     browser: bool = typer.Option(True, "--browser/--no-browser", help="Open a web browser."),
 ) -> None:
     """Start JupyterLab on notebooks/ (127.0.0.1, token required), after making sure the database is up."""
-    if importlib.util.find_spec("jupyterlab") is None:
-        raise ConfigurationError(f"JupyterLab is not installed in {sys.prefix}: run '{INSTALL_HINT}'")
     if token is not None and not token.strip():
         raise InputError("--token (JUPYTER_TOKEN) is empty: JupyterLab would run code for anyone on this machine")
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise ConfigurationError(f"JupyterLab is not installed in {sys.prefix}: run '{INSTALL_HINT}'")
     root = (directory or _notebooks_dir()).resolve()
     if not root.is_dir():
         raise InputError(f"--directory {root} is not a directory")
     database_ready(load_settings())
-    env = {**os.environ, "JUPYTER_TOKEN": token or secrets.token_urlsafe(24)}
+    given = token is not None
+    token = token or secrets.token_urlsafe(24)
+    env = {**os.environ, "JUPYTER_TOKEN": token}
     command = [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
@@ -56,6 +58,9 @@ def notebook(
         # JupyterLab refuses root unless told; as root it runs with the rights the user already has
         *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
     ]
+    # JupyterLab masks a token it did not make itself: say the one made here (yours you know)
+    url = f"http://127.0.0.1:{port}/lab" + ("" if given else f"?token={token}")
+    console.print(f"JupyterLab on {root}: {url}", highlight=False, soft_wrap=True)
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # JupyterLab is this process from here: Ctrl-C stops it
 

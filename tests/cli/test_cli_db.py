@@ -187,3 +187,24 @@ def test_db_url_of_an_external_database_hides_its_password() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "postgresql://ana@dbhost:5432/songjiang"
     assert "s3cret" not in out.stdout + out.stderr and "GIS_DATABASE_URL" in out.stderr
+
+
+def test_installed_package_keeps_its_data_in_the_user_data_directory(tmp_path: Path) -> None:
+    """Outside a checkout (no pyproject.toml beside the package) the data goes to
+    $XDG_DATA_HOME/gis-service, and a relative GIS_DATA_DIR is taken from there, not from the cwd."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "gis_service", site / "gis_service", ignore=shutil.ignore_patterns("__pycache__"))
+    xdg = tmp_path / "xdg"
+    show = "from gis_service.settings import get_settings; print(get_settings().data_dir)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_")}
+    env.update(PYTHONPATH=str(site), XDG_DATA_HOME=str(xdg))
+
+    def data_dir(**extra: str) -> str:
+        out = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True,
+                             env={**env, **extra}, cwd=tmp_path, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert data_dir() == str(xdg / "gis-service")
+    assert data_dir(GIS_DATA_DIR="clusters/a") == str(xdg / "gis-service" / "clusters" / "a")
+    assert data_dir(GIS_DATA_DIR=str(tmp_path / "abs")) == str(tmp_path / "abs")

@@ -3,6 +3,7 @@ ready, then JupyterLab serves notebooks/ on 127.0.0.1 and answers only with the 
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -72,3 +73,14 @@ def test_gis_service_notebook_serves_jupyterlab_with_a_token(jupyterlab: tuple[s
             p.name for p in NOTEBOOKS.glob("*.ipynb")
         )
         assert client.get("/api/kernelspecs").json()["default"] == "python3"
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_an_empty_token_is_refused(how: str) -> None:
+    args, env = (["--token", ""], {}) if how == "option" else ([], {"JUPYTER_TOKEN": " "})
+    out = subprocess.run(
+        [sys.executable, "-m", "gis_service", "notebook", "--no-browser", *args],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=60,
+    )
+    assert out.returncode == 2
+    assert "--token (JUPYTER_TOKEN) is empty" in out.stderr
