@@ -42,12 +42,12 @@ def notebook(
     """Start JupyterLab on notebooks/ (127.0.0.1, token required), after making sure the database is up."""
     if token is not None and not token.strip():
         raise InputError("--token (JUPYTER_TOKEN) is empty: JupyterLab would run code for anyone on this machine")
-    if importlib.util.find_spec("jupyterlab") is None:
-        raise ConfigurationError(f"JupyterLab is not installed in {sys.prefix}: run '{INSTALL_HINT}'")
     root = (directory or _notebooks_dir()).resolve()
     if not root.is_dir():
         raise InputError(f"--directory {root} is not a directory")
     database_ready(load_settings())
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise ConfigurationError(f"JupyterLab is not installed in {sys.prefix}: run '{INSTALL_HINT}'")
     given = token is not None
     token = token or secrets.token_urlsafe(24)
     env = {**os.environ, "JUPYTER_TOKEN": token}

@@ -31,7 +31,7 @@ def jupyterlab(managed_kernel_env: dict[str, str], tmp_path: Path) -> Iterator[t
     base = f"http://127.0.0.1:{port}"
     log: list[str] = []
     try:
-        _wait_for_line(proc, f"{base}/lab", log)
+        _wait_for_line(proc, f"ServerApp] {base}/lab", log)  # JupyterLab's own line, once it listens
         yield base, token, log
     finally:
         proc.terminate()
