@@ -6,12 +6,48 @@ Nothing reads the environment at import time: call :func:`get_settings` (or buil
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path | None:
+    """The checkout this package runs from (the directory holding its ``pyproject.toml``, as with
+    the editable install in ``.venv``), or ``None`` when the package is installed elsewhere."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return root if 'name = "gis_service"' in pyproject else None
+
+
+def data_anchor() -> Path:
+    """The directory a relative ``GIS_DATA_DIR`` is taken from: the checkout, else the user's data
+    directory (``$XDG_DATA_HOME/gis-service``, ``~/.local/share/gis-service``).  Never the working
+    directory: a notebook kernel (cwd ``notebooks/``), the CLI and the service find one database."""
+    root = project_root()
+    if root is not None:
+        return root
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "gis-service"
+
+
+def default_data_dir() -> Path:
+    """``<checkout>/.gisdata`` when running from a checkout, else the user's data directory."""
+    root = project_root()
+    return root / ".gisdata" if root is not None else data_anchor()
+
+
+def _env_files() -> tuple[Path | str, ...]:
+    """The checkout's ``.env`` whatever the working directory, then one in the working directory
+    (later files win)."""
+    root = project_root()
+    return (root / ".env", ".env") if root is not None else (".env",)
 
 
 class Settings(BaseSettings):
@@ -21,7 +57,7 @@ class Settings(BaseSettings):
     e.g. ``GIS_DATABASE_URL``, ``GIS_DATA_DIR``, ``GIS_PORT``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="GIS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GIS_", env_file=_env_files(), extra="ignore")
 
     database_url: str | None = Field(
         default=None,
@@ -29,8 +65,10 @@ class Settings(BaseSettings):
         "When unset, the managed local cluster under data_dir is used.",
     )
     data_dir: Path = Field(
-        default=Path(".gisdata"),
-        description="Directory for the managed PostgreSQL cluster, caches and logs.",
+        default_factory=default_data_dir,
+        description="Directory for the managed PostgreSQL cluster, caches and logs. Default: "
+        "<checkout>/.gisdata, or $XDG_DATA_HOME/gis-service when installed; a relative value is "
+        "taken from that checkout (or user data directory), never from the working directory.",
     )
     sample_data_dir: Path | None = Field(
         default=None,
@@ -73,6 +111,12 @@ class Settings(BaseSettings):
         "public_base_url is unset (any other Host is a 400); GIS_HOST is always allowed.",
     )
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Resolved once, here: everything after sees (and `db status` prints) the absolute path.
+        return (data_anchor() / value.expanduser()).resolve()  # an absolute value replaces the anchor
+
     @field_validator("public_base_url")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
@@ -92,7 +136,7 @@ class Settings(BaseSettings):
     @property
     def cluster_dir(self) -> Path:
         """Directory of the managed cluster (``<data_dir>/pg``)."""
-        return self.data_dir.resolve() / "pg"
+        return self.data_dir / "pg"
 
     @property
     def uses_managed_cluster(self) -> bool:

@@ -2,7 +2,8 @@
 # Install what the project needs on a fresh Debian/Ubuntu machine, idempotently:
 #   system packages (PostgreSQL + PostGIS, python3-venv; Chromium with --browser; PyQGIS with the test extras),
 #   a virtualenv in .venv and the package with the requested extras.
-# Usage: scripts/bootstrap.sh [--extras test] [--browser]
+# Usage: scripts/bootstrap.sh [--extras test,notebook] [--browser]
+#   extras (pyproject.toml): test (the suite), notebook (JupyterLab for `gis-service notebook`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

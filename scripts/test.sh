@@ -3,5 +3,5 @@
 # The suite starts and stops its own throwaway PostGIS; no database setup is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh --extras test,docs --browser
+scripts/bootstrap.sh --extras test,docs,notebook --browser  # docs: the site is built by a test; notebook: tests start JupyterLab
 exec .venv/bin/python -m pytest "$@"

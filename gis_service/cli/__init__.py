@@ -18,6 +18,7 @@ from gis_service.cli import db as db_commands
 from gis_service.cli import imports as imports_commands
 from gis_service.cli import land as land_commands
 from gis_service.cli import metrics as metrics_commands
+from gis_service.cli import notebook as notebook_commands
 from gis_service.cli import report as report_commands
 from gis_service.cli import serve as serve_commands
 from gis_service.cli import sizhi as sizhi_commands
@@ -41,6 +42,7 @@ metrics_commands.register(app)
 report_commands.register(app)
 imports_commands.register(app)
 land_commands.register_demo(app)
+notebook_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from gis_service.cli._common import console, echo_json, load_settings
+from sqlalchemy.engine import URL, make_url
+
+from gis_service.cli._common import console, echo_json, err_console, load_settings
 from gis_service.db import migrate as migrations
 from gis_service.db.cluster import cluster_from_settings
 from gis_service.db.engine import check_database, database_url, engine_for
@@ -45,7 +47,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Show whether the managed cluster exists and runs, or check GIS_DATABASE_URL."""
     settings = load_settings()
     if settings.uses_managed_cluster:
-        st = cluster_from_settings(settings).status()
+        cluster = cluster_from_settings(settings)
+        st = cluster.status()
         info: dict[str, object] = {
             "managed": True,
             "initialised": st.initialised,
@@ -54,6 +57,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
             "database": st.database,
             "data_dir": str(st.data_dir),
             "pid": st.pid,
+            "url": cluster.public_url(),
+            "password_file": str(cluster.password_file),
         }
     else:
         info = {"managed": False, **check_database(engine_for(database_url(settings)))}
@@ -64,6 +69,30 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(f"[bold]{key}[/]: {value}")
     if info.get("managed") and not info.get("running"):
         raise typer.Exit(code=1)
+
+
+@app.command()
+def url(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print the database URL without its password, for other tools (psql, QGIS); say where the password is."""
+    settings = load_settings()
+    if settings.uses_managed_cluster:
+        cluster = cluster_from_settings(settings)
+        info: dict[str, object] = {
+            "managed": True, "url": cluster.public_url(), "password_file": str(cluster.password_file),
+        }
+        where = f"password: in {cluster.password_file} (readable by its owner only)"
+        if not cluster.initialised:
+            where += "; the cluster is not created yet: run 'gis-service db start'"
+    else:
+        given = make_url(str(settings.database_url))
+        bare = URL.create("postgresql", given.username, None, given.host, given.port, given.database, given.query)
+        info = {"managed": False, "url": bare.render_as_string(hide_password=False), "password_file": None}
+        where = "password: the one in GIS_DATABASE_URL (not printed)"
+    if as_json:
+        echo_json(info)
+        return
+    typer.echo(info["url"])  # stdout holds the URL alone, for $(gis-service db url)
+    err_console.print(where, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -182,6 +182,11 @@ class LocalCluster:
             f"{database or self.database}"
         )
 
+    def public_url(self) -> str:
+        """libpq URL of the database without the password (psql, QGIS, ``gs.connect``); the
+        password is in :attr:`password_file`."""
+        return f"postgresql://{quote(self.user, safe='')}@{self.host}:{self.port}/{self.database}"
+
     def start(self) -> bool:
         """Create the cluster once, start it, and make sure the database has PostGIS.
 

@@ -41,13 +41,15 @@ NO_DATABASE: dict[str, str] = {
     "serve": "runs without the database: every request then answers 503 with Retry-After, /health says why",
     "db start": "starts the managed cluster (refused in one line when GIS_DATABASE_URL is set)",
     "db stop": "stops the managed cluster (refused in one line when GIS_DATABASE_URL is set)",
+    "db url": "prints the URL without its password and where the password is: never connects",
     "sizhi parse": "parses a text",
     "sizhi format": "formats a text",
     "sizhi build": "builds a polygon from a text and a roads file",
 }
 #: commands that touch the database, but not in one of the situations, and why
 NOT_IN: dict[str, dict[str, str]] = {
-    "managed_stopped": {"db status": "reports the stopped cluster (running: False) and exits 1: that is its answer"},
+    "managed_stopped": {"db status": "reports the stopped cluster (running: False) and exits 1: that is its answer",
+                        "notebook": "starts the managed cluster first, as db start does"},
 }
 
 _SQUARE = {"type": "Polygon", "coordinates": [[[121.20, 31.04], [121.21, 31.04], [121.21, 31.05], [121.20, 31.05],

@@ -1,8 +1,10 @@
 """Every notebook runs top to bottom against a fresh PostGIS loaded with the sample data.
 
-The kernel gets ``GIS_DATABASE_URL`` in its environment (the notebooks connect through the
-settings, never a path); a cell that raises fails the test; and each notebook's outputs
-must contain a figure that only a correct run prints.
+The kernel runs as JupyterLab runs it: working directory ``notebooks/``, no ``GIS_DATABASE_URL``,
+the managed cluster found through the settings (``gs.connect()``).  The session's cluster is named
+by a ``GIS_DATA_DIR`` relative to the checkout, so the run fails if the data directory is ever
+taken from the working directory again.  A cell that raises fails the test; and each notebook's
+outputs must contain a figure that only a correct run prints.
 """
 
 from __future__ import annotations
@@ -14,9 +16,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from sqlalchemy import Engine
-
-from gis_service.ingest import load_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -49,19 +48,6 @@ def test_every_notebook_is_covered_and_stored_clean() -> None:
             assert machine_path not in text, f"{path.name} names {machine_path!r}"
 
 
-@pytest.fixture(scope="module")
-def sample_url(make_database) -> str:  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    url = make_database()
-    engine: Engine = create_engine(url)
-    try:
-        load_sample(engine)
-    finally:
-        engine.dispose()
-    return url
-
-
 def _text_of_outputs(book: nbformat.NotebookNode) -> str:
     parts: list[str] = []
     for cell in book.cells:
@@ -75,17 +61,12 @@ def _text_of_outputs(book: nbformat.NotebookNode) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_notebook_runs(name: str, sample_url: str, tmp_path: Path) -> None:
+def test_notebook_runs(name: str, managed_kernel_env: dict[str, str]) -> None:
     book = nbformat.read(NOTEBOOKS / name, as_version=4)
-    env = {
-        **os.environ,
-        "GIS_DATABASE_URL": sample_url,
-        # the package from this checkout, whatever the kernel's working directory
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "MPLBACKEND": "Agg",
-    }
+    env = {**managed_kernel_env, "MPLBACKEND": "Agg"}
+    # the kernel's working directory is the notebook's, as in JupyterLab
     client = NotebookClient(
-        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     )
     client.execute(env=env)  # raises CellExecutionError naming the failing cell
     text = _text_of_outputs(book)

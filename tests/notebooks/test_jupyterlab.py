@@ -1,0 +1,86 @@
+"""``gis-service notebook`` as a user runs it from any directory: the managed database is made
+ready, then JupyterLab serves notebooks/ on 127.0.0.1 and answers only with the token."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gis_service.testing import free_port
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@pytest.fixture
+def jupyterlab(managed_kernel_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """(base URL, token, log lines) of ``gis-service notebook`` started from ``tmp_path``."""
+    port, token = free_port(), secrets.token_urlsafe(16)
+    env = {**managed_kernel_env, "JUPYTER_TOKEN": token}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gis_service", "notebook", "--port", str(port), "--no-browser"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    log: list[str] = []
+    try:
+        _wait_for_line(proc, f"ServerApp] {base}/lab", log)  # JupyterLab's own line, once it listens
+        yield base, token, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, log: list[str]) -> None:
+    """Read the log until JupyterLab says it serves at ``needle`` (an event, not a deadline), then
+    keep draining it in the background so the server never blocks on a full pipe."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        log.append(line)
+        if needle in line:
+            threading.Thread(target=lambda: log.extend(proc.stdout or []), daemon=True).start()
+            return
+    raise AssertionError(f"gis-service notebook exited ({proc.wait()}) before serving:\n{''.join(log)}")
+
+
+@pytest.mark.slow
+def test_gis_service_notebook_serves_jupyterlab_with_a_token(jupyterlab: tuple[str, str, list[str]]) -> None:
+    base, token, log = jupyterlab
+    assert "PostGIS cluster running" in "".join(log), "the database is made ready first"
+    # without the token (and without the cookie a token login leaves): refused, or sent to the login form
+    for anonymous in ({}, {"token": "wrong"}):
+        assert httpx.get(f"{base}/api/status", params=anonymous, timeout=30).status_code == 403
+    lab = httpx.get(f"{base}/lab", timeout=30, follow_redirects=False)
+    assert lab.status_code in (302, 403)
+    if lab.status_code == 302:
+        assert "/login" in lab.headers["location"]
+    with httpx.Client(base_url=base, params={"token": token}, timeout=30) as client:
+        assert client.get("/api/status").status_code == 200
+        # notebooks/ is what it opens, whatever directory it was started from
+        listing = client.get("/api/contents").json()
+        assert sorted(item["name"] for item in listing["content"] if item["type"] == "notebook") == sorted(
+            p.name for p in NOTEBOOKS.glob("*.ipynb")
+        )
+        assert client.get("/api/kernelspecs").json()["default"] == "python3"
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_an_empty_token_is_refused(how: str) -> None:
+    args, env = (["--token", ""], {}) if how == "option" else ([], {"JUPYTER_TOKEN": " "})
+    out = subprocess.run(
+        [sys.executable, "-m", "gis_service", "notebook", "--no-browser", *args],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=60,
+    )
+    assert out.returncode == 2
+    assert "--token (JUPYTER_TOKEN) is empty" in out.stderr
