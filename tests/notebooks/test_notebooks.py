@@ -31,6 +31,8 @@ EXPECTED: dict[str, list[str]] = {
     "04_sizhi_check.ipynb": ["环大学城科创园", "通过", "不符"],
     # blocks' areas sum to 29.22 km², the plan states 22.98 km²
     "05_data_check.ipynb": ["29.22", "22.98", "0 without a source"],
+    # what-if: 116 × 1.3 / 1.8 = 83.78 (达标); 116 / 1.2 km² supplied = 96.67; 亩均 classes
+    "06_whatif_and_classes.ipynb": ["83.78", "96.67", "A 类: 临港松江科技城", "64.44 亿元/km²,状态 未达标", "合成数据"],
 }
 
 
