@@ -133,7 +133,7 @@ _EXPORTS: dict[str, str] = {
     "against_target_on_every_basis": "gis_service.reports.tables",
     "chinese_rc": "gis_service.reports.mappage",
     # maps in a notebook, styled as the service's maps
-    "explore": "gis_service.explore",
+    "explore": "gis_service.notebook_maps",  # not gis_service.explore: the submodule would shadow the function
 }
 
 #: public names that differ from the defining module's own name
@@ -214,7 +214,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
-    from gis_service.explore import explore
+    from gis_service.notebook_maps import explore
     from gis_service.export import export_gpkg, metrics_table, write_csv, write_xlsx
     from gis_service.ingest import load_sample
     from gis_service.answers import (

@@ -89,6 +89,7 @@ ARGS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "report park": lambda f: ["sj_west", "--out", f["out"]],
     "report district": lambda f: ["--out", f["out"]],
     "export gpkg": lambda f: [f["out"] + ".gpkg"],
+    "export parquet": lambda f: [f["out"] + "-parquet"],
     "import boundaries": lambda f: [f["blocks"], "--valid-from", "2024-01-01", "--source", "批复"],
     "import layer": lambda f: ["roads", f["roads"]],
     "import indicators": lambda f: [f["figures"]],

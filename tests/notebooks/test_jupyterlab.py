@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +33,8 @@ def jupyterlab(managed_kernel_env: dict[str, str], tmp_path: Path) -> Iterator[t
     base = f"http://127.0.0.1:{port}"
     log: list[str] = []
     try:
-        _wait_for_line(proc, f"ServerApp] {base}/lab", log)  # JupyterLab's own line, once it listens
+        _wait_for_line(proc, f"ServerApp] {base}/lab", log)  # JupyterLab's own line...
+        _wait_for_listener(proc, port, log)  # ...logged before its io loop binds the port
         yield base, token, log
     finally:
         proc.terminate()
@@ -40,6 +43,18 @@ def jupyterlab(managed_kernel_env: dict[str, str], tmp_path: Path) -> Iterator[t
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _wait_for_listener(proc: subprocess.Popen[str], port: int, log: list[str]) -> None:
+    """Until the port accepts a connection: JupyterLab binds it in a callback of the io loop,
+    after it has logged its URL.  Ends when it listens or when the process exits."""
+    while proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"gis-service notebook exited ({proc.returncode}) before listening:\n{''.join(log)}")
 
 
 def _wait_for_line(proc: subprocess.Popen[str], needle: str, log: list[str]) -> None:
