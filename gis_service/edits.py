@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from gis_service import audit
-from gis_service.db.models import TargetNature
 from gis_service.errors import GisServiceError, InputError, NotFoundError
 from gis_service.ingest.catalog import read_metric_catalogue
 from gis_service.ingest.errors import NegativeValueError, UnknownReferenceError
@@ -256,10 +255,7 @@ _SELECT_TARGET = f"SELECT id, code, {', '.join(_TARGET_COLUMNS)} FROM target WHE
 
 
 def _check_target(code: str, fields: TargetFields) -> None:
-    where = f"target {code!r}"
-    if fields.nature is not None and fields.nature not in {n.value for n in TargetNature}:
-        raise InputError(f"{where}: nature {fields.nature!r} is not one of {', '.join(n.value for n in TargetNature)}")
-    check_target(asdict(fields) | {"code": code}, where=where, catalogue=read_metric_catalogue())
+    check_target(asdict(fields) | {"code": code}, where=f"target {code!r}", catalogue=read_metric_catalogue())
 
 
 def put_target(engine: Engine, code: str, fields: TargetFields, *, actor: str) -> tuple[dict[str, Any], bool]:

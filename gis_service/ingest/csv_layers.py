@@ -24,7 +24,6 @@ from gis_service.ingest.catalog import Metric
 from gis_service.ingest.database_errors import database_errors
 from gis_service.ingest.sources import (
     PARK_KINDS,
-    TARGET_NATURES,
     check_choice,
     parse_int,
     parse_number,
@@ -130,9 +129,6 @@ def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: 
         with database_errors(where):
             value = parse_number(v.get("value"), where=where, column="value")
             base_value = parse_number(v.get("base_value"), where=where, column="base_value")
-            nature = v.get("nature")
-            if nature is not None:
-                check_choice(nature, TARGET_NATURES, where=where, column="nature")
             check_target(v | {"value": value, "base_value": base_value}, where=f"{where}: target {v['code']!r}",
                          catalogue=metrics)
             count_upsert(result, conn.execute(text("""
@@ -158,7 +154,7 @@ def load_targets(conn: Connection, path: Path, result: LayerResult, *, replace: 
                    "base_year": parse_int(v.get("base_year"), where=where, column="base_year"),
                    "base_value": base_value,
                    "year": parse_int(v["year"], where=where, column="year"), "value": value,
-                   "value_text": v.get("value_text"), "unit": v["unit"], "nature": nature, "note": v.get("note"),
+                   "value_text": v.get("value_text"), "unit": v["unit"], "nature": v.get("nature"), "note": v.get("note"),
                    "doc": v["source_document"], "sec": v.get("source_section")}))
     if replace:
         delete_missing(conn, result, "target", "code", [r.values["code"] for r in rows])

@@ -5,7 +5,8 @@ import of the ``targets`` layer (``gis-service import targets``, ``load-sample``
 rule, so nothing can store a row the reads would have to refuse:
 
 - ``scope``, ``name``, ``metric_code``, ``unit`` and ``source_document`` are given;
-- ``metric_code`` is in the metric catalogue (``metrics.csv``);
+- ``metric_code`` is in the metric catalogue (``metrics.csv``); ``nature`` is empty or one of
+  :data:`~gis_service.ingest.sources.TARGET_NATURES` (预期性 expected / 约束性 binding);
 - ``basis`` is empty or one of :data:`~gis_service.metrics.bases.TARGET_BASES`;
 - ``value`` or ``value_text`` is given; ``value`` and ``base_value`` are finite; ``value`` > 0
   (a growth or reduction rate the catalogue allows to be negative may be any finite number);
@@ -25,6 +26,7 @@ from gis_service.errors import InputError
 from gis_service.ingest.catalog import Metric
 from gis_service.ingest.indicator_values import canonical_unit
 from gis_service.ingest.plausibility import MAY_BE_NEGATIVE
+from gis_service.ingest.sources import TARGET_NATURES, check_choice
 from gis_service.metrics.bases import ALL_BASES, TARGET_BASES
 from gis_service.metrics.errors import UnitMismatchError, UnknownUnitError
 from gis_service.metrics.targets import TargetSpec, TargetUnusableError, target_numerator
@@ -42,6 +44,9 @@ def check_target(target: Mapping[str, Any], *, where: str, catalogue: Mapping[st
     for name in REQUIRED:
         if not str(target.get(name) or "").strip():
             raise InputError(f"{where}: {name} is empty")
+    nature = target.get("nature") or None
+    if nature is not None:
+        check_choice(nature, TARGET_NATURES, where=where, column="nature")
     metric = catalogue.get(str(target["metric_code"]))
     if metric is None:
         raise InputError(f"{where}: metric_code {target['metric_code']!r} is not in the metric catalogue (metrics.csv)")

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from gis_service.api.app import create_app
-from gis_service.api.config import ApiSettings
-from gis_service.ingest import ImportLimits
-from gis_service.settings import Settings
-from tests.api.writes_support import audit_rows, auth, indicator_id, make_keys, table_fingerprint
-
-
-@pytest.fixture
-def keys(engine: Engine, sample: dict[str, int]) -> dict[str, str | None]:
-    return make_keys(engine)
-
-
-@pytest.fixture
-def writer(db_url: str, sample: dict[str, int], keys: dict[str, str | None]) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url), ApiSettings(_env_file=None),  # type: ignore[call-arg]
-                     ImportLimits(max_upload_bytes=4096))
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+# the write tests' fixtures (admin/analyst/... keys, a client with a 4 KB upload limit): one definition
+from tests.api.test_writes import keys, writer  # noqa: F401
+from tests.api.writes_support import audit_rows, auth, indicator_id, table_fingerprint
 
 
 def test_patch_of_a_tiny_area_under_a_stored_output_is_refused(writer, engine, sample, keys) -> None:  # type: ignore[no-untyped-def]

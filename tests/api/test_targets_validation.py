@@ -55,6 +55,7 @@ def api(db_url: str, sample: dict[str, int]) -> Iterator[TestClient]:
     ({"unit": "亿元"}, "unit"),              # money, not money per area
     ({"metric_code": "employees"}, "metric_code"),  # a count over land is no 亿元/km² density
     ({"basis": None, "unit": "公顷"}, "unit"),  # no basis: the unit must fit the metric (output: 亿元)
+    ({"nature": "指导性"}, "nature"),          # neither 预期性 nor 约束性
 ])
 def test_put_target_refuses_what_would_break_a_read(api, keys, change, field) -> None:  # type: ignore[no-untyped-def]
     r = api.put("/targets/t001_09", json=GOOD | change, headers=auth(keys["admin"]))
