@@ -55,13 +55,22 @@ def api(db_url: str, sample: dict[str, int]) -> Iterator[TestClient]:
     ({"unit": "亿元"}, "unit"),              # money, not money per area
     ({"metric_code": "employees"}, "metric_code"),  # a count over land is no 亿元/km² density
     ({"basis": None, "unit": "公顷"}, "unit"),  # no basis: the unit must fit the metric (output: 亿元)
-    ({"nature": "指导性"}, "nature"),          # neither 预期性 nor 约束性
 ])
 def test_put_target_refuses_what_would_break_a_read(api, keys, change, field) -> None:  # type: ignore[no-untyped-def]
     r = api.put("/targets/t001_09", json=GOOD | change, headers=auth(keys["admin"]))
     assert r.status_code == 422, r.text
     assert field in r.json()["description"] and "t001_09" in r.json()["description"]
     assert api.get("/metrics/density").status_code == 200
+
+
+def test_a_target_nature_other_than_expected_or_binding_is_refused_on_every_route(api, keys, engine) -> None:  # type: ignore[no-untyped-def]
+    r = api.put("/targets/t001_09", json=GOOD | {"nature": "指导性"}, headers=auth(keys["admin"]))
+    assert r.status_code == 422 and "nature" in r.json()["description"], r.text
+    from gis_service.edits import TargetFields, put_target
+
+    fields = TargetFields(**{k: v for k, v in (GOOD | {"nature": "指导性"}).items()})  # the Python API
+    with pytest.raises(InputError, match="nature '指导性' is not one of 预期性, 约束性"):
+        put_target(engine, "t001_09", fields, actor="test")
 
 
 def test_put_target_nan_and_infinite_values_are_refused(api, keys) -> None:  # type: ignore[no-untyped-def]
