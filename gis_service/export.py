@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyogrio
@@ -326,12 +327,12 @@ def export_parquet(
     try:
         counts, files = {}, {}
         for name, spec in LAYERS.items():
+            if name == PARCELS_DIR:  # streamed: the parcels may not fit in memory as one frame
+                files[name], counts[name] = _write_parcel_files(engine, tmp / PARCELS_DIR, rows_per_file)
+                continue
             frame = flatten_for_file(spec.read(engine, year))
-            if name == PARCELS_DIR:
-                files[name] = _write_parcel_files(frame, tmp / PARCELS_DIR, rows_per_file)
-            else:
-                files[name] = [f"{name}.parquet"]
-                _write_parquet(frame, tmp / files[name][0], spec)
+            files[name] = [f"{name}.parquet"]
+            _write_parquet(frame, tmp / files[name][0], spec)
             counts[name] = len(frame)
         manifest = {
             "format": "GeoParquet 1.x (geometry WKB, EPSG:4326, bbox covering column)",
@@ -359,24 +360,67 @@ def _write_parquet(frame: pd.DataFrame, path: Path, spec: LayerSpec) -> None:
     gdf.to_parquet(path, index=False, write_covering_bbox=True, row_group_size=50_000)
 
 
-def _write_parcel_files(parcels: gpd.GeoDataFrame, folder: Path, rows_per_file: int) -> list[str]:
-    """Parcels split by land layer, Hilbert-sorted, ``rows_per_file`` rows a file."""
+def _write_parcel_files(engine: Engine, folder: Path, rows_per_file: int) -> tuple[list[str], int]:
+    """Parcels split by land layer, Hilbert-sorted, ``rows_per_file`` rows a file.
+
+    Streamed so that memory does not grow with the parcel count (10M parcels do not fit as
+    one frame): a first pass reads the geometry in chunks and keeps only each parcel's id,
+    layer and centre in EPSG:4549; the Hilbert keys are computed on the extent of all
+    parcels; then each file's parcels are read by id and written.  Returns the file names
+    and the number of parcels written.
+    """
     folder.mkdir()
     spec = LAYERS[PARCELS_DIR]
-    if parcels.empty:  # an empty file still carries the schema for readers
-        _write_parquet(parcels, folder / "part-empty-0000.parquet", spec)
-        return [f"{PARCELS_DIR}/part-empty-0000.parquet"]
-    projected = parcels.geometry.to_crs(AREA_CRS)
-    centres = gpd.GeoSeries(projected.centroid, crs=AREA_CRS)  # one extent for every layer: keys comparable
-    key = centres.hilbert_distance(total_bounds=projected.total_bounds, level=HILBERT_LEVEL)
-    ordered = parcels.assign(_key=key.to_numpy()).sort_values(["layer", "_key"], kind="stable").drop(columns="_key")
-    names = []
-    for layer, rows in ordered.groupby("layer", sort=True):
-        for n, start in enumerate(range(0, len(rows), rows_per_file)):
+    ids, layers, cx, cy, bounds = _parcel_centres(engine)
+    if not len(ids):  # an empty file still carries the schema for readers
+        _write_parquet(readers.read_parcels(engine, ids=[]), folder / "part-empty-0000.parquet", spec)
+        return [f"{PARCELS_DIR}/part-empty-0000.parquet"], 0
+    # one extent for every layer: keys comparable across layers
+    key = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs=AREA_CRS).hilbert_distance(
+        total_bounds=bounds, level=HILBERT_LEVEL).to_numpy()
+    del cx, cy
+    order = np.lexsort((ids, key, layers))  # by layer, then key; ties by id (stable, reproducible)
+    names: list[str] = []
+    for layer in sorted(set(layers.tolist())):
+        in_layer = order[layers[order] == layer]
+        for n, start in enumerate(range(0, len(in_layer), rows_per_file)):
+            run = ids[in_layer[start : start + rows_per_file]]
+            rows = readers.read_parcels(engine, ids=run.tolist())
+            rows = rows.set_index("parcel_id").loc[run].reset_index()  # the file's Hilbert order
             name = f"part-{layer}-{n:04d}.parquet"
-            _write_parquet(rows.iloc[start : start + rows_per_file], folder / name, spec)
+            _write_parquet(flatten_for_file(rows), folder / name, spec)
             names.append(f"{PARCELS_DIR}/{name}")
-    return names
+    return names, len(ids)
+
+
+#: rows per chunk of the first pass of :func:`_write_parcel_files`
+_CENTRE_CHUNK = 500_000
+
+
+def _parcel_centres(engine: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float, float]]:
+    """Every parcel's id, land layer and centre in EPSG:4549, and the EPSG:4549 extent of all
+    parcels, read in chunks (the centre and extent as the GeoDataFrame of all parcels gives them)."""
+    import shapely
+
+    ids, layers, cx, cy = [], [], [], []
+    lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])
+    query = sa.text("SELECT id, layer, ST_AsBinary(geom) FROM land_parcel ORDER BY id")
+    with engine.connect() as conn:
+        result = conn.execute(query.execution_options(stream_results=True, yield_per=_CENTRE_CHUNK))
+        for chunk in result.partitions():
+            geoms = gpd.GeoSeries(shapely.from_wkb([bytes(r[2]) for r in chunk]), crs=STORED_CRS).to_crs(AREA_CRS)
+            box = geoms.total_bounds
+            lo, hi = np.minimum(lo, box[:2]), np.maximum(hi, box[2:])
+            centres = geoms.centroid
+            ids.append(np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk)))
+            layers.append(np.array([r[1] for r in chunk], dtype=object))
+            cx.append(centres.x.to_numpy())
+            cy.append(centres.y.to_numpy())
+    if not ids:
+        empty = np.array([], dtype=np.int64)
+        return empty, np.array([], dtype=object), np.array([]), np.array([]), (0.0, 0.0, 0.0, 0.0)
+    return (np.concatenate(ids), np.concatenate(layers), np.concatenate(cx), np.concatenate(cy),
+            (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
 
 
 def read_parquet(directory: str | Path, layer: str = PARCELS_DIR) -> pd.DataFrame:

@@ -8,7 +8,7 @@ is built from user input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -137,12 +137,14 @@ def read_parcels(
     bbox: tuple[float, float, float, float] | None = None,
     land_use_class: str | None = None,
     year: int | None = None,
+    ids: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame:
     """Land records (survey patches, supplied parcels, register parcels; ``layer`` says which).
 
     Optionally within a lon/lat ``bbox`` (minx, miny, maxx, maxy) or of one class.  With
     ``year``, only the land in force for it: the survey patches of the snapshot in force
-    (:mod:`gis_service.store.land`), the supply records and the register.
+    (:mod:`gis_service.store.land`), the supply records and the register.  With ``ids``, only
+    those parcels (the streamed GeoParquet export reads a file's parcels so).
     """
     from gis_service.store.land import land_in_force  # the store's one rule of the snapshot in force
 
@@ -157,11 +159,13 @@ def read_parcels(
           AND (CAST(:minx AS float8) IS NULL
                OR geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))
           AND (NOT CAST(:by_year AS boolean) OR layer <> 'survey' OR import_id = CAST(:survey_import AS int))
+          AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[])))
         ORDER BY id
     """
     minx, miny, maxx, maxy = bbox if bbox is not None else (None, None, None, None)
     params = {"cls": land_use_class, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-              "by_year": year is not None, "survey_import": survey_import}
+              "by_year": year is not None, "survey_import": survey_import,
+              "ids": None if ids is None else list(ids)}
     return _read_geo(engine, sql, params)
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 import gis_service as gs
+import gis_service.export as export_module
 from gis_service.errors import InputError
 from gis_service.export import HILBERT_LEVEL, LAYERS, export_parquet, read_parquet
 from gis_service.parcels import generate_parcels, write_parcels
@@ -24,7 +25,12 @@ def with_parcels(sample_engine: Engine) -> Engine:
     return sample_engine
 
 
-def test_parquet_export_round_trip(with_parcels: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("centre_chunk", [500_000, 700])
+def test_parquet_export_round_trip(with_parcels: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   centre_chunk: int) -> None:
+    # 700: the parcels' centres and extent are read in several chunks (the export is streamed)
+    # and the order must be the one of all parcels at once
+    monkeypatch.setattr(export_module, "_CENTRE_CHUNK", centre_chunk)
     out = tmp_path / "pq"
     counts = export_parquet(with_parcels, out, year=2020, rows_per_file=1000)
     assert list(counts) == list(LAYERS) and counts["parcels"] == 3000 and counts["parks"] == 8
