@@ -23,6 +23,7 @@ from gis_service.answers.parks import park_frame, with_answer
 from gis_service.answers.vocabulary import LEVEL_LABELS_ZH, PARK, TOWN
 from gis_service.errors import InputError
 from gis_service.maps import styles
+from gis_service.maps.assets import self_contained
 from gis_service.maps.build import (
     _PAGE_CSS,
     MapOptions,
@@ -38,13 +39,22 @@ from gis_service.store.readers import read_parcels, read_towns, read_zones
 if TYPE_CHECKING:
     import lonboard
 
-#: a notebook has no service to fetch the map's scripts from: folium's CDN links stay
-_NOTEBOOK = MapOptions(local_assets=False)
 #: parcel columns handed to the GPU layer (what a click shows); the rest stays behind
 _PARCEL_COLUMNS = ["land_use_class", "land_use_code", "land_use_name", "is_synthetic"]
 
 
-def explore(what: Any, engine: Engine | None = None, *, options: MapOptions = _NOTEBOOK) -> folium.Map | lonboard.Map:
+def notebook_options() -> MapOptions:
+    """The map options of a notebook: the basemap switches of the service's pages
+    (``GIS_API_OFFLINE``, ``GIS_API_LOCAL_TILE_URL``, ``GIS_API_TIANDITU_KEY``), so that a
+    notebook on the intranet draws on the same tiles as the service."""
+    from gis_service.api.config import ApiSettings
+
+    s = ApiSettings()
+    return MapOptions(offline=s.offline, tianditu_key=s.tianditu_key, local_tile_url=s.local_tile_url,
+                      local_tile_attribution=s.local_tile_attribution)
+
+
+def explore(what: Any, engine: Engine | None = None, *, options: MapOptions | None = None) -> folium.Map | lonboard.Map:
     """An interactive map of ``what``, styled as the service's maps.
 
     ``what`` is one of
@@ -59,14 +69,20 @@ def explore(what: Any, engine: Engine | None = None, *, options: MapOptions = _N
     - parcels — a GeoDataFrame with ``land_use_class`` (``gs.read_parcels``,
       ``gs.generate_parcels``) or the text ``"parcels"`` (read through ``engine``):
       a lonboard map drawn on the GPU from GeoArrow, coloured by land-use class.
+
+    The folium maps carry their scripts, styles and icons inside the page (the service's
+    vendored copies, :func:`gis_service.maps.assets.self_contained`): no CDN is asked, so they
+    show on an intranet too; ``options`` defaults to :func:`notebook_options`.
     """
+    options = options or notebook_options()
     if isinstance(what, WhatIfAnswer):
-        return _answer_map(_needs(engine, what), [("基准(现状数据)", what.baseline, False),
-                                                  ("情景(假设变化,未保存)", what.scenario, True)])
+        return self_contained(_answer_map(_needs(engine, what), [("基准(现状数据)", what.baseline, False),
+                                                                 ("情景(假设变化,未保存)", what.scenario, True)], options))
     if isinstance(what, DensityAnswer):
-        return _answer_map(_needs(engine, what), [(f"{LEVEL_LABELS_ZH[what.question.level]}(按达标率着色)", what, True)])
+        return self_contained(_answer_map(
+            _needs(engine, what), [(f"{LEVEL_LABELS_ZH[what.question.level]}(按达标率着色)", what, True)], options))
     if isinstance(what, ClassesAnswer):
-        return _classes_map(_needs(engine, what), what, options)
+        return self_contained(_classes_map(_needs(engine, what), what, options))
     if isinstance(what, str) and what == "parcels":
         return parcels_map(read_parcels(_needs(engine, what)))
     if isinstance(what, gpd.GeoDataFrame) and "land_use_class" in what.columns:
@@ -97,8 +113,7 @@ def unit_frame(engine: Engine, answer: DensityAnswer) -> gpd.GeoDataFrame:
     return units.merge(answer.rows, on="unit_id", how="inner")
 
 
-def _answer_map(engine: Engine, layers: list[tuple[str, DensityAnswer, bool]],
-                options: MapOptions = _NOTEBOOK) -> folium.Map:
+def _answer_map(engine: Engine, layers: list[tuple[str, DensityAnswer, bool]], options: MapOptions) -> folium.Map:
     frames = [_display(unit_frame(engine, answer), options.overview_tolerance_m / 4, options) for _, answer, _ in layers]
     m = _framed_map(pd.concat(frames), options)
     for (name, answer, shown), frame in zip(layers, frames):

@@ -134,3 +134,32 @@ def test_explore_says_what_it_cannot_draw(loaded: Engine) -> None:
     answer = gs.answer_density(loaded, gs.DensityQuestion(year=YEAR, basis="published_area"))
     with pytest.raises(InputError, match="needs the engine"):
         gs.explore(answer)
+
+
+
+def test_notebook_maps_carry_their_scripts_and_draw_with_no_network(loaded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What Jupyter shows (``_repr_html_``, an iframe) in real Chromium with every request
+    refused: Leaflet starts, the parks are drawn and the layer switch's icon shows, from the page alone."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.maps.test_browser import CHROME_ARGS, CHROMIUM
+
+    monkeypatch.setenv("GIS_API_OFFLINE", "1")  # no basemap either: nothing at all may be fetched
+    change = gs.parse_change("sj_lingang:output=+30%")
+    whatif = gs.answer_whatif(loaded, gs.DensityQuestion(year=YEAR, basis="published_area", changes=(change,)))
+    html = gs.explore(whatif, loaded)._repr_html_()  # two layers and a layer switch
+    assert not re.search(r"(src|href)=(&quot;|[\"'])https?:", html), "a script or style still comes from a CDN"
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+        page = browser.new_page()
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
+        page.set_content(html)
+        frame = page.frames[1]
+        frame.wait_for_selector("path.leaflet-interactive", timeout=15000)
+        drawn = frame.locator("path.leaflet-interactive").count()
+        icon = frame.evaluate("getComputedStyle(document.querySelector('.leaflet-control-layers-toggle')).backgroundImage")
+        browser.close()
+    assert drawn == len(whatif.scenario.rows)  # every park of the shown layer (the scenario)
+    assert [u for u in requests if not u.startswith(("data:", "about:"))] == []
+    assert icon.startswith('url("data:image/png'), icon

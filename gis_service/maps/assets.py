@@ -13,6 +13,8 @@ them with ``new Function`` on load, which a Content-Security-Policy without 'uns
 
 from __future__ import annotations
 
+import base64
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -138,3 +140,36 @@ def tile_origins(*, offline: bool, tianditu_key: str | None, local_tile_url: str
     layers = [*basemaps(variant="default", offline=offline, tianditu_key=tianditu_key, local_tile_url=local_tile_url),
               *basemaps(variant="amap", offline=offline, tianditu_key=tianditu_key, local_tile_url=local_tile_url)]
     return sorted({_origin(layer.url) for layer in layers})
+
+
+# ----------------------------------------------------------------------------- self-contained maps
+_MIME = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
+#: a relative ``url(...)`` in a stylesheet (icons next to it); ``#…`` and ``data:`` stay
+_CSS_URL = re.compile(r"url\((['\"]?)(?!data:|#|https?:)([^)'\"]+)\1\)")
+
+
+@lru_cache(maxsize=None)
+def data_uri(relative: str) -> str:
+    """A vendored asset as a ``data:`` URI; a stylesheet's icons are inlined into it first."""
+    path = STATIC_DIR / relative
+    if path.suffix == ".css":
+        css = _CSS_URL.sub(lambda m: f"url({data_uri(str((path.parent / m.group(2)).resolve().relative_to(STATIC_DIR.resolve())))})",
+                           path.read_text(encoding="utf-8"))
+        return f"data:text/css;base64,{base64.b64encode(css.encode('utf-8')).decode('ascii')}"
+    return f"data:{_MIME[path.suffix]};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def self_contained(m: folium.Map) -> folium.Map:
+    """Put every script, style and icon of ``m`` (and its children) into the page itself as
+    ``data:`` URIs, from the vendored copies: a map with no service behind it (a notebook's
+    output, a saved HTML file) then needs no CDN and works on an intranet.  Only basemap
+    tiles are still fetched.  In place; returns ``m``."""
+    stack: list[object] = [m]
+    while stack:
+        element = stack.pop()
+        if hasattr(element, "default_js"):
+            for kind in ("default_js", "default_css"):
+                declared = _rewrite(list(getattr(element, kind)), True, "")
+                setattr(element, kind, [(name, data_uri(url.lstrip("/"))) for name, url in declared])
+        stack.extend(getattr(element, "_children", {}).values())
+    return m
