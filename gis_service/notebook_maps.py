@@ -11,6 +11,9 @@ are never turned into GeoJSON.
 
 from __future__ import annotations
 
+import base64
+import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -84,9 +87,9 @@ def explore(what: Any, engine: Engine | None = None, *, options: MapOptions | No
     if isinstance(what, ClassesAnswer):
         return self_contained(_classes_map(_needs(engine, what), what, options))
     if isinstance(what, str) and what == "parcels":
-        return parcels_map(read_parcels(_needs(engine, what)))
+        return parcels_map(read_parcels(_needs(engine, what)), options)
     if isinstance(what, gpd.GeoDataFrame) and "land_use_class" in what.columns:
-        return parcels_map(what)
+        return parcels_map(what, options)
     raise InputError(
         f"explore: cannot draw a {type(what).__name__}; give a DensityAnswer, WhatIfAnswer or ClassesAnswer "
         "(with the engine), parcels (a GeoDataFrame with land_use_class) or 'parcels'"
@@ -163,10 +166,14 @@ def _add_panel(m: folium.Map, panel_html: str) -> None:
 
 
 # ----------------------------------------------------------------------------- parcels
-def parcels_map(parcels: gpd.GeoDataFrame) -> lonboard.Map:
+def parcels_map(parcels: gpd.GeoDataFrame, options: MapOptions | None = None) -> lonboard.Map:
     """Parcels on the GPU: a lonboard polygon layer built from the frame's GeoArrow table,
-    filled by land-use class as :func:`~gis_service.maps.styles.parcel_style` fills them."""
-    from lonboard import Map, PolygonLayer
+    filled by land-use class as :func:`~gis_service.maps.styles.parcel_style` fills them.
+
+    The widget's decoder and triangulation worker are the vendored copies (no CDN, see
+    :func:`_self_contained_widget`); offline (``GIS_API_OFFLINE``) there is no basemap.
+    """
+    from lonboard import PolygonLayer
 
     if parcels.empty:
         raise InputError("explore: there are no parcels to draw")
@@ -183,4 +190,41 @@ def parcels_map(parcels: gpd.GeoDataFrame) -> lonboard.Map:
         get_line_width=line["weight"],
         pickable=True,
     )
-    return Map(layer)
+    offline = (options or notebook_options()).offline
+    return _self_contained_widget()(layer, **({"basemap": None} if offline else {}))
+
+
+#: what lonboard's bundle fetches from cdn.jsdelivr.net at run time -> the vendored file that
+#: replaces it (gis_service/maps/static/lonboard/README.md says where each comes from)
+_WIDGET_CDN_FILES = {
+    re.compile(r"https://cdn\.jsdelivr\.net/npm/parquet-wasm@\$\{\w+\}/esm/parquet_wasm_bg\.wasm"):
+        ("lonboard/parquet_wasm_bg.wasm", "application/wasm"),
+    re.compile(r"https://cdn\.jsdelivr\.net/npm/@geoarrow/geoarrow-js@0\.3\.0/dist/earcut-worker\.min\.js"):
+        ("lonboard/earcut-worker.min.js", "text/javascript"),
+}
+#: the parquet-wasm version lonboard's bundle asks for must be the vendored one
+_PARQUET_WASM_VERSION = re.compile(r'var \w+="([0-9.]+)",\w+=`https://cdn\.jsdelivr\.net/npm/parquet-wasm@')
+_VENDORED_PARQUET_WASM = "0.9.0"
+
+
+@lru_cache(maxsize=1)
+def _self_contained_widget() -> type[lonboard.Map]:
+    """lonboard's ``Map`` with its front-end code (anywidget's ``_esm``) rewritten to take the
+    Parquet decoder (WebAssembly) and the earcut worker from ``data:`` URIs of the vendored
+    copies instead of cdn.jsdelivr.net: without that the widget draws nothing on a machine
+    that cannot reach the CDN (an intranet)."""
+    from lonboard import Map
+
+    from gis_service.maps.assets import STATIC_DIR
+
+    code = str(Map._esm)  # anywidget holds the bundle as FileContents, whose text is its str()
+    asked = _PARQUET_WASM_VERSION.search(code)
+    if asked is None or asked.group(1) != _VENDORED_PARQUET_WASM:
+        raise RuntimeError(f"lonboard's bundle asks for parquet-wasm {asked and asked.group(1)}, vendored is "
+                           f"{_VENDORED_PARQUET_WASM}: vendor the matching file (gis_service/maps/static/lonboard)")
+    for pattern, (relative, mime) in _WIDGET_CDN_FILES.items():
+        data = base64.b64encode((STATIC_DIR / relative).read_bytes()).decode("ascii")
+        code, found = pattern.subn(f"data:{mime};base64,{data}", code)
+        if found != 1:
+            raise RuntimeError(f"lonboard's bundle no longer fetches {pattern.pattern}: review _WIDGET_CDN_FILES")
+    return type("SelfContainedMap", (Map,), {"_esm": code, "__module__": __name__})

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,11 +25,17 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 @pytest.fixture
 def jupyterlab(managed_kernel_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
     """(base URL, token, log lines) of ``gis-service notebook`` started from ``tmp_path``."""
+    with _serve(managed_kernel_env, tmp_path) as served:
+        yield served
+
+
+@contextmanager
+def _serve(env: dict[str, str], cwd: Path, *args: str) -> Iterator[tuple[str, str, list[str]]]:
     port, token = free_port(), secrets.token_urlsafe(16)
-    env = {**managed_kernel_env, "JUPYTER_TOKEN": token}
+    env = {**env, "JUPYTER_TOKEN": token}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gis_service", "notebook", "--port", str(port), "--no-browser"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "gis_service", "notebook", "--port", str(port), "--no-browser", *args],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     log: list[str] = []
@@ -99,3 +106,51 @@ def test_an_empty_token_is_refused(how: str) -> None:
     )
     assert out.returncode == 2
     assert "--token (JUPYTER_TOKEN) is empty" in out.stderr
+
+
+#: WebGL without a GPU (SwiftShader): lonboard draws with deck.gl
+_WEBGL_CHROME_ARGS = ["--no-sandbox", "--headless", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                      "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+
+
+@pytest.mark.slow
+def test_notebook_06_draws_every_map_in_jupyterlab_with_no_internet(managed_kernel_env: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """As an analyst on the intranet: notebook 06 run in JupyterLab in Chromium, every request
+    that leaves 127.0.0.1 refused.  Its folium maps (scripts inside the page) and its lonboard
+    parcel map (200k parcels on the GPU, decoder vendored) all draw; nothing is fetched outside."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.maps.test_browser import CHROMIUM
+
+    name = "06_whatif_and_classes.ipynb"
+    (tmp_path / name).write_bytes((NOTEBOOKS / name).read_bytes())  # the run's outputs stay out of the checkout
+    env = {**managed_kernel_env, "GIS_API_OFFLINE": "1"}  # no basemap: nothing may leave the machine
+    outside: list[str] = []
+    with _serve(env, tmp_path, "--directory", str(tmp_path)) as (base, token, _log), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=_WEBGL_CHROME_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.route(lambda url: not url.startswith((base, "data:", "blob:", "about:")),
+                   lambda route: (outside.append(route.request.url), route.abort()))
+        page.goto(f"{base}/lab/tree/{name}?token={token}")
+        page.wait_for_selector(".jp-Notebook", timeout=120_000)
+        dialog = page.locator(".jp-Dialog")
+        try:  # JupyterLab may ask for the kernel: its default is the project's python3
+            dialog.wait_for(timeout=15_000)
+            page.keyboard.press("Enter")
+        except Exception:  # noqa: BLE001 - no dialog: the kernel starts by itself
+            pass
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        page.wait_for_function("document.querySelectorAll('.jp-OutputArea .lonboard canvas').length > 0",
+                               timeout=300_000)
+        page.wait_for_function(  # every code cell has run: each prompt shows its execution count
+            "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
+            " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }", timeout=300_000)
+        drawn = [f.locator("path.leaflet-interactive").count() for f in page.frames[1:]
+                 if f.url.startswith("about:srcdoc")]
+        errors = page.locator(".jupyter-widgets-error-widget").count()  # a widget that failed to load
+        browser.close()
+    assert len(drawn) == 4 and all(n > 0 for n in drawn), drawn  # density, what-if, classes, 片
+    assert errors == 0
+    assert outside == []
