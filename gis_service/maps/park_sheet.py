@@ -81,8 +81,24 @@ def add_sheet(m: folium.Map, engine: Engine, row: pd.Series, figures: gpd.GeoDat
     panel = (f'<div id="gis-sheet" data-map="{m.get_name()}" data-park-id="{park_id}" data-year="{q.year}" '
              f'data-numerator="{_esc(q.numerator)}" data-basis="{_esc(q.basis)}" data-target="{_esc(q.target or "")}">'
              f"{sections}</div>")
-    head = f'<script src="{options.static_prefix}/{SCRIPT}" defer></script>'
+    head = f'<script src="{options.static_prefix}/{SCRIPT}" defer></script>{_CSS}'
     return Sheet(top=top, sections=panel, head=head)
+
+
+#: while a boundary is drawn, clicks on the park, parcels and labels go to the map (a vertex),
+#: not to their popups; the sheet's tables stay readable in the 430 px figures panel
+_CSS = """<style>
+.gis-drawing .leaflet-interactive{pointer-events:none!important}
+.gis-drawing{cursor:crosshair!important}
+.gis-sheet-section{margin-top:6px;border-top:1px solid #ddd;padding-top:4px}
+.gis-sheet-section summary{cursor:pointer;font-weight:bold}
+.gis-sizhi-table{border-collapse:collapse;font-size:12px;width:100%}
+.gis-sizhi-table th,.gis-sizhi-table td{border-bottom:1px solid #eee;padding:1px 3px;text-align:left;vertical-align:top}
+.gis-whatif-table{border-collapse:collapse;font-size:12px;margin-top:4px}
+.gis-whatif-table th,.gis-whatif-table td{padding:1px 8px 1px 0;text-align:left}
+.gis-file-button{display:inline-block;padding:1px 8px;border:1px solid #767676;border-radius:2px;background:#efefef;cursor:pointer}
+.gis-area-flag{margin:4px 0;padding:3px 6px;border:1px solid #b2182b;background:#fde0dd}
+</style>"""
 
 
 # ----------------------------------------------------------------------------- area flag
@@ -208,8 +224,10 @@ def review_tool(row: pd.Series, options: Any) -> str:
         '<button type="button" id="gis-draw-finish" disabled>完成绘制</button> '
         '<button type="button" id="gis-draw-clear">清除</button></div>'
         '<div class="gis-draw-hint">在地图上逐点单击添加顶点(至少 3 个),再点“完成绘制”。</div>'
-        '<div><label>或上传 GeoJSON(WGS84): <input type="file" id="gis-review-file" '
-        'accept=".geojson,.json,application/geo+json,application/json"></label></div>'
+        # the file input is hidden behind a Chinese button: its own caption is the browser's language
+        '<div>或上传 GeoJSON(WGS84):<label class="gis-file-button">选择文件<input type="file" id="gis-review-file" '
+        'accept=".geojson,.json,application/geo+json,application/json" style="display:none"></label> '
+        '<span id="gis-review-file-name">未选择文件</span></div>'
         '<div><button type="button" id="gis-review-run">核查</button> <span id="gis-review-state"></span></div>'
         '<div id="gis-review-result" aria-live="polite"></div></details>'
     )

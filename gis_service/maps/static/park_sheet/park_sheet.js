@@ -75,7 +75,7 @@
       vertices = []; drawing = true; setBoundary(null); redraw();
       map.doubleClickZoom.disable();
       map.on("click", onClick);
-      map.getContainer().style.cursor = "crosshair";
+      L.DomUtil.addClass(map.getContainer(), "gis-drawing");  // clicks on features go to the map
       state.textContent = "绘制中:在地图上单击添加顶点";
     });
 
@@ -83,7 +83,7 @@
       drawing = false;
       map.off("click", onClick);
       map.doubleClickZoom.enable();
-      map.getContainer().style.cursor = "";
+      L.DomUtil.removeClass(map.getContainer(), "gis-drawing");
     }
 
     finishBtn.addEventListener("click", function () {
@@ -103,6 +103,7 @@
     document.getElementById("gis-review-file").addEventListener("change", function (e) {
       var file = e.target.files && e.target.files[0];
       if (!file) return;
+      document.getElementById("gis-review-file-name").textContent = file.name;
       file.text().then(function (text) {
         var geometry = polygonOf(JSON.parse(text));
         setBoundary(geometry);
