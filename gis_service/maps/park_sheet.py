@@ -76,7 +76,7 @@ def add_sheet(m: folium.Map, engine: Engine, row: pd.Series, figures: gpd.GeoDat
     park_id = int(row["unit_id"])
     top = (f'<div class="gis-sheet-links"><a id="gis-back" href="/?{query}">← 返回总览</a> · '
            f'<a href="/parks/{park_id}/sizhi/verify">四至核查数据(JSON)</a></div>{area_flag_html(row)}')
-    sections = (sizhi_check(m, engine, row, int(q.year), options) + review_tool(row, options)
+    sections = (sizhi_check(m, engine, row, int(q.year), options) + review_tool(row, options, f"/maps/parks/{park_id}?{query}")
                 + whatif_tool(row, answer) + neighbours_html(figures, row, query))
     panel = (f'<div id="gis-sheet" data-map="{m.get_name()}" data-park-id="{park_id}" data-year="{q.year}" '
              f'data-numerator="{_esc(q.numerator)}" data-basis="{_esc(q.basis)}" data-target="{_esc(q.target or "")}">'
@@ -94,6 +94,7 @@ _CSS = """<style>
 .gis-sheet-section summary{cursor:pointer;font-weight:bold}
 .gis-sizhi-table{border-collapse:collapse;font-size:12px;width:100%}
 .gis-sizhi-table th,.gis-sizhi-table td{border-bottom:1px solid #eee;padding:1px 3px;text-align:left;vertical-align:top}
+.gis-sizhi-table tr>th:first-child{white-space:nowrap}
 .gis-whatif-table{border-collapse:collapse;font-size:12px;margin-top:4px}
 .gis-whatif-table th,.gis-whatif-table td{padding:1px 8px 1px 0;text-align:left}
 .gis-file-button{display:inline-block;padding:1px 8px;border:1px solid #767676;border-radius:2px;background:#efefef;cursor:pointer}
@@ -207,12 +208,13 @@ def _check_table(report: VerifyReport) -> str:
 
 
 # ----------------------------------------------------------------------------- tools
-def review_tool(row: pd.Series, options: Any) -> str:
+def review_tool(row: pd.Series, options: Any, wgs84_page: str) -> str:
     """合规审查: a boundary drawn on the map or uploaded as GeoJSON, checked against a 四至
-    text by ``POST /sizhi/verify`` (the API's check) in the page's script."""
+    text by ``POST /sizhi/verify`` (the API's check) in the page's script; on the 高德 page a
+    link to ``wgs84_page``, the same page on the WGS84 basemaps."""
     if options.gcj02:  # drawn points would be GCJ-02; the check takes WGS84
         return ('<details class="gis-sheet-section" id="gis-review"><summary>合规审查</summary>'
-                "<div>高德底图的坐标为 GCJ-02,请在标准底图(WGS84)页面绘制或上传边界。</div></details>")
+                f'<div>高德底图的坐标为 GCJ-02,请在<a href="{wgs84_page}">标准底图(WGS84)页面</a>绘制或上传边界。</div></details>')
     text = row.get("sizhi_text")
     return (
         '<details class="gis-sheet-section" id="gis-review"><summary>合规审查:绘制或上传边界,核对四至</summary>'
@@ -255,7 +257,8 @@ def whatif_tool(row: pd.Series, answer: DensityAnswer) -> str:
         for key, label in (("density", "地均" + numerator.label_zh.split("(")[0]), ("attainment", "达标率"),
                            ("gap", "差距"), ("status", "状态")))
     return (
-        f'<details class="gis-sheet-section" id="gis-whatif" data-unit="{unit}" data-money="{int(money)}">'
+        f'<details class="gis-sheet-section" id="gis-whatif" data-unit="{unit}" data-money="{int(money)}" '
+        f'data-value-label="{numerator.label_zh.split("(")[0]}" data-area-label="{basis}面积">'
         "<summary>情景测算(不保存):改产值或用地,即时看达标</summary>"
         f'<div>口径:{basis};目标 {answer.target.value:g} {_esc(answer.target.unit)}</div>'
         f'<div><label>{_esc(numerator.label_zh)}({unit}) <input id="gis-whatif-value" type="number" step="any" min="0" '

@@ -203,7 +203,8 @@ def test_whatif_panel_equals_the_api_whatif_and_stores_nothing(db_url, sample, e
         assert float(base_cells["density"]) == pytest.approx(baseline["density_yi_per_km2"], rel=1e-12)
         text_ = page.locator("#gis-whatif").inner_text()
         assert f"{scenario['density_yi_per_km2']:.2f} 亿元/km²" in text_ and f"{scenario['attainment_pct']:.1f}%" in text_
-        assert "未保存" in text_
+        state = page.locator("#gis-whatif-state").inner_text()
+        assert state == "情景:产值设为 150 亿元;已供应工业用地面积设为 2.5 km²;释放土地 0.5 km²(未保存)", state
         page.locator("#gis-whatif table").scroll_into_view_if_needed()
         _screenshot(page, "park_sheet_whatif.png")
         assert errors == []

@@ -201,6 +201,15 @@
       return out;
     }
 
+    // the changes in the sheet's words (the API's scenario_changes names the fields by code)
+    function described(list) {
+      return list.map(function (c) {
+        if (c.mode === "add") return "释放土地 " + (-c.value) + " " + c.unit_of_value;
+        var what = c.field === sheet.dataset.numerator ? whatif.dataset.valueLabel : whatif.dataset.areaLabel;
+        return what + "设为 " + c.value + " " + c.unit_of_value;
+      }).join(";");
+    }
+
     function cell(key, which) { return whatif.querySelector('tr[data-key="' + key + '"] .' + which); }
 
     function fill(which, row) {
@@ -239,7 +248,7 @@
         if (mine !== asked) return;  // a newer question was asked meanwhile
         fill("gis-base", rowOf(answer.baseline));
         fill("gis-scen", rowOf(answer.scenario));
-        wstate.textContent = "情景:" + (rowOf(answer.scenario).scenario_changes || "") + "(未保存)";
+        wstate.textContent = "情景:" + described(list) + "(未保存)";
         whatif.dataset.answered = String(mine);
       }).catch(function (err) {
         if (mine !== asked) return;
