@@ -26,7 +26,9 @@ from gis_service.answers import DensityAnswer
 from gis_service.coords import wgs84_to_gcj02
 from gis_service.coords.crs import to_area_crs
 from gis_service.errors import InputError, NotFoundError
-from gis_service.maps import build as _build  # page_text; build calls add_sheet (import cycle resolved at call time)
+
+# page_text, the one escape; build calls add_sheet, so the cycle is resolved at call time
+from gis_service.maps import build as _build
 from gis_service.metrics.bases import BASIS_LABELS_ZH
 from gis_service.metrics.density import NUMERATORS
 from gis_service.sizhi.geometry import side_arcs, to_projected, to_storage

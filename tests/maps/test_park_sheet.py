@@ -19,7 +19,11 @@ from sqlalchemy import Engine, create_engine, text
 from gis_service.ingest import load_sample
 from gis_service.testing import running_service
 from tests.api.sample_data import WEST_BOX
-from tests.maps.test_browser import _MAP, _open, _screenshot, browser, pytestmark  # noqa: F401  (fixture, skip mark)
+from tests.maps import test_browser
+from tests.maps.test_browser import _MAP, _open, _screenshot
+
+browser = test_browser.browser  # the Chromium fixture of the map tests
+pytestmark = test_browser.pytestmark  # skipped only outside CI without Chromium
 
 _TO_SCREEN = f"""([lat, lng]) => {{
   const map = {_MAP}; const p = map.latLngToContainerPoint([lat, lng]);
@@ -210,3 +214,13 @@ def test_whatif_panel_equals_the_api_whatif_and_stores_nothing(db_url, sample, e
         assert errors == []
         page.close()
     assert _row_counts(engine) == before
+
+
+def test_amap_page_draws_the_check_in_gcj02_and_sends_drawing_to_the_wgs84_page(client, sample) -> None:  # type: ignore[no-untyped-def]
+    """Drawn points on the 高德 page would be GCJ-02 while the check takes WGS84: the tool links
+    to the WGS84 page instead; the 四至 check lines are shifted with the other overlays."""
+    wgs = client.get(f"/maps/parks/{sample['west']}?year=2020").text
+    gcj = client.get(f"/maps/parks/{sample['west']}?year=2020&basemap=amap").text
+    assert 'id="gis-review-run"' in wgs and 'id="gis-review-run"' not in gcj
+    assert f'href="/maps/parks/{sample["west"]}?year=2020&numerator=output&basis=supplied_industrial_land">标准底图(WGS84)页面' in gcj
+    assert "四至核查(边界各侧)" in gcj
