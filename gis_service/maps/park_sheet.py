@@ -50,7 +50,7 @@ _SIDE_ORDER = ("east", "south", "west", "north")
 @dataclass(frozen=True)
 class Sheet:
     """What the park page gets: ``top`` (links, area flag) above the figures, ``sections``
-    (四至 check, tools, neighbours) below them, and ``head`` (the script) for the page head."""
+    (四至 check, tools, neighbours) below them, and ``head`` (its script and style), put before the header."""
 
     top: str
     sections: str
