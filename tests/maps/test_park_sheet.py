@@ -223,4 +223,4 @@ def test_amap_page_draws_the_check_in_gcj02_and_sends_drawing_to_the_wgs84_page(
     gcj = client.get(f"/maps/parks/{sample['west']}?year=2020&basemap=amap").text
     assert 'id="gis-review-run"' in wgs and 'id="gis-review-run"' not in gcj
     assert f'href="/maps/parks/{sample["west"]}?year=2020&numerator=output&basis=supplied_industrial_land">标准底图(WGS84)页面' in gcj
-    assert "四至核查(边界各侧)" in gcj
+    assert 'class="gis-sizhi-table"' in gcj and 'data-side="east" data-status="pass"' in gcj
