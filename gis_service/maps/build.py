@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from gis_service.coords import wgs84_to_gcj02
 from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
-from gis_service.maps import styles
+from gis_service.maps import park_sheet, styles
 from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
 from gis_service.answers import DensityAnswer, DensityQuestion, answer_density
 from gis_service.answers.parks import park_features, park_frame, with_answer
@@ -486,14 +486,15 @@ def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, opti
         ).add_to(m)
     _add_parks(m, park, answer, "园区边界", fill_opacity=0.12)
     _add_side_labels(m, park.iloc[0].geometry, row.get("sizhi_sides") or {})
+    sheet = park_sheet.add_sheet(m, engine, row, figures, answer, options)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     land_uses = sorted(set(parcels["land_use_class"])) if not parcels.empty else []
     land_legend = "".join(
         f'<div><i style="background:{styles.LAND_USE_COLOURS.get(c, styles.OTHER_LAND_USE_COLOUR)}"></i>'
         f"{_esc(styles.LAND_USE_ZH.get(c, c))}</div>" for c in land_uses
     )
-    figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{park_popup_html(row, answer)}</div>'
-    header = _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}")
+    figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{sheet.top}{park_popup_html(row, answer)}{sheet.sections}</div>'
+    header = sheet.head + _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}")
     legend = _legend(answer, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
     return _finish(m, options, header + figures_panel, legend)
 

@@ -186,6 +186,20 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("build.py", "html=label"): "the 四至 label: an f-string of _esc(...) and styles' colours (checked above)",
     **{("build.py", e): _NUMBER for e in ("t.value", "t.year", "q.year", "int(r.unit_id)")},
     **{("build.py", e): _CHECKED for e in ("base", "query", "q.numerator", "basis")},
+    **{("build.py", e): "the park sheet's HTML (park_sheet.py, reviewed below)" for e in ("sheet.top", "sheet.sections")},
+    **{("park_sheet.py", e): _HTML_PARTS for e in (
+        "area_flag_html(row)", "sections", "_CSS", "text", "''.join(rows)", "legend", "cells", "''.join(items)",
+        "prefix", "found", "missing", "now[key][1]", "where", "reason",
+        "'' if not isinstance(text, str) else _esc(text)")},
+    **{("park_sheet.py", e): _CODE_LABEL + "; the 四至 check's own status labels (sizhi.verify)" for e in (
+        "report.status", "STATUS_LABELS[report.status]", "s['status']", "s['status_label']", "s['side_label']",
+        "STATUS_COLOURS[s['status']]", "c", "STATUS_LABELS[k]", "side", "key", "label", "unit", "basis", "SCRIPT",
+        "m.get_name()", "options.static_prefix", "numerator.label_zh.split('(')[0]")},
+    **{("park_sheet.py", e): _NUMBER for e in (
+        "park_id", "q.year", "diff", "AREA_FLAG_PCT", "report.tolerance_m", "answer.target.value", "int(money)",
+        "len(items)", "int(r.unit_id)", "coverage", "distance", "'' if value is None else f'{value:g}'",
+        "'' if area is None else f'{area:g}'", "'—' if pct is None else f'{pct:.1f}%'")},
+    **{("park_sheet.py", e): _CHECKED for e in ("query", "wgs84_page")},
     **{("data_page.py", e): _HTML_PARTS for e in ("_STYLE", "warning", "rows", "demo", "areas or '—'",
                                                   "_KIND_ZH.get(i['kind'], page_text(i['kind']))")},
     **{("data_page.py", e): _NUMBER for e in ("i['year'] or '—'", "int(i['features_stored'])")},
