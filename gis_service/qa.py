@@ -8,7 +8,7 @@ the planning office and the numbers behind it (``data``).  Checks:
   against the parent park's published total (29.22 vs 22.98 km² for 张江高新区松江园).
 - ``missing_output``: blocks without a published output (产值) for the year.
 - ``measured_vs_published``: each block's boundary area (EPSG:4549) against its
-  published area, flagged beyond ±25 %.
+  published area, flagged beyond ±10 % (:data:`AREA_TOLERANCE`, also the park page's flag).
 - ``parks_inside_district``: park boundaries in force today that reach outside the district.
 - ``towns_partition``: gaps and overlaps of the town partition (EPSG:4549).
 - ``geometry_quality``: how many features of every layer are surveyed / approximate /
@@ -39,7 +39,8 @@ from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.readers import read_frame
 
 Status = Literal["ok", "info", "warning", "error"]
-AREA_TOLERANCE = 0.25  # measured vs published area: flag beyond ±25 %
+#: measured vs published area: flagged beyond ±10 % (the data check and the park page's flag)
+AREA_TOLERANCE = 0.10
 QA_YEAR = 2020
 
 

@@ -31,13 +31,14 @@ from gis_service.errors import InputError, NotFoundError
 from gis_service.maps import build as _build
 from gis_service.metrics.bases import BASIS_LABELS_ZH
 from gis_service.metrics.density import NUMERATORS
+from gis_service.qa import AREA_TOLERANCE
 from gis_service.sizhi.geometry import side_arcs, to_projected, to_storage
 from gis_service.sizhi.stored import verify_stored_park
 from gis_service.sizhi.verify import STATUS_LABELS, VerifyReport, _merge_lines
 
-#: measured vs published area: the page flags a park beyond this difference (issue 16: an
+#: measured vs published area: the page flags a park beyond the data check's tolerance (an
 #: officer should see a boundary that does not match its published 管辖面积 at a glance)
-AREA_FLAG_PCT = 10.0
+AREA_FLAG_PCT = AREA_TOLERANCE * 100
 #: parks within this distance (m, EPSG:4549) of the park's boundary are listed as neighbours
 NEIGHBOUR_RADIUS_M = 3000.0
 MAX_NEIGHBOURS = 8
