@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from gis_service.api.catalog import COLLECTIONS
 from gis_service.api.config import ApiSettings
 from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
 from gis_service.api.headers import public_base_url
 from gis_service.errors import NotFoundError
-from gis_service.store.versions import data_version
+from gis_service.store.versions import connection_data_version
 from gis_service.tiles import BUFFER, EXTENT, LEVELS, RenderedTile, TileBox, TileCache, TileLayerSql
 from gis_service.tiles.render import tile_transaction, render_detail, render_generalised
 
@@ -82,25 +82,25 @@ def detail_zoom(layer: TileLayer, settings: ApiSettings) -> int:
     return settings.parcel_tile_detail_zoom if layer.generalised else 0
 
 
-def render_tile(engine: Engine, layer: TileLayer, z: int, x: int, y: int, *,
+def render_tile(conn: Connection, layer: TileLayer, z: int, x: int, y: int, *,
                 detail_from: int = 14, max_bytes: int = 500_000) -> RenderedTile:
     """The MVT of ``layer`` for tile ``z/x/y``: full detail from ``detail_from``, else generalised
     at the first level of :data:`LEVELS` that fits ``max_bytes`` (the last always fits)."""
     box = TileBox(z, x, y)
-    with engine.connect() as conn:
-        tile_transaction(conn)
-        if not layer.generalised or z >= detail_from:
-            return RenderedTile(render_detail(conn, layer.sql, box))
-        for level in LEVELS:
-            data = render_generalised(conn, layer.sql, box, level)
-            if len(data) <= max_bytes:
-                break
-        return RenderedTile(data, level.describe())
+    tile_transaction(conn)
+    if not layer.generalised or z >= detail_from:
+        return RenderedTile(render_detail(conn, layer.sql, box))
+    for level in LEVELS:
+        data = render_generalised(conn, layer.sql, box, level)
+        if len(data) <= max_bytes:
+            break
+    return RenderedTile(data, level.describe())
 
 
-def _etag(engine: Engine, layer: TileLayer, settings: ApiSettings) -> str:
+def _etag(conn: Connection, layer: TileLayer, settings: ApiSettings) -> str:
     """The version of every tile of ``layer``: its tables' data version, plus what else shapes it."""
-    parts = [RENDERING, data_version(engine, layer.tables), detail_zoom(layer, settings), settings.parcel_tile_max_bytes]
+    parts = [RENDERING, connection_data_version(conn, layer.tables), detail_zoom(layer, settings),
+             settings.parcel_tile_max_bytes]
     if layer.dated:
         parts.append(dt.date.today().isoformat())
     return '"' + hashlib.sha1(repr(parts).encode()).hexdigest()[:20] + '"'
@@ -131,15 +131,17 @@ def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
     minzoom = settings.parcel_tile_minzoom if spec.name == "parcels" else 0
     if z < minzoom:
         raise ApiInputError("z", f"'{spec.name}' tiles start at zoom {minzoom} (got {z}) on this server")
-    engine = request.app.state.engine
-    etag = _etag(engine, spec, settings)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # revalidate every time: a data change shows at once
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    rendered, hit = _cache(request).get_or_render(
-        (spec.name, z, x, y, etag),
-        lambda: render_tile(engine, spec, z, x, y, detail_from=detail_zoom(spec, settings),
-                            max_bytes=settings.parcel_tile_max_bytes))
+    # one REPEATABLE READ transaction (one snapshot) for the version and the rendering: a tile
+    # is never rendered from data other than its ETag says
+    with request.app.state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        etag = _etag(conn, spec, settings)
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}  # revalidate every time: a data change shows at once
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        rendered, hit = _cache(request).get_or_render(
+            (spec.name, z, x, y, etag),
+            lambda: render_tile(conn, spec, z, x, y, detail_from=detail_zoom(spec, settings),
+                                max_bytes=settings.parcel_tile_max_bytes))
     headers["X-Tile-Cache"] = "hit" if hit else "miss"
     if rendered.generalisation:
         headers["X-Tile-Generalisation"] = rendered.generalisation

@@ -84,6 +84,17 @@ class TileBox:
         """Side of the tile in Web Mercator metres."""
         return 2 * math.pi * EARTH_R / 2**self.z
 
+    def search_bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of the tile widened by its buffer, clamped to the grid."""
+        n = 2**self.z
+        m = BUFFER / EXTENT
+
+        def lat(row: float) -> float:
+            return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * min(max(row, 0), n) / n))))
+
+        return (max(-180.0, (self.x - m) / n * 360 - 180), lat(self.y + 1 + m),
+                min(180.0, (self.x + 1 + m) / n * 360 - 180), lat(self.y - m))
+
     def chord(self) -> tuple[float, float]:
         """(slope, offset) of the Web Mercator y as a linear function of latitude (degrees)."""
         _, south, _, north = self.bounds
@@ -109,9 +120,11 @@ def _merc_unit(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+# The search box is made in degrees here rather than by ST_Transform of ST_TileEnvelope(margin):
+# at the grid's edge the widened envelope crosses the antimeridian and comes back inside out.
 _ENVELOPES = """
     WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
-                      ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS env4326)
+                      ST_MakeEnvelope(%(bw)s, %(bs)s, %(be)s, %(bn)s, 4326) AS env4326)
 """
 _LINEAR = "ST_SetSRID(ST_Affine(s.geom, %(ax)s, 0, 0, %(ay)s, 0, %(y0)s), 3857)"
 _EXACT = "ST_Transform(s.geom, 3857)"
@@ -174,7 +187,8 @@ def generalised_sql(layer: TileLayerSql, keep_parcels: bool) -> str:
 
 
 def _params(layer: TileLayerSql, box: TileBox) -> dict[str, object]:
-    return {"z": box.z, "x": box.x, "y": box.y, "margin": BUFFER / EXTENT, "name": layer.name}
+    bw, bs, be, bn = box.search_bounds()
+    return {"z": box.z, "x": box.x, "y": box.y, "bw": bw, "bs": bs, "be": be, "bn": bn, "name": layer.name}
 
 
 def render_detail(conn: Connection, layer: TileLayerSql, box: TileBox) -> bytes:

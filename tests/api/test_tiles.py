@@ -153,3 +153,15 @@ def test_generalised_tile_falls_back_to_coarser_levels(db_url, sample, engine) -
         assert r.headers["X-Tile-Generalisation"] != "parcels >= 4 sq px kept; smaller merged into 4 px cells"
     with make_client(db_url) as client:  # the default bound keeps them
         assert mvt_layers(client.get(f"/tiles/parcels/12/{x}/{y}.mvt").content)["parcels"] >= 110 * 110
+
+
+def test_tiles_at_the_grid_edge(client, engine) -> None:  # type: ignore[no-untyped-def]
+    """A tile on the east edge of the grid (z1 1/0): its buffer crosses the antimeridian, and the
+    search box must not turn inside out (it did: ST_Transform of the widened ST_TileEnvelope)."""
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_synthetic, source_document)
+            VALUES (ST_Multi(ST_MakeEnvelope(120, 30, 122, 32, 4326)), 'industrial', true, true, 'test')"""))
+    for z in range(0, 3):
+        x, y = tile_of(121.0, 31.0, z)
+        assert sum(mvt_layers(client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").content).values()) >= 1, z
