@@ -38,9 +38,9 @@ import httpx
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import api as api_bench  # noqa: E402  (bench/api.py: grid parcels, tipg settings, the load client)
+import api as api_bench
 
-from gis_service.testing import mvt_layers, running_server, throwaway_postgis, tile_of  # noqa: E402
+from gis_service.testing import mvt_layers, running_server, throwaway_postgis, tile_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TILE_POINT = api_bench.TILE_POINT
@@ -62,7 +62,7 @@ def low_zoom_figures(base: str, max_zoom: int = 12) -> dict[str, object]:
     """Largest tile (bytes, features) per zoom up to ``max_zoom``, and the cold render times."""
     out: dict[str, object] = {}
     with httpx.Client(timeout=600, headers=api_bench.CLIENT_HEADERS) as client:
-        for z in range(0, max_zoom + 1):
+        for z in range(max_zoom + 1):
             sizes, features, seconds, levels = [], [], [], set()
             for x, y in low_zoom_tiles(z):
                 t0 = time.perf_counter()

@@ -29,8 +29,16 @@ from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
 from gis_service.api.headers import public_base_url
 from gis_service.errors import NotFoundError
 from gis_service.store.versions import connection_data_version
-from gis_service.tiles import BUFFER, EXTENT, LEVELS, RenderedTile, TileBox, TileCache, TileLayerSql
-from gis_service.tiles.render import tile_transaction, render_detail, render_generalised
+from gis_service.tiles import (
+    BUFFER,
+    EXTENT,
+    LEVELS,
+    RenderedTile,
+    TileBox,
+    TileCache,
+    TileLayerSql,
+)
+from gis_service.tiles.render import render_detail, render_generalised, tile_transaction
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 

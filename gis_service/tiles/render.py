@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import Connection
 
@@ -130,7 +130,7 @@ _LINEAR = "ST_SetSRID(ST_Affine(s.geom, %(ax)s, 0, 0, %(ay)s, 0, %(y0)s), 3857)"
 _EXACT = "ST_Transform(s.geom, 3857)"
 
 
-@lru_cache(maxsize=None)
+@cache
 def detail_sql(layer: TileLayerSql, linear: bool) -> str:
     """Every feature of the tile; ST_AsMVT skips the NULL geometries ST_AsMVTGeom gives for misses."""
     props = ", ".join(f"s.{p}" for p in layer.properties)
@@ -143,7 +143,7 @@ def detail_sql(layer: TileLayerSql, linear: bool) -> str:
     """
 
 
-@lru_cache(maxsize=None)
+@cache
 def generalised_sql(layer: TileLayerSql, keep_parcels: bool) -> str:
     """Parcels of at least ``min_area`` (deg²) as themselves, the rest merged into grid cells.
 

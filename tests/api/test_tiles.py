@@ -136,7 +136,7 @@ def test_low_zoom_tile_is_generalised_bounded_and_labelled(client, engine) -> No
     tilejson = client.get("/tiles/parcels.json").json()
     assert tilejson["generalisation"]["full_detail_from_zoom"] == 14
     assert [layer["id"] for layer in tilejson["vector_layers"]] == ["parcels", "parcel_cells"]
-    for z in range(0, 13):  # every lower zoom is bounded too
+    for z in range(13):  # every lower zoom is bounded too
         zx, zy = tile_of(*TILE_POINT, z)
         low = client.get(f"/tiles/parcels/{z}/{zx}/{zy}.mvt")
         assert low.status_code == 200 and len(low.content) <= 500_000, z
@@ -162,6 +162,6 @@ def test_tiles_at_the_grid_edge(client, engine) -> None:  # type: ignore[no-unty
         conn.execute(text("""
             INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_synthetic, source_document)
             VALUES (ST_Multi(ST_MakeEnvelope(120, 30, 122, 32, 4326)), 'industrial', true, true, 'test')"""))
-    for z in range(0, 3):
+    for z in range(3):
         x, y = tile_of(121.0, 31.0, z)
         assert sum(mvt_layers(client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").content).values()) >= 1, z

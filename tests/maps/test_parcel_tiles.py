@@ -4,6 +4,7 @@ offline: the vendored Leaflet.VectorGrid fetches /tiles/parcels and paints parce
 from __future__ import annotations
 
 import folium
+import playwright.sync_api as playwright_api
 from sqlalchemy import text
 
 from gis_service.maps.assets import STATIC_URL, localise
@@ -11,8 +12,6 @@ from gis_service.maps.parcel_tiles import add_parcel_tiles
 from gis_service.maps.styles import LAND_USE_COLOURS, rgb
 from gis_service.testing import running_service, tile_bounds, tile_of
 from tests.maps.test_browser import CHROME_ARGS, CHROMIUM, pytestmark  # noqa: F401  (same skip rule)
-
-import playwright.sync_api as playwright_api
 
 POINT = (121.305, 31.055)
 
