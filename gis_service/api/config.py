@@ -43,7 +43,21 @@ class ApiSettings(BaseSettings):
         "omitted (allowed by OGC API Features Part 1), never estimated.",
     )
     parcel_tile_minzoom: int = Field(
-        default=10, ge=0, le=22, description="Parcel vector tiles below this zoom are refused, never truncated."
+        default=0, ge=0, le=22,
+        description="Parcel vector tiles below this zoom are refused (422).  Every zoom is served by default: "
+        "below parcel_tile_detail_zoom tiles are generalised and bounded by parcel_tile_max_bytes.",
+    )
+    parcel_tile_detail_zoom: int = Field(
+        default=14, ge=0, le=24,
+        description="From this zoom parcel tiles hold every parcel as it is; below it they are generalised "
+        "(small parcels merged into grid cells, the rest simplified).",
+    )
+    parcel_tile_max_bytes: int = Field(
+        default=500_000, ge=50_000, description="Largest generalised parcel tile, bytes (coarser levels until it fits)."
+    )
+    tile_cache_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0,
+        description="Bytes of rendered tiles kept in memory per process, per data version (0: none kept).",
     )
     cache_dir: Path | None = Field(default=None, description="Directory of the rendered-map cache (memory only when unset).")
     overview_tolerance_m: float = Field(default=20.0, gt=0, description="Display simplification of the overview, metres in EPSG:4549.")

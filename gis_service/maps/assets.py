@@ -39,6 +39,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "Control_MiniMap_css": "minimap/Control.MiniMap.min.css",
     "Leaflet.Search.js": "search/dist/leaflet-search.min.js",
     "Leaflet.Search.css": "search/dist/leaflet-search.min.css",
+    "vectorGrid": "vectorgrid/Leaflet.VectorGrid.bundled.min.js",  # leaflet.vectorgrid 1.3.0 (parcel tiles)
 }
 #: folium defaults the maps do not use (no markers with icons, no Bootstrap widgets)
 UNUSED_ASSETS = frozenset(

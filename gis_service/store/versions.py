@@ -29,10 +29,15 @@ def data_version(engine: Engine, tables: Sequence[str] | None = None) -> str:
     (``data_change``, migration 0003): one small query, whatever the size of the tables.
     """
     with engine.connect() as conn:
-        if tables is None:
-            rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
-        else:
-            rows = conn.execute(_SOME_TABLES_SQL, {"tables": list(tables)}).all()
+        return connection_data_version(conn, tables)
+
+
+def connection_data_version(conn: Connection, tables: Sequence[str] | None = None) -> str:
+    """:func:`data_version` read on an open connection (for a caller that goes on using it)."""
+    if tables is None:
+        rows = conn.execute(text("SELECT table_name, version FROM data_change ORDER BY table_name")).all()
+    else:
+        rows = conn.execute(_SOME_TABLES_SQL, {"tables": list(tables)}).all()
     return hashlib.sha1(repr(rows).encode()).hexdigest()[:16]
 
 
