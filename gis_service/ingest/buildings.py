@@ -147,3 +147,31 @@ def import_buildings(
         audit.record(conn, actor=actor, action="import_buildings", table_name="building", row_id=import_id,
                      before=None, after=after)
     return BuildingImportResult(int(import_id), year, label, len(rows), estimated, area_field, floors_field, int(replaced))
+
+
+IDLE_STATUSES: tuple[str, ...] = ("idle", "disposed", "none")
+
+
+def set_idle_status(engine: Engine, supervision_no: str, *, status: str, year: int | None, actor: str) -> dict[str, Any]:
+    """Flag the supply record ``supervision_no`` (电子监管号) as found idle (``idle``), idle and
+    disposed of (``disposed``, 处置完毕) or not idle (``none``), with the year of the finding."""
+    if status not in IDLE_STATUSES:
+        raise InputError(f"status: {status!r} is not one of {', '.join(IDLE_STATUSES)}")
+    if status != "none" and year is None:
+        raise InputError("year: the year of the 闲置土地认定 is required")
+    stored_status, stored_year = (None, None) if status == "none" else (status, year)
+    with engine.begin() as conn:
+        before = conn.execute(
+            text("SELECT id, idle_status, idle_year FROM land_parcel WHERE layer = 'supply' AND supervision_no = :no"),
+            {"no": supervision_no},
+        ).mappings().first()
+        if before is None:
+            from gis_service.errors import NotFoundError
+
+            raise NotFoundError(f"supervision_no: no supply record with 电子监管号 {supervision_no!r}")
+        conn.execute(text("UPDATE land_parcel SET idle_status = :s, idle_year = :y WHERE id = :id"),
+                     {"s": stored_status, "y": stored_year, "id": before["id"]})
+        after = {"supervision_no": supervision_no, "idle_status": stored_status, "idle_year": stored_year}
+        audit.record(conn, actor=actor, action="set_idle_status", table_name="land_parcel", row_id=before["id"],
+                     before={"idle_status": before["idle_status"], "idle_year": before["idle_year"]}, after=after)
+    return after

@@ -96,6 +96,9 @@ ARGS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "import landuse": lambda f: [f["land"], "--year", "2020", "--source", "三调"],
     "import supply": lambda f: [f["land"], "--source", "供地"],
     "import parcels": lambda f: [f["land"], "--source", "台账"],
+    "import buildings": lambda f: [f["land"], "--year", "2023", "--source", "建筑普查"],
+    "import idle": lambda f: ["3101172020B00001", "--status", "idle", "--year", "2022"],
+    "intensity": lambda f: ["--year", "2023"],
     "demo land": lambda f: ["--directory", f["out"]],
 }
 
