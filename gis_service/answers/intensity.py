@@ -84,6 +84,12 @@ def answer_intensity(engine: Engine, question: IntensityQuestion) -> IntensityAn
     return _MEMO.get_or_compute(engine, ("intensity", question), lambda: _answer(engine, question, config))
 
 
+def compute_intensity(engine: Engine, question: IntensityQuestion) -> IntensityAnswer:
+    """:func:`answer_intensity` without the cache: always asks the database (benchmarks time this)."""
+    check_level(question.level)
+    return _answer(engine, question, load_score_config(Path(question.scores) if question.scores else None))
+
+
 def _answer(engine: Engine, question: IntensityQuestion, config: ScoreConfig) -> IntensityAnswer:
     measured = measure_intensity(engine, year=question.year, level=question.level)
     rows = score_rows(measured.rows, config) if not measured.rows.empty else measured.rows

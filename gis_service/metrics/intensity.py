@@ -193,7 +193,8 @@ land_sum AS (
            string_agg(DISTINCT source_document, '; ') AS land_sources
     FROM land GROUP BY unit_id
 ),
-bld AS (
+bld AS MATERIALIZED (
+    -- materialized: the industrial-land probe (on_ind) runs once per building, not per aggregate
     SELECT u.unit_id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated,
            CASE WHEN ST_ContainsProperly(u.geom, b.geom) THEN 1.0
                 ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END AS share,
