@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.CheckConstraint("floor_area_m2 >= 0", name="building_floor_area_nonnegative"),
         sa.CheckConstraint("floors IS NULL OR floors > 0", name="building_floors_positive"),
     )
-    op.create_index("ix_building_geom", "building", ["geom"], postgresql_using="gist")
+    op.create_index("idx_building_geom", "building", ["geom"], postgresql_using="gist")
     op.create_index("ix_building_year", "building", ["year"])
     op.create_index("ix_building_import_id", "building", ["import_id"])
     op.add_column("land_parcel", sa.Column("idle_status", sa.String(length=16), nullable=True))
