@@ -62,12 +62,16 @@ class IntensityQuestion:
 
 @dataclass(frozen=True)
 class IntensityAnswer:
+    """The rows (one per unit, :data:`INTENSITY_ROW_COLUMNS`), the details (one per unit and
+    indicator: value, numerator, denominator, units, sources, missing reason) and the meta."""
+
     question: IntensityQuestion
     rows: pd.DataFrame
     details: pd.DataFrame
     meta: dict[str, Any]
 
     def records(self) -> list[dict[str, Any]]:
+        """The rows as JSON-ready dicts (missing is ``None``)."""
         return records(self.rows)
 
     def to_dict(self) -> dict[str, Any]:

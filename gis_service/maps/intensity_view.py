@@ -32,6 +32,7 @@ CHOICES: dict[str, tuple[str, str]] = {**{i.key: (i.label_zh, i.unit) for i in I
 
 
 def check_indicator(indicator: str) -> str:
+    """``indicator`` if the view can colour by it, else an InputError listing the choices."""
     if indicator not in CHOICES:
         raise InputError(f"indicator: unknown indicator {indicator!r}; indicators: {', '.join(CHOICES)}")
     return indicator

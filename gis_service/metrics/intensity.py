@@ -257,6 +257,7 @@ class IntensityResult:
 
 
 def check_level(level: str) -> str:
+    """``level`` if it is ``park`` or ``zone``, else an InputError naming the parameter."""
     if level not in LEVELS:
         raise InputError(f"level: unknown level {level!r}; levels: {', '.join(LEVELS)}")
     return level
