@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as Path_
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
 from gis_service.api.request_limits import land_upload_body
 from gis_service.api.writes import (
+    ERROR_RESPONSES,
     UPLOAD_RESPONSES,
     Filename,
     _limits,
@@ -149,9 +151,10 @@ async def import_buildings_route(
     return asdict(result)
 
 
-@router.put("/land/supply/{supervision_no}/idle", summary="标记供地记录为闲置土地(认定/已处置/无)")
+@router.put("/land/supply/{supervision_no}/idle", summary="标记供地记录为闲置土地(认定/已处置/无)",
+            responses=ERROR_RESPONSES)
 def set_idle_route(
-    request: Request, principal: PrincipalDep, supervision_no: str,
+    request: Request, principal: PrincipalDep, supervision_no: Annotated[str, Path_(max_length=64)],
     status: Annotated[str, Query(pattern="^(idle|disposed|none)$", description="idle, disposed or none")],
     year: Annotated[int | None, Query(ge=1990, le=2100, description="year of the 闲置土地认定")] = None,
 ) -> dict[str, Any]:

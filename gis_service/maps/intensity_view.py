@@ -79,6 +79,8 @@ def build_intensity_map(engine: Engine, year: int, indicator: str = "floor_area_
     )
     bounds = tuple(shown.total_bounds) if not shown.empty else None
     m = _base_map(bounds, options)  # type: ignore[arg-type]
+    if shown.empty:  # no park boundary in force that year: a page that says so, no empty layer
+        return _finish(m, options, _header(answer, indicator, year, empty=True), _legend(label, unit, breaks))
     data = _geojson_data(shown, ["unit_id", "unit_name", "geometry_quality", "fill", "value_text", "popup_html"])
     folium.GeoJson(
         data, name=f"园区 · {label}",
@@ -92,7 +94,7 @@ def build_intensity_map(engine: Engine, year: int, indicator: str = "floor_area_
     return _finish(m, options, _header(answer, indicator, year), _legend(label, unit, breaks))
 
 
-def _header(answer: IntensityAnswer, indicator: str, year: int) -> str:
+def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool = False) -> str:
     links = " · ".join(
         (f"<b>{page_text(lab)}</b>" if key == indicator
          else f'<a href="?{page_text(urlencode({"indicator": key, "year": year}))}">{page_text(lab)}</a>')
@@ -102,7 +104,8 @@ def _header(answer: IntensityAnswer, indicator: str, year: int) -> str:
     return (f'<div class="gis-panel gis-header"><h1>开发区土地集约利用评价 {year} 年</h1>'
             f"<div>{page_text(answer.meta['procedure'])};{page_text(unconfirmed)}</div>"
             f"<div>选择指标:{links}</div>"
-            f"<div class=\"gis-warn\">{page_text(answer.meta['scores']['label'])}</div></div>")
+            + ("<div class=\"gis-warn\">该年份无园区边界</div>" if empty else "")
+            + f"<div class=\"gis-warn\">{page_text(answer.meta['scores']['label'])}</div></div>")
 
 
 def _legend(label: str, unit: str, breaks: list[float]) -> str:

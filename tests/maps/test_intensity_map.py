@@ -52,3 +52,10 @@ def test_page_opens_in_chromium_and_the_popup_lists_the_indicators(db_url: str, 
         assert "园区A" in text and "综合容积率" in text and "0.08" in text and "工业主导型" in text
         _screenshot(page, "intensity_offline.png")
         page.close()
+
+
+def test_a_year_without_parks_gives_a_page_not_an_error(db_url: str, intensity_data: int) -> None:
+    with make_client(db_url) as client:
+        page = client.get("/maps/intensity", params={"year": 1950})
+    assert page.status_code == 200, page.text
+    assert "该年份无园区边界" in page.text
