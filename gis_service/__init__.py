@@ -93,6 +93,12 @@ _EXPORTS: dict[str, str] = {
     "answer_density": "gis_service.answers",
     "answer_whatif": "gis_service.answers",
     "answer_classes": "gis_service.answers",
+    # land-intensity evaluation (开发区土地集约利用评价, TD/T 1029)
+    "IntensityQuestion": "gis_service.answers.intensity",
+    "IntensityAnswer": "gis_service.answers.intensity",
+    "answer_intensity": "gis_service.answers.intensity",
+    "measure_intensity": "gis_service.metrics.intensity",
+    "import_buildings": "gis_service.ingest.buildings",
     "ClassScheme": "gis_service.answers",
     "parse_change": "gis_service.answers",
     "resolve_target": "gis_service.answers",
@@ -230,6 +236,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
         resolve_target,
     )
     from gis_service.answers.inputs import indicators_for_parks, units_from_parks
+    from gis_service.answers.intensity import IntensityAnswer, IntensityQuestion, answer_intensity
+    from gis_service.ingest.buildings import import_buildings
+    from gis_service.metrics.intensity import measure_intensity
     from gis_service.metrics import (
         BUILT_UP_LAND,
         DEFAULT_TARGET,

@@ -1,4 +1,4 @@
-"""Downloads: density metrics as CSV/XLSX, layers as a GeoPackage.
+"""Downloads: density and land-intensity metrics as CSV/XLSX, layers as a GeoPackage.
 
 CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese names; text cells that a
 spreadsheet would run as a formula are quoted (:mod:`gis_service.spreadsheet_safety`); the
@@ -53,6 +53,35 @@ def metrics_xlsx(request: Request, year: YearQ = None, numerator: NameQ = "outpu
     """The rows of ``/metrics/density`` for the same question, one column per row key."""
     table = metrics_table(request.app.state.engine, year=year, numerator=numerator, basis=basis, level=level, target=target)
     return Response(xlsx_bytes({"地均指标": table}), media_type=XLSX, headers=_disposition(f"density_{level}.xlsx"))
+
+
+IntensityYearQ = Annotated[int, Query(ge=1949, le=2100, description="data year")]
+IntensityLevelQ = Annotated[str, Query(pattern="^(park|zone)$")]
+
+
+def _intensity(request: Request, year: int, level: str):  # type: ignore[no-untyped-def]
+    from gis_service.answers.intensity import IntensityQuestion, answer_intensity
+
+    return answer_intensity(request.app.state.engine, IntensityQuestion(year=year, level=level))
+
+
+@router.get("/intensity.csv", summary="土地集约利用评价指标 CSV")
+def intensity_csv(request: Request, year: IntensityYearQ, level: IntensityLevelQ = "park") -> Response:
+    """The rows of ``/metrics/intensity`` for the same question, one column per row key."""
+    from gis_service.reports.intensity_sheet import intensity_download_table
+
+    table = intensity_download_table(_intensity(request, year, level))
+    return Response(csv_bytes(table), media_type="text/csv; charset=utf-8", headers=_disposition(f"intensity_{level}.csv"))
+
+
+@router.get("/intensity.xlsx", summary="土地集约利用评价指标 XLSX")
+def intensity_xlsx(request: Request, year: IntensityYearQ, level: IntensityLevelQ = "park") -> Response:
+    """Two sheets: the rows of ``/metrics/intensity`` and the 集约利用 sheet (numerators, denominators, sources)."""
+    from gis_service.reports.intensity_sheet import SHEET_NAME, intensity_download_table, intensity_sheet_of
+
+    answer = _intensity(request, year, level)
+    sheets = {"集约利用指标": intensity_download_table(answer), SHEET_NAME: intensity_sheet_of(answer)}
+    return Response(xlsx_bytes(sheets), media_type=XLSX, headers=_disposition(f"intensity_{level}.xlsx"))
 
 
 @router.get("/layers.gpkg", summary="图层 GeoPackage")

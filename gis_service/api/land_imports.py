@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as Path_
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
 from gis_service.api.request_limits import land_upload_body
 from gis_service.api.writes import (
+    ERROR_RESPONSES,
     UPLOAD_RESPONSES,
     Filename,
     _limits,
@@ -123,3 +125,41 @@ async def import_parcels_route(
     options = RegisterOptions(source_document=source_document, code_system=code_system,
                               fields=_fields(field), file=_file_options(request, layer, encoding, crs, repair))
     return await _import(request, principal, filename, import_register, options)
+
+
+@router.post("/imports/buildings", summary="导入建筑物(建筑面积或层数;同年重导即替换)", responses=UPLOAD_RESPONSES,
+             openapi_extra=LAND_BODY)
+async def import_buildings_route(
+    request: Request, principal: PrincipalDep, filename: Filename,
+    year: Annotated[int, Query(ge=1900, le=2100, description="year the buildings describe")],
+    source_document: Source, layer: Layer = None, encoding: Encoding = None, crs: Crs = None, repair: bool = False,
+) -> dict[str, Any]:
+    """Building footprints with 建筑面积 or 层数, checked, in one transaction (the same importer as the CLI)."""
+    from dataclasses import asdict
+
+    from gis_service.ingest.buildings import import_buildings
+
+    authorize_write(principal, "land")
+    limits = _limits(request)
+    name = safe_filename(filename, UPLOAD_SUFFIXES)
+    options = _file_options(request, layer, encoding, crs, repair)
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as tmp:
+        path = await receive_upload(request, Path(tmp), name, limits, limit=limits.max_land_upload_bytes)
+        result = await run_in_threadpool(partial(import_buildings, request.app.state.engine, path, year=year,
+                                                 source=source_document, actor=principal.actor, options=options,
+                                                 file_name=name))
+    return asdict(result)
+
+
+@router.put("/land/supply/{supervision_no}/idle", summary="标记供地记录为闲置土地(认定/已处置/无)",
+            responses=ERROR_RESPONSES)
+def set_idle_route(
+    request: Request, principal: PrincipalDep, supervision_no: Annotated[str, Path_(max_length=64)],
+    status: Annotated[str, Query(pattern="^(idle|disposed|none)$", description="idle, disposed or none")],
+    year: Annotated[int | None, Query(ge=1990, le=2100, description="year of the 闲置土地认定")] = None,
+) -> dict[str, Any]:
+    """闲置土地认定 on a supply record (by 电子监管号): idle, disposed (处置完毕) or none."""
+    from gis_service.ingest.buildings import set_idle_status
+
+    authorize_write(principal, "land")
+    return set_idle_status(request.app.state.engine, supervision_no, status=status, year=year, actor=principal.actor)

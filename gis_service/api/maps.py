@@ -78,6 +78,21 @@ def park_map(request: Request, park_id: int, year: YearQuery = None, numerator: 
                  park_id, question, options)
 
 
+@router.get("/maps/intensity", response_class=HTMLResponse, summary="开发区土地集约利用评价地图")
+def intensity_map(
+    request: Request,
+    year: Annotated[int, Query(ge=1949, le=2100, description="数据年份")],
+    indicator: Annotated[str, Query(max_length=64, description="indicator key (floor_area_ratio…) or intensity_score")] = "floor_area_ratio",
+    basemap: BasemapQuery = "default",
+) -> HTMLResponse:
+    from gis_service.maps.intensity_view import build_intensity_map, check_indicator
+
+    check_indicator(indicator)
+    options = _options(request, basemap)
+    return _page(request, "intensity", lambda: build_intensity_map(request.app.state.engine, year, indicator, options),
+                 year, indicator, options)
+
+
 @router.get("/data/land", response_class=HTMLResponse, summary="土地数据(已导入的现状调查、供地记录、地块登记)")
 def land_data_page(request: Request) -> HTMLResponse:
     from gis_service.maps.data_page import build_land_page

@@ -175,6 +175,31 @@ def density(
                         lambda: DensityResponse.model_validate(answer_density(request.app.state.engine, question).to_dict()))
 
 
+class IntensityResponse(BaseModel):
+    """The land-intensity answer: ``meta`` (procedure, indicator definitions, unconfirmed
+    definitions, the EXAMPLE score configuration, data vintage), one row per unit, and the
+    details (per unit and indicator: value, numerator, denominator, units, sources, reason)."""
+
+    meta: dict[str, Any]
+    rows: list[dict[str, Any]]
+    details: list[dict[str, Any]]
+
+
+@router.get("/metrics/intensity", response_model=IntensityResponse, summary="开发区土地集约利用评价指标")
+def intensity(
+    request: Request,
+    year: Annotated[int, Query(ge=1949, le=2100, description="data year")],
+    level: Annotated[str, Query(pattern="^(park|zone)$", description="park (parks and blocks) or zone")] = "park",
+) -> Response:
+    """Every indicator of TD/T 1029 per park (or zone) for ``year``, with numerator, denominator,
+    units and sources; zone type, sub-scores, 集约度 and rank on the EXAMPLE configuration."""
+    from gis_service.answers.intensity import IntensityQuestion, answer_intensity
+
+    question = IntensityQuestion(year=year, level=level)
+    return _cached_json(request, ("intensity", question),
+                        lambda: IntensityResponse.model_validate(answer_intensity(request.app.state.engine, question).to_dict()))
+
+
 class ChangeIn(BaseModel):
     """One what-if change: ``unit`` is a park id, code or name."""
 

@@ -135,6 +135,45 @@ def register(app: typer.Typer) -> None:
             report = import_register(_engine(), file, options, actor=_actor(actor), progress=progress)
         _print(report, as_json)
 
+    @app.command("buildings")
+    def buildings_command(
+        file: Path = _FILE,
+        year: int = typer.Option(..., "--year", help="Year the buildings describe (the same year again replaces them)."),
+        source: str = _SOURCE,
+        layer: str = _LAYER, encoding: str = _ENCODING, crs: str = _CRS, repair: bool = _REPAIR,
+        actor: str = _ACTOR, as_json: bool = _JSON,
+    ) -> None:
+        """Import building footprints with 建筑面积 or 层数 (floor area = 建筑面积, else footprint × 层数, flagged)."""
+        from dataclasses import asdict
+
+        from gis_service.cli.imports import _actor, _engine
+        from gis_service.ingest.buildings import import_buildings
+
+        result = import_buildings(_engine(), file, year=year, source=source, actor=_actor(actor),
+                                  options=_file_options(layer, encoding, crs, repair))
+        if as_json:
+            echo_json(asdict(result))
+            return
+        console.print(f"已导入 {result.year} 年建筑物 {result.feature_count} 栋({result.file});"
+                      f"按基底×层数估算建筑面积 {result.estimated_count} 栋;替换原有 {result.replaced} 栋")
+
+    @app.command("idle")
+    def idle_command(
+        supervision_no: str = typer.Argument(..., help="电子监管号 of the supply record."),
+        status: str = typer.Option(..., "--status", help="idle (认定闲置), disposed (已处置) or none."),
+        year: int = typer.Option(None, "--year", help="Year of the 闲置土地认定."),
+        actor: str = _ACTOR, as_json: bool = _JSON,
+    ) -> None:
+        """Flag a supply record as idle land (闲置土地认定) or disposed of (处置完毕)."""
+        from gis_service.cli.imports import _actor, _engine
+        from gis_service.ingest.buildings import set_idle_status
+
+        result = set_idle_status(_engine(), supervision_no, status=status, year=year, actor=_actor(actor))
+        if as_json:
+            echo_json(result)
+            return
+        console.print(f"电子监管号 {supervision_no}: 闲置状态 {result['idle_status'] or '无'} ({result['idle_year'] or '—'})")
+
 
 def register_demo(app: typer.Typer) -> None:
     """Add ``gis-service demo land``."""

@@ -174,3 +174,45 @@ def render_classes(answer: ClassesAnswer) -> Table:
             r["indicators_missing"] or "",
         )
     return table
+
+
+def render_intensity(answer: Any) -> Table:
+    """The 集约利用 table laid out like the 监测统计 tables: indicators down, one column per unit;
+    then the type, the 集约度 score and the rank."""
+    from gis_service.metrics.intensity import INDICATORS
+
+    q = answer.meta["question"]
+    example = " · 评分为示例配置(非官方)" if answer.meta["scores"]["is_example"] else ""
+    table = Table(title=f"开发区土地集约利用评价 {q['year']} · {q['level_label']}{example}", show_lines=True)
+    rows = answer.records()
+    for header in ("指标类别", "指标", "单位", *(str(r["unit_name"]) for r in rows)):
+        table.add_column(header)
+    for ind in INDICATORS:
+        table.add_row(ind.family_zh, ind.label_zh, ind.unit or "—", *(_fmt(r[ind.key], 2) for r in rows))
+    table.add_row("评价", "开发区类型", "", *(r["zone_type"] or "未定" for r in rows))
+    table.add_row("评价", "集约度", "分", *(_fmt(r["intensity_score"], 1) for r in rows))
+    table.add_row("评价", "排名", "", *("—" if r["rank"] is None else str(r["rank"]) for r in rows))
+    return table
+
+
+def register_intensity(app: typer.Typer) -> None:
+    @app.command("intensity")
+    def intensity_command(
+        year: int = typer.Option(..., "--year", help="Data year: land in force at its end, buildings of the latest import at or before it."),
+        level: str = typer.Option("park", "--level", help="park (parks and blocks) or zone (zones ∩ parks)."),
+        scores: Path | None = typer.Option(None, "--scores", exists=True, dir_okay=False,
+                                           help="Score configuration (JSON); default: the shipped EXAMPLE (示例, 非官方)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the API's JSON ({meta, rows, details})."),
+    ) -> None:
+        """开发区土地集约利用评价 (TD/T 1029): every indicator per park or zone, with sources, type, score and rank."""
+        from gis_service.answers.intensity import IntensityQuestion, answer_intensity
+
+        answer = answer_intensity(_engine(), IntensityQuestion(year=year, level=level, scores=str(scores) if scores else None))
+        if as_json:
+            echo_json(answer.to_dict())
+            return
+        console.print(render_intensity(answer))
+        missing = [d for d in answer.to_dict()["details"] if d["missing_reason"]]
+        for d in missing:
+            console.print(f"[dim]{d['unit_id']} {d['label_zh']}: 缺失 — {d['missing_reason']}[/]")
+        console.print(f"[cyan]{answer.meta['scores']['label']}[/]")

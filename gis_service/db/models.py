@@ -347,6 +347,9 @@ class LandParcel(Base):
     contract_date: Mapped[dt.date | None] = mapped_column(Date)
     recovery_date: Mapped[dt.date | None] = mapped_column(Date)
     stated_area_ha: Mapped[float | None] = mapped_column(Float(precision=53))
+    #: 闲置土地认定 on a supply record (migration 0005): ``idle`` or ``disposed`` (处置完毕), with its year
+    idle_status: Mapped[str | None] = mapped_column(String(16))
+    idle_year: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         # the default density basis (supplied industrial land) probes only these parcels
@@ -361,6 +364,52 @@ class LandParcel(Base):
         CheckConstraint(
             "layer <> 'supply' OR (contract_date IS NOT NULL AND supervision_no IS NOT NULL)", name="land_parcel_supply_dated"
         ),
+        CheckConstraint(
+            "(idle_status IS NULL AND idle_year IS NULL) OR "
+            "(idle_status IN ('idle', 'disposed') AND layer = 'supply' AND idle_year IS NOT NULL)",
+            name="land_parcel_idle",
+        ),
+    )
+
+
+class BuildingImport(Base):
+    """One import of a buildings file (建筑物): the buildings of one year (a year imported again
+    replaces them), with its source and how many floor areas were estimated (footprint × 层数)."""
+
+    __tablename__ = "building_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    source_document: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    feature_count: Mapped[int] = mapped_column(Integer)
+    estimated_count: Mapped[int] = mapped_column(Integer)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    imported_by: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Building(Base):
+    """A building footprint (EPSG:4326) with its floor area (建筑面积, m²) for the intensity indicators.
+
+    ``floor_area_estimated``: the file gave 层数 only and the floor area is footprint × 层数.
+    ``footprint_m2`` is computed by PostgreSQL in EPSG:4549 (never written by clients).
+    """
+
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    import_id: Mapped[int] = mapped_column(Integer, ForeignKey("building_import.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    floor_area_m2: Mapped[float] = mapped_column(Float(precision=53))
+    floors: Mapped[float | None] = mapped_column(Float(precision=53))
+    floor_area_estimated: Mapped[bool] = mapped_column(Boolean)
+    source_document: Mapped[str] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    footprint_m2: Mapped[float | None] = mapped_column(
+        Float(precision=53), Computed("ST_Area(ST_Transform(geom, 4549))", persisted=True)
     )
 
 

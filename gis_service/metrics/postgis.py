@@ -41,11 +41,13 @@ from gis_service.store.land import LandInForce, land_in_force
 #: only of the snapshot in force.  Fixed texts (no user input goes in).
 _IN_SNAPSHOT = "(p.layer <> 'survey' OR p.import_id = :survey_import)"
 _IS_INDUSTRIAL = f"(p.land_use_class = 'industrial' AND p.layer = :land_use_layer AND {_IN_SNAPSHOT})"
-_IS_SUPPLIED = (
-    "(p.land_use_class = 'industrial' AND p.is_supplied AND p.layer = :supplied_layer"
+#: supplied land of any use (已供应国有建设用地): a contract by the end of the year, not recovered
+IS_SUPPLIED_ANY_USE = (
+    "(p.is_supplied AND p.layer = :supplied_layer"
     " AND (p.supply_year IS NULL OR p.supply_year <= :year)"
     " AND (p.recovery_date IS NULL OR p.recovery_date > :year_end))"
 )
+_IS_SUPPLIED = f"(p.land_use_class = 'industrial' AND {IS_SUPPLIED_ANY_USE})"
 _IS_BUILT = f"(p.is_built AND p.layer = :built_layer AND {_IN_SNAPSHOT})"
 
 #: the land records each basis is made of; a query's filter is the OR of its bases' (each

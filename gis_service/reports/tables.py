@@ -22,6 +22,8 @@ from gis_service.answers.inputs import units_from_parks
 from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PUBLISHED_AREA
 from gis_service.metrics.density import NUMERATORS
 from gis_service.metrics.targets import NO_DATA, TargetSpec, basis_relation_zh
+from gis_service.reports.intensity_sheet import SHEET_NAME as INTENSITY_SHEET
+from gis_service.reports.intensity_sheet import intensity_sheet
 from gis_service.store.parks import find_park
 from gis_service.store.readers import read_indicators, read_parks, read_sizhi, read_targets
 
@@ -112,6 +114,7 @@ def build_report_data(
         "差距": _gap_table(gaps[gaps["unit_id"].isin(keep)], target),
         "分类": _classes_table(answer_classes(engine, year=year), highlight=None if chosen is None else chosen["unit_id"]),
         "来源": _sources_table(engine, density[density["unit_id"].isin(keep)], target, year),
+        INTENSITY_SHEET: intensity_sheet(engine, year, set(keep)),
     }
     name = "松江区" if chosen is None else str(chosen["unit_name"])
     notes = [APPROXIMATE_NOTE_ZH]

@@ -32,6 +32,8 @@ REGISTER = json.dumps({"type": "FeatureCollection", "features": [{
 SUPPLY = json.dumps({"type": "FeatureCollection", "features": [{
     "type": "Feature", "properties": {"电子监管号": "3101172020B00001", "土地用途": "工业用地", "合同签订日期": "2020-05-01"},
     "geometry": _SQUARE}]}).encode()
+BUILDINGS = json.dumps({"type": "FeatureCollection", "features": [{
+    "type": "Feature", "properties": {"编号": "B1", "建筑面积": 1200, "层数": 3}, "geometry": _SQUARE}]}).encode()
 CSV = "园区,年份,指标,数值,单位,来源\ntest-west,2021,output,110,亿元,报表.xlsx\n".encode()
 TARGET = {"scope": "songjiang", "name": "工业园区单位土地产值", "metric_code": "output", "year": 2025,
           "unit": "亿元/km²", "source_document": "001_13d6efb69ed95403.txt", "value": 80,
@@ -49,6 +51,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET /admin/audit":              (401, 403, 403, 403, 403, 200),
     "POST /imports/parcels":         (401, 403, 403, 403, 200, 200),
     "POST /imports/supply":          (401, 403, 403, 403, 200, 200),
+    "POST /imports/buildings":       (401, 403, 403, 403, 200, 200),
+    "PUT /land/supply/{no}/idle":    (401, 403, 403, 403, 200, 200),
 }
 
 
@@ -77,6 +81,12 @@ def _calls(client: TestClient, west_indicator: int) -> dict[str, Callable[[dict[
             "/imports/parcels", params={"filename": "p.geojson", "source_document": "台账"}, content=REGISTER, headers=h),
         "POST /imports/supply": lambda h: client.post(
             "/imports/supply", params={"filename": "s.geojson", "source_document": "公告"}, content=SUPPLY, headers=h),
+        "POST /imports/buildings": lambda h: client.post(
+            "/imports/buildings", params={"filename": "b.geojson", "year": 2023, "source_document": "建筑普查"},
+            content=BUILDINGS, headers=h),
+        # the supply record posted above (analyst and admin calls come after theirs)
+        "PUT /land/supply/{no}/idle": lambda h: client.put(
+            "/land/supply/3101172020B00001/idle", params={"status": "idle", "year": 2022}, headers=h),
     }
 
 

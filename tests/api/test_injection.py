@@ -158,6 +158,15 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("ingest/land/write.py", "where"): "one of the two constant scope conditions of _scope_sql (values bound)",
     ("metrics/postgis.py", "_IN_SNAPSHOT"): "module constant: the survey-snapshot condition (:survey_import bound)",
     ("audit.py", "table"): "checked against the constant AUDITABLE_TABLES before use",
+    ("db/migrations/versions/0005_buildings_and_idle_land.py", "table"): "constant tuple of the two new table names",
+    ("metrics/intensity.py", "AREA_SRID"): "coords.crs constant (4549)",
+    ("metrics/intensity.py", "IS_SUPPLIED_ANY_USE"): "metrics/postgis.py constant: supplied-land condition (values bound)",
+    ("metrics/intensity.py", "_IN_SNAPSHOT"): "metrics/postgis.py constant: the survey-snapshot condition (bound)",
+    ("metrics/intensity.py", "_IS_BUILT"): "metrics/postgis.py constant: the built-up land condition (bound)",
+    ("metrics/intensity.py", "_IS_INDUSTRIAL"): "metrics/postgis.py constant: the industrial land condition (bound)",
+    ("metrics/intensity.py", "_IS_IDLE"): "module constant: idle supply records (:year bound)",
+    ("metrics/intensity.py", "_IS_RESIDENTIAL"): "module constant: residential patches of the snapshot (bound)",
+    ("metrics/intensity.py", 'in_force_sql("pb")'): "fixed in-force condition for a constant alias (store/boundaries.py)",
     ("audit.py", "row"): "to_jsonb(t) minus/plus the constant geometry column names of _GEOMETRY_COLUMNS",
 }
 

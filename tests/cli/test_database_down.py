@@ -70,6 +70,7 @@ def _files(root: Path) -> dict[str, str]:
     return {
         "blocks": geojson("blocks.geojson", {"code": "sj_west"}),
         "land": geojson("land.geojson", _LAND),
+        "buildings": geojson("buildings.geojson", {"编号": "B1", "建筑面积": 1200, "层数": 3}),
         "figures": str(root / "figures.csv"),
         "dump": str(root / "old.dump"),
         "roads": str(SAMPLE_DATA_DIR / "layers" / "roads.geojson"),
@@ -96,6 +97,9 @@ ARGS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "import landuse": lambda f: [f["land"], "--year", "2020", "--source", "三调"],
     "import supply": lambda f: [f["land"], "--source", "供地"],
     "import parcels": lambda f: [f["land"], "--source", "台账"],
+    "import buildings": lambda f: [f["buildings"], "--year", "2023", "--source", "建筑普查"],
+    "import idle": lambda f: ["3101172020B00001", "--status", "idle", "--year", "2022"],
+    "intensity": lambda f: ["--year", "2023"],
     "demo land": lambda f: ["--directory", f["out"]],
 }
 

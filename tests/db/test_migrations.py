@@ -12,6 +12,7 @@ from gis_service.db.models import Base
 EXPECTED_TABLES = {
     "district", "town", "zone", "zone_town", "park", "park_boundary", "sizhi", "indicator",
     "target", "land_parcel", "land_import", "road", "api_key", "audit_log", "data_change",
+    "building", "building_import",
 }
 
 
@@ -57,7 +58,7 @@ def test_gist_indexes_on_every_queried_geometry(engine) -> None:  # type: ignore
             text("SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%(geom%'")
         ).all()
     indexed = {table for table, _ in rows}
-    assert {"district", "town", "zone", "park_boundary", "land_parcel", "road"} <= indexed
+    assert {"district", "town", "zone", "park_boundary", "land_parcel", "road", "building"} <= indexed
 
 
 def test_every_write_statement_bumps_the_table_counter_and_rollbacks_do_not(engine) -> None:  # type: ignore[no-untyped-def]

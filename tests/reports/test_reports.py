@@ -34,7 +34,7 @@ def test_park_report_xlsx_cells(sample_engine: Engine, tmp_path: Path) -> None:
     files = park_report(sample_engine, "sj_lingang", tmp_path, today=TODAY)
     assert files.xlsx == tmp_path / "park_sj_lingang_2020.xlsx"
     book = load_workbook(files.xlsx)
-    assert book.sheetnames == ["目标", "数值", "差距", "分类", "来源"]
+    assert book.sheetnames == ["目标", "数值", "差距", "分类", "来源", "集约利用"]
     gaps = book["差距"]
     assert gaps["A1"].value == "临港松江科技城产业园区地均产值简报 — 差距"
     assert "数据年份:2020年" in gaps["A2"].value and "生成日期:2024-05-06" in gaps["A2"].value

@@ -1,0 +1,121 @@
+"""The 集约利用 view: parks coloured by one land-intensity indicator (``/maps/intensity``).
+
+Draws :func:`gis_service.answers.intensity.answer_intensity` rows on the parks' boundaries in
+force (nothing computed here), with every indicator, the zone type, the 集约度 score and the
+sources in the popup.  Built on :mod:`gis_service.maps.build`'s page helpers (basemaps, the
+safe-text rule :func:`~gis_service.maps.build.page_text` for every stored text, the finish).
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine
+
+from gis_service.answers.intensity import IntensityAnswer, IntensityQuestion, answer_intensity
+from gis_service.answers.parks import park_frame
+from gis_service.errors import InputError
+from gis_service.maps import styles
+from gis_service.maps.build import MapOptions, _base_map, _display, _finish, _fmt, _geojson_data, page_text
+from gis_service.metrics.intensity import INDICATORS
+
+_BY_KEY = {i.key: i for i in INDICATORS}
+#: five classes, light to dark (ColorBrewer YlGnBu); no value: grey
+_RAMP = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+_NO_DATA = "#bdbdbd"
+#: what the view can colour by: every indicator and the 集约度 score
+CHOICES: dict[str, tuple[str, str]] = {**{i.key: (i.label_zh, i.unit) for i in INDICATORS}, "intensity_score": ("集约度", "分")}
+
+
+def check_indicator(indicator: str) -> str:
+    """``indicator`` if the view can colour by it, else an InputError listing the choices."""
+    if indicator not in CHOICES:
+        raise InputError(f"indicator: unknown indicator {indicator!r}; indicators: {', '.join(CHOICES)}")
+    return indicator
+
+
+def _classes(values: pd.Series) -> tuple[list[str], list[float]]:
+    """Colour of each value by equal-count classes of the values present; the class breaks."""
+    present = pd.to_numeric(values, errors="coerce")
+    known = present.dropna()
+    if known.empty:
+        return [_NO_DATA] * len(values), []
+    breaks = sorted(set(known.quantile([0.2, 0.4, 0.6, 0.8]).tolist()))
+    colours = [_NO_DATA if math.isnan(v) else _RAMP[min(sum(v > b for b in breaks), len(_RAMP) - 1)] for v in present]
+    return colours, breaks
+
+
+def _popup(row: pd.Series, answer: IntensityAnswer) -> str:
+    cells = "".join(
+        f"<tr><th>{page_text(i.label_zh)}</th><td>{_fmt(row.get(i.key), 2, i.unit)}</td></tr>" for i in INDICATORS
+    )
+    score = _fmt(row.get("intensity_score"), 1, "分")
+    example = "(示例配置,非官方)" if answer.meta["scores"]["is_example"] else ""
+    return (f'<div class="gis-popup"><b>{page_text(row["unit_name"])}</b><table>{cells}'
+            f"<tr><th>开发区类型</th><td>{page_text(row.get('zone_type') or '未定')}</td></tr>"
+            f"<tr><th>集约度{example}</th><td>{score};排名 {page_text(row.get('rank') or '—')}</td></tr></table>"
+            f"<div>土地:{page_text(answer.meta['vintage']['built_up_land'].get('label_zh', ''))}</div>"
+            f"<div>建筑物:{page_text((answer.meta['vintage']['buildings'] or {}).get('source_document', '未导入'))}</div></div>")
+
+
+def build_intensity_map(engine: Engine, year: int, indicator: str = "floor_area_ratio",
+                        options: MapOptions = MapOptions()) -> str:
+    """The 集约利用 page for ``year`` coloured by ``indicator`` (an indicator key or ``intensity_score``)."""
+    check_indicator(indicator)
+    answer = answer_intensity(engine, IntensityQuestion(year=year))
+    parks = park_frame(engine, year).merge(answer.rows.drop(columns=["unit_name"]), on="unit_id", how="left")
+    parks = parks.rename(columns={"name": "unit_name"})
+    label, unit = CHOICES[indicator]
+    colours, breaks = _classes(parks[indicator])
+    shown = _display(gpd.GeoDataFrame(parks.assign(fill=colours), geometry="geometry", crs=parks.crs),
+                     options.overview_tolerance_m, options)
+    shown = shown.assign(
+        value_text=[_fmt(v, 2, unit) for v in shown[indicator]],
+        popup_html=[_popup(r, answer) for _, r in shown.iterrows()],
+    )
+    bounds = tuple(shown.total_bounds) if not shown.empty else None
+    m = _base_map(bounds, options)  # type: ignore[arg-type]
+    if shown.empty:  # no park boundary in force that year: a page that says so, no empty layer
+        return _finish(m, options, _header(answer, indicator, year, empty=True), _legend(label, unit, breaks))
+    data = _geojson_data(shown, ["unit_id", "unit_name", "geometry_quality", "fill", "value_text", "popup_html"])
+    folium.GeoJson(
+        data, name=f"园区 · {label}",
+        style_function=lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
+                                  "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=["unit_name", "value_text"], aliases=["名称", page_text(label)]),
+        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460),
+    ).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return _finish(m, options, _header(answer, indicator, year), _legend(label, unit, breaks))
+
+
+def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool = False) -> str:
+    links = " · ".join(
+        (f"<b>{page_text(lab)}</b>" if key == indicator
+         else f'<a href="?{page_text(urlencode({"indicator": key, "year": year}))}">{page_text(lab)}</a>')
+        for key, (lab, _) in CHOICES.items()
+    )
+    unconfirmed = "指标定义未与规程原文逐条核对(见 meta.unconfirmed_definitions)"
+    return (f'<div class="gis-panel gis-header"><h1>开发区土地集约利用评价 {year} 年</h1>'
+            f"<div>{page_text(answer.meta['procedure'])};{page_text(unconfirmed)}</div>"
+            f"<div>选择指标:{links}</div>"
+            + ("<div class=\"gis-warn\">该年份无园区边界</div>" if empty else "")
+            + f"<div class=\"gis-warn\">{page_text(answer.meta['scores']['label'])}</div></div>")
+
+
+def _legend(label: str, unit: str, breaks: list[float]) -> str:
+    edges = [-math.inf, *breaks, math.inf]
+    items = []
+    for i in range(len(edges) - 1):
+        lo, hi = edges[i], edges[i + 1]
+        text = ("≤ " + f"{hi:,.2f}" if lo == -math.inf else "> " + f"{lo:,.2f}" if hi == math.inf
+                else f"{lo:,.2f} – {hi:,.2f}") if breaks else "全部"
+        items.append(f'<div><i style="background:{_RAMP[min(i, len(_RAMP) - 1)]}"></i>{page_text(text)}</div>')
+    items.append(f'<div><i style="background:{_NO_DATA}"></i>无数据(缺失原因见弹窗与 /metrics/intensity)</div>')
+    return (f'<div class="gis-panel gis-legend"><b>{page_text(label)}' + (f"({page_text(unit)})" if unit else "")
+            + "</b>" + "".join(items) + "</div>")
