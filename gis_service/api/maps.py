@@ -53,7 +53,8 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     answer = await handler(request, exc) if _is_async(handler) else handler(request, exc)
     body = json.loads(bytes(answer.body))
     page = error_page(request.app.state.engine, status=answer.status_code, description=str(body.get("description", "")),
-                      problems=body.get("errors") or [], path=request.url.path)
+                      problems=body.get("errors") or [], path=request.url.path,
+                      query=dict(request.query_params))
     headers = {k: v for k, v in answer.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
     return HTMLResponse(page, status_code=answer.status_code, headers=headers)
 

@@ -137,7 +137,9 @@ def _base_map(bounds: tuple[float, float, float, float] | None, options: MapOpti
               padding: tuple[tuple[int, int], tuple[int, int]] = _PADDING) -> folium.Map:
     """Basemaps and controls; framed on ``bounds`` (lon/lat) when given, else later by :func:`_fit`."""
     # the scale is added by the page script: metric only (folium's shows miles and feet too)
-    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_control=True)
+    # max_zoom: with no basemap (offline) Leaflet has no zoom limit and a padded fit on a small
+    # screen goes to an infinite zoom
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_control=True, maxZoom=19)
     _Panes().add_to(m)  # before any overlay: layers name their pane
     layers = basemaps(variant=options.variant, offline=options.offline, tianditu_key=options.tianditu_key,
                       local_tile_url=options.local_tile_url, local_attribution=options.local_tile_attribution)

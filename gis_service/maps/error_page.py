@@ -30,12 +30,14 @@ PARAMETERS_ZH = {"year": "数据年份(year)", "numerator": "指标(numerator)",
                  "target": "目标(target)", "basemap": "底图(basemap)", "park_id": "园区(id 或代码)"}
 
 
-def error_page(engine: Engine, *, status: int, description: str, problems: list[dict[str, Any]], path: str) -> str:
-    """The page for an error answer (``status``, ``description`` and validation ``problems``)."""
+def error_page(engine: Engine, *, status: int, description: str, problems: list[dict[str, Any]], path: str,
+               query: dict[str, str] | None = None) -> str:
+    """The page for an error answer (``status``, ``description`` and validation ``problems``)
+    to a request of ``path`` with ``query``."""
     title = STATUS_ZH.get(status, "服务器内部错误,请联系管理员" if status >= 500 else "无法显示此页面")
     params = [str(p.get("parameter", "")).rsplit(".", 1)[-1] for p in problems]
     named = "、".join(PARAMETERS_ZH.get(p, p) for p in params if p)
-    said = f"<p>有误的参数:{page_text(named)}。</p>" if named else ""
+    said = f"<p>有误的参数:{page_text(named)}。</p>" if named else _what_is_missing(status, path, query or {})
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -44,9 +46,20 @@ def error_page(engine: Engine, *, status: int, description: str, problems: list[
         "h1{font-size:20px;color:#b2182b;} li{margin:2px 0;} details{color:#555;margin-top:1.5em;}</style></head><body>"
         f"<h1>{page_text(title)}(HTTP {status})</h1>{said}{_choices(engine, status)}"
         '<p><a href="/">返回总览地图</a></p>'
-        f"<details><summary>技术信息(供管理员排查)</summary><code>{page_text(path)}:{page_text(description)}</code></details>"
+        f"<details data-technical><summary>技术信息(供管理员排查)</summary><code>{page_text(path)}:{page_text(description)}</code></details>"
         "</body></html>\n"
     )
+
+
+def _what_is_missing(status: int, path: str, query: dict[str, str]) -> str:
+    """For a 404: the park or the year asked for, in words."""
+    if status != 404:
+        return ""
+    if path.startswith("/maps/parks/"):
+        return f"<p>没有编号或代码为“{page_text(path.rsplit('/', 1)[-1])}”的园区(或该园区在所选年份没有边界)。</p>"
+    if "year" in query:
+        return f"<p>{page_text(query['year'])} 年及以前没有所选指标的数据。</p>"
+    return ""
 
 
 def _choices(engine: Engine, status: int) -> str:

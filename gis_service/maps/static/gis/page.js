@@ -30,7 +30,7 @@
   function controls(map) {
     L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
     var North = L.Control.extend({
-      options: { position: "topright" },
+      options: { position: "topleft" },
       onAdd: function () {
         var div = L.DomUtil.create("div", "gis-north leaflet-control");
         div.title = "指北针";
@@ -97,9 +97,10 @@
     new Search().addTo(map);
   }
 
+  var phone = window.matchMedia("(max-width: 700px)");
+
   function drawer(map, layerControl) {
     var button = document.getElementById("gis-drawer-toggle");
-    var phone = window.matchMedia("(max-width: 700px)");
     function fit() {
       if (layerControl) { if (phone.matches) layerControl.collapse(); else layerControl.expand(); }
       map.invalidateSize();
@@ -169,8 +170,16 @@
       opts = opts || {};
       controls(map);
       var parks = opts.parks || [];
-      if (parks.length) { labels(map, parks); search(map, parks); }
+      if (parks.length) labels(map, parks);
+      if (features(parks).length > 1) search(map, parks);  // a park page has one park: nothing to search
       drawer(map, opts.layerControl);
+      if (phone.matches && parks.length) {  // the desktop framing leaves room for panels a phone has not
+        var bounds = L.featureGroup(parks).getBounds();
+        if (bounds.isValid() && !(isFinite(map.getZoom()) && map.getBounds().contains(bounds))) {
+          if (!isFinite(map.getZoom())) map.setView(bounds.getCenter(), 10, { animate: false });
+          map.fitBounds(bounds, { padding: [10, 10], animate: false });
+        }
+      }
       sortable();
     }
   };
