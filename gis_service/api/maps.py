@@ -20,13 +20,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from gis_service.answers import DensityQuestion
 from gis_service.api.dependencies import api_settings
 from gis_service.api.headers import NONCE_SLOT
-from gis_service.answers import DensityQuestion
 from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map
-from gis_service.maps.error_page import error_page
 from gis_service.maps.assets import STATIC_DIR, STATIC_URL
+from gis_service.maps.error_page import error_page
 from gis_service.store.versions import data_version
+
 
 class HtmlPageRoute(APIRoute):
     """A route answering a page: any error (validation, domain, database) becomes the Chinese

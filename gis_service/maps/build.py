@@ -12,7 +12,7 @@ import html
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 import geopandas as gpd
@@ -24,18 +24,25 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 from sqlalchemy import Engine
 
+from gis_service.answers import DensityAnswer, DensityQuestion
+from gis_service.answers.parks import park_features
 from gis_service.coords import wgs84_to_gcj02
 from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
 from gis_service.maps import styles
 from gis_service.maps.assets import PAGE_SCRIPT, STATIC_URL, Basemap, basemaps, localise
-from gis_service.maps.sources import basis_source_zh, missing_reason_zh, source_zh
-from gis_service.answers import DensityAnswer, DensityQuestion, answer_density
-from gis_service.answers.parks import park_features
 from gis_service.maps.simplify import simplify_for_display
-from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
+from gis_service.maps.sources import basis_source_zh, missing_reason_zh, source_zh
+from gis_service.metrics.bases import (
+    ALL_BASES,
+    BASIS_LABELS_ZH,
+    MEASURED_AREA,
+    PARCEL_BASES,
+    PUBLISHED_AREA,
+)
 from gis_service.metrics.density import NUMERATORS
 from gis_service.store import find_park, read_parcels, read_roads
+
 
 @dataclass(frozen=True)
 class MapOptions:
@@ -163,8 +170,8 @@ class _Panes(JSCSSMixin, MacroElement):
     order of overlays (parks above zones whatever is toggled) and popups above every panel."""
 
     _template = Template("{% macro script(this, kwargs) %}gisFrame.panes({{ this._parent.get_name() }});{% endmacro %}")
-    default_js = [("gis_page_js", f"{STATIC_URL}/{PAGE_SCRIPT}")]
-    default_css: list[tuple[str, str]] = []
+    default_js: ClassVar[list[tuple[str, str]]] = [("gis_page_js", f"{STATIC_URL}/{PAGE_SCRIPT}")]
+    default_css: ClassVar[list[tuple[str, str]]] = []
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,7 +202,7 @@ def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
     return folium.TileLayer(tiles=base.url, attr=base.attribution, subdomains=base.subdomains)
 
 
-_H1 = re.compile(r"<h1>(.*?)</h1>", re.S)
+_H1 = re.compile(r"<h1>(.*?)</h1>", re.DOTALL)
 
 
 def _finish(m: folium.Map, options: MapOptions, header: str, legend: str, title: str | None = None) -> str:
@@ -362,7 +369,6 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
     measured = _fmt(row.get("measured_area_km2"), 2, "km²") + (("(近似)") if approx and row.get("measured_area_km2") is not None else "")
     reason = row.get("missing_reason")
     reason_txt = f"({_esc(missing_reason_zh(reason))})" if isinstance(reason, str) and reason else ""
-    attainment = row.get("attainment_pct")
     t = answer.target
     boundary_source = source_zh(f"{row.get('source_document') or ''} {row.get('source_section') or ''}")
     return (
@@ -445,9 +451,9 @@ def _parks_layer(m: folium.Map, parks: gpd.GeoDataFrame, name: str, fill_opacity
     and searches the layers recorded on ``m._gis_parks``."""
     data = _geojson_data(parks, [c for c in PARK_FIELDS if c in parks.columns])
     if outline_only:
-        style = lambda f: {**styles.outline(f["properties"]["geometry_quality"], "#252525", 3.5), "fill": False}  # noqa: E731
+        style = lambda f: {**styles.outline(f["properties"]["geometry_quality"], "#252525", 3.5), "fill": False}
     else:
-        style = lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),  # noqa: E731
+        style = lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
                            "fillOpacity": fill_opacity}
     fields = [f for f in ("name", "density_text", "attainment_text", "status") if f in parks.columns]
     aliases = {"name": "名称", "density_text": "地均产值", "attainment_text": "达标率", "status": "状态"}
@@ -490,9 +496,9 @@ def _nav(answer: DensityAnswer, park_id: int | None) -> str:
     and to the park's 四至 check."""
     q = answer.question
     query = f"year={q.year}&numerator={q.numerator}&basis={q.basis}&level=park"
-    links = [f'下载:<a class="gis-download" href="/downloads/metrics.csv?{query}">CSV</a> | '
-             f'<a class="gis-download" href="/downloads/metrics.xlsx?{query}">XLSX</a> | '
-             '<a class="gis-download" href="/downloads/layers.gpkg">GeoPackage</a>']
+    links = [(f'下载:<a class="gis-download" href="/downloads/metrics.csv?{query}">CSV</a> | '
+              f'<a class="gis-download" href="/downloads/metrics.xlsx?{query}">XLSX</a> | '
+              '<a class="gis-download" href="/downloads/layers.gpkg">GeoPackage</a>')]
     if park_id is not None:
         links = [f'<a href="/?year={q.year}&numerator={q.numerator}&basis={q.basis}">← 返回总览</a>',
                  f'<a href="/parks/{park_id}/sizhi/verify">四至核查结果</a>', *links]

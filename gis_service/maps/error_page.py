@@ -68,7 +68,7 @@ def _choices(engine: Engine, status: int) -> str:
         return ""
     try:
         years, parks = _years_and_parks(engine)
-    except Exception:  # noqa: BLE001 - the page must still say what went wrong
+    except Exception:
         log.warning("error page: the valid choices could not be read", exc_info=True)
         return ""
     year_links = " ".join(f'<a href="/?year={y}">{y}</a>' for y in years) or "暂无(请先导入数据)"

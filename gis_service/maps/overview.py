@@ -213,9 +213,17 @@ def _overview_skeleton(engine: Engine, year: int, options: MapOptions) -> str:
     return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"), title=OVERVIEW_TITLE)
 
 
+#: the year switch's years, kept until the figures change
+_YEARS = DataMemo(max_entries=16, tables=("indicator",))
+
+
 def _years_with_data(engine: Engine, numerator: str) -> list[int]:
-    figures = read_park_figures(engine)
-    return sorted({int(y) for y in figures.loc[figures["metric_code"] == numerator, "year"]})
+    """The years with a park figure of ``numerator`` (the year switch)."""
+    def compute() -> list[int]:
+        figures = read_park_figures(engine)
+        return sorted({int(y) for y in figures.loc[figures["metric_code"] == numerator, "year"]})
+
+    return _YEARS.get_or_compute(engine, ("years", numerator), compute)  # type: ignore[no-any-return]
 
 
 def _fill_slots(page: str, parks: gpd.GeoDataFrame, shown: Shown, years: list[int], options: MapOptions) -> str:

@@ -8,9 +8,15 @@ document's title instead.  Basis sources and missing reasons are written for mac
 
 from __future__ import annotations
 
+import math
 import re
 
-from gis_service.metrics.bases import BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
+from gis_service.metrics.bases import (
+    BASIS_LABELS_ZH,
+    MEASURED_AREA,
+    PARCEL_BASES,
+    PUBLISHED_AREA,
+)
 from gis_service.metrics.density import NUMERATORS
 
 #: number of a source file (its name starts with it) -> the document's title
@@ -26,7 +32,7 @@ _FILE = re.compile(r"\b(\d{3})_[0-9a-f]{16}\.txt\b")
 
 def source_zh(text: object) -> str:
     """``text`` with every source file name replaced by its document's title."""
-    if text is None or (isinstance(text, float) and text != text):
+    if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
     return _FILE.sub(lambda m: SOURCE_TITLES_ZH.get(m.group(1), m.group(0)), str(text)).strip()
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from gis_service.maps import styles
 from gis_service.testing import running_service
-from tests.maps.test_browser import _MAP, _PARK_BOUNDS, CHROME_ARGS, CHROMIUM, browser, pytestmark  # noqa: F401
+from tests.maps.test_browser import _MAP, _PARK_BOUNDS, pytestmark  # noqa: F401  (the same skip rule)
 
 #: English (and developer) text an officer must never see: controls, plugins, data keys, file names
 DENY = ["Location not found", "Search...", "Cancel", "Measure", "measurement", "Zoom in", "Zoom out", "MiniMap",
@@ -225,7 +225,7 @@ def _no_english(service: str, browser: object, shots: Path) -> None:
         page.close()
     for url, shown in ((f"{service}/?year=1990", "1990 年及以前没有"), (f"{service}/maps/parks/nope", "test-west"),
                        (f"{service}/?basemap=bing", "底图")):
-        page, errors, _ = _open(browser, url, wait_map=False)
+        page, _, _ = _open(browser, url, wait_map=False)
         found = page.evaluate(_ALL_TEXT)
         assert shown in found and "2020" in found, url
         assert [w for w in DENY if w in found] == [], url
@@ -268,6 +268,7 @@ def test_print_layout_has_no_controls_and_the_legend_outside_the_map(service, sa
         assert title["y"] + title["height"] <= map_box["y"]
         if path.startswith("/?"):
             _shot(page, shots, "print_overview.png")
+        assert errors == []
         page.close()
 
 
@@ -311,7 +312,7 @@ def test_park_page_by_code_and_chinese_error_pages(client, sample) -> None:  # t
 def test_offline_pages_make_no_request_outside(service, sample, browser) -> None:  # type: ignore[no-untyped-def]
     for path, is_map in (("/?year=2020", True), (f"/maps/parks/{sample['west']}?year=2020", True),
                          ("/maps/parks/nope", False), ("/docs", False), ("/redoc", False), ("/data/land", False)):
-        page, errors, outside = _open(browser, f"{service}{path}", wait_map=is_map)
+        page, _, outside = _open(browser, f"{service}{path}", wait_map=is_map)
         if is_map:
             x, y = _centre_point(page, "测试西园")
             page.mouse.click(x, y)
