@@ -141,9 +141,8 @@ def test_parent_park_is_an_outline_clickable_on_its_edge(db_url, sample, engine,
         parent = conn.execute(text(
             "INSERT INTO park (code, name, kind) VALUES ('test-parent', '测试上级园区', 'park') RETURNING id")).scalar_one()
         conn.execute(text("INSERT INTO park_boundary (park_id, geom, valid_from, geometry_quality, method, source_document) "
-                          "SELECT :p, ST_Multi(ST_Envelope(ST_Collect(geom))), DATE '2015-01-01', geometry_quality, method, "
-                          "source_document FROM park_boundary WHERE park_id IN (:w, :e) "
-                          "GROUP BY geometry_quality, method, source_document LIMIT 1"),
+                          "SELECT :p, ST_Multi(ST_Envelope(ST_Collect(geom))), DATE '2015-01-01', 'approximate', "
+                          "'envelope of its blocks', 'test' FROM park_boundary WHERE park_id IN (:w, :e)"),
                      {"p": parent, "w": sample["west"], "e": sample["east"]})
         conn.execute(text("UPDATE park SET parent_id = :p WHERE id IN (:w, :e)"),
                      {"p": parent, "w": sample["west"], "e": sample["east"]})

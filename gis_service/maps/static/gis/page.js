@@ -128,8 +128,9 @@
         b.textContent = closed ? "展开" : "收起";
       });
     });
-    var printing = window.matchMedia("print");
-    function printed() { map.invalidateSize(); }
+    var printing = window.matchMedia("print"), framed = map.getBounds();
+    // the printed map is another size: show what the screen framed, then the screen's view again
+    function printed() { map.invalidateSize(); if (printing.matches) map.fitBounds(framed, { animate: false }); }
     printing.addEventListener("change", printed);
     window.addEventListener("beforeprint", printed);
     window.addEventListener("afterprint", printed);
