@@ -1,27 +1,70 @@
 """Routes serving the Folium maps and their offline assets.
 
-``/`` is the district overview, ``/maps/parks/{id}`` one park.  Query parameters
+``/`` is the district overview, ``/maps/parks/{id|code}`` one park.  Every error of these
+HTML routes (a bad parameter, an unknown park, a year without data) is a Chinese HTML page
+listing the valid choices (:class:`HtmlPageRoute`, the one place), not the API's JSON.  Query parameters
 choose the year, numerator, basis and target and the basemap variant (``amap`` gives
 the 高德 basemap with overlays converted to GCJ-02).  Pages are cached per data version.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 import time
-from typing import Annotated, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from gis_service.answers import DensityQuestion
 from gis_service.api.dependencies import api_settings
 from gis_service.api.headers import NONCE_SLOT
-from gis_service.answers import DensityQuestion
 from gis_service.maps import MapOptions, RenderCache, build_overview, build_park_map
 from gis_service.maps.assets import STATIC_DIR, STATIC_URL
+from gis_service.maps.error_page import error_page
 from gis_service.store.versions import data_version
 
-router = APIRouter(tags=["maps"])
+
+class HtmlPageRoute(APIRoute):
+    """A route answering a page: any error (validation, domain, database) becomes the Chinese
+    error page with the status the API would give (:func:`gis_service.maps.error_page.error_page`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:  # noqa: BLE001 - every error becomes a page, as the app's handlers would answer
+                return await _error_page(request, exc)
+
+        return page_handler
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    """The app's own answer to ``exc`` (status, description, headers) as a Chinese page."""
+    handlers = request.app.exception_handlers
+    handler = next((handlers[cls] for cls in type(exc).__mro__ if cls in handlers), None)
+    if handler is None:
+        raise exc
+    answer = await handler(request, exc) if _is_async(handler) else handler(request, exc)
+    body = json.loads(bytes(answer.body))
+    page = error_page(request.app.state.engine, status=answer.status_code, description=str(body.get("description", "")),
+                      problems=body.get("errors") or [], path=request.url.path,
+                      query=dict(request.query_params))
+    headers = {k: v for k, v in answer.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
+    return HTMLResponse(page, status_code=answer.status_code, headers=headers)
+
+
+def _is_async(fn: object) -> bool:
+    return inspect.iscoroutinefunction(fn)
+
+
+router = APIRouter(tags=["maps"], route_class=HtmlPageRoute)
 
 YearQuery = Annotated[int | None, Query(ge=1949, le=2100, description="数据年份 (default: latest with data)")]
 NumeratorQuery = Annotated[str, Query(description="numerator metric code, e.g. output, revenue, tax")]
@@ -70,7 +113,7 @@ def overview(request: Request, year: YearQuery = None, numerator: NumeratorQuery
 
 
 @router.get("/maps/parks/{park_id}", response_class=HTMLResponse, summary="单个园区地图")
-def park_map(request: Request, park_id: int, year: YearQuery = None, numerator: NumeratorQuery = "output",
+def park_map(request: Request, park_id: Annotated[str, Path(max_length=100, description="园区 id 或代码(如 sj_west)")], year: YearQuery = None, numerator: NumeratorQuery = "output",
              basis: BasisQuery = None, target: TargetQuery = None, basemap: BasemapQuery = "default") -> HTMLResponse:
     question = _question(year, numerator, basis, target)
     options = _options(request, basemap)

@@ -3,8 +3,9 @@
 Maps only draw: the figures come from :mod:`gis_service.answers`.
 """
 
-from gis_service.maps.build import MapOptions, build_overview, build_park_map, park_popup_html
+from gis_service.maps.build import MapOptions, build_park_map, park_popup_html
 from gis_service.maps.cache import RenderCache
+from gis_service.maps.overview import build_overview
 from gis_service.maps.simplify import simplify_for_display
 
 __all__ = [

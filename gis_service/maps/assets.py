@@ -25,6 +25,8 @@ from folium import plugins
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static/maps"
+#: the page frame's own script (panes, scale, search, drawer), always served by this service
+PAGE_SCRIPT = "gis/page.js"
 
 #: folium asset name -> path under STATIC_DIR
 LOCAL_ASSETS: dict[str, str] = {
@@ -40,6 +42,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "Leaflet.Search.js": "search/dist/leaflet-search.min.js",
     "Leaflet.Search.css": "search/dist/leaflet-search.min.css",
     "vectorGrid": "vectorgrid/Leaflet.VectorGrid.bundled.min.js",  # leaflet.vectorgrid 1.3.0 (parcel tiles)
+    "gis_page_js": PAGE_SCRIPT,
 }
 #: folium defaults the maps do not use (no markers with icons, no Bootstrap widgets)
 UNUSED_ASSETS = frozenset(
@@ -100,14 +103,19 @@ def basemaps(*, variant: str, offline: bool, tianditu_key: str | None, local_til
     """
     if offline:
         return [Basemap("local", "本地底图", local_tile_url, local_attribution)] if local_tile_url else []
+    if local_tile_url:  # an intranet tile server (天地图 cache, company cache) comes first online too
+        layers_local = [Basemap("local", "本地底图", local_tile_url, local_attribution)]
+    else:
+        layers_local = []
     if variant == "amap":
         return [Basemap("amap", "高德地图", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
                         "© 高德地图 AutoNavi", crs="gcj02", subdomains="1234")]
     layers = [
-        Basemap("osm", "OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                "© OpenStreetMap contributors"),
-        Basemap("positron", "CartoDB Positron", "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
-                "© OpenStreetMap contributors © CARTO", subdomains="abcd"),
+        *layers_local,
+        Basemap("osm", "开放街道地图(OSM)", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "© OpenStreetMap 贡献者"),
+        Basemap("positron", "浅色底图(CARTO)", "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
+                "© OpenStreetMap 贡献者 © CARTO", subdomains="abcd"),
     ]
     if tianditu_key:
         wmts = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"

@@ -9,33 +9,40 @@ line up with its tiles.  Approximate geometry is dashed and said to be approxima
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium import plugins
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 from sqlalchemy import Engine
 
+from gis_service.answers import DensityAnswer, DensityQuestion
+from gis_service.answers.parks import park_features
 from gis_service.coords import wgs84_to_gcj02
 from gis_service.coords.crs import to_area_crs
 from gis_service.errors import NotFoundError
 from gis_service.maps import park_sheet, styles
-from gis_service.maps.assets import STATIC_URL, Basemap, basemaps, localise
-from gis_service.answers import DensityAnswer, DensityQuestion, answer_density
-from gis_service.answers.parks import park_features, park_frame, with_answer
+from gis_service.maps.assets import PAGE_SCRIPT, STATIC_URL, Basemap, basemaps, localise
 from gis_service.maps.simplify import simplify_for_display
-from gis_service.metrics.bases import ALL_BASES, BASIS_LABELS_ZH, MEASURED_AREA, PARCEL_BASES, PUBLISHED_AREA
+from gis_service.maps.sources import basis_source_zh, missing_reason_zh, source_zh
+from gis_service.metrics.bases import (
+    ALL_BASES,
+    BASIS_LABELS_ZH,
+    MEASURED_AREA,
+    PARCEL_BASES,
+    PUBLISHED_AREA,
+)
 from gis_service.metrics.density import NUMERATORS
-from gis_service.store.versions import DataMemo
-from gis_service.store import find_park, read_district, read_parcels, read_roads, read_towns, read_zones
+from gis_service.store import find_park, read_parcels, read_roads
+
 
 @dataclass(frozen=True)
 class MapOptions:
@@ -136,7 +143,11 @@ def _fit(m: folium.Map, bounds: tuple[float, float, float, float],
 def _base_map(bounds: tuple[float, float, float, float] | None, options: MapOptions,
               padding: tuple[tuple[int, int], tuple[int, int]] = _PADDING) -> folium.Map:
     """Basemaps and controls; framed on ``bounds`` (lon/lat) when given, else later by :func:`_fit`."""
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
+    # the scale is added by the page script: metric only (folium's shows miles and feet too)
+    # max_zoom: with no basemap (offline) Leaflet has no zoom limit and a padded fit on a small
+    # screen goes to an infinite zoom
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_control=True, maxZoom=19)
+    _Panes().add_to(m)  # before any overlay: layers name their pane
     layers = basemaps(variant=options.variant, offline=options.offline, tianditu_key=options.tianditu_key,
                       local_tile_url=options.local_tile_url, local_attribution=options.local_tile_attribution)
     for i, layer in enumerate(layers):
@@ -146,11 +157,41 @@ def _base_map(bounds: tuple[float, float, float, float] | None, options: MapOpti
         _fit(m, bounds, padding)
     plugins.Fullscreen(title="全屏", title_cancel="退出全屏", position="topleft").add_to(m)
     plugins.MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
-                           primary_area_unit="sqmeters", secondary_area_unit="hectares").add_to(m)
+                           primary_area_unit="sqmeters", secondary_area_unit="hectares", localization="cn").add_to(m)
     mini = _minimap_layer(layers)
     if mini is not None:
-        plugins.MiniMap(tile_layer=mini, toggle_display=True, position="bottomright").add_to(m)
+        plugins.MiniMap(tile_layer=mini, toggle_display=True, position="bottomright",
+                        strings={"hideText": "隐藏鹰眼图", "showText": "显示鹰眼图"}).add_to(m)
     return m
+
+
+class _Panes(JSCSSMixin, MacroElement):
+    """Creates the page's panes right after the map (:file:`static/gis/page.js`): the stacking
+    order of overlays (parks above zones whatever is toggled) and popups above every panel."""
+
+    _template = Template("{% macro script(this, kwargs) %}gisFrame.panes({{ this._parent.get_name() }});{% endmacro %}")
+    default_js: ClassVar[list[tuple[str, str]]] = [("gis_page_js", f"{STATIC_URL}/{PAGE_SCRIPT}")]
+    default_css: ClassVar[list[tuple[str, str]]] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GisPanes"
+
+
+class _FrameScript(MacroElement):
+    """Finishes the page once every layer is on the map: labels, search, drawer, sortable tables."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}gisFrame.finish({{ this._parent.get_name() }}, {"
+        "parks: [{% for l in this.parks %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}], "
+        "layerControl: {% if this.control %}{{ this.control.get_name() }}{% else %}null{% endif %}});{% endmacro %}"
+    )
+
+    def __init__(self, parks: list[folium.GeoJson], control: folium.LayerControl | None) -> None:
+        super().__init__()
+        self._name = "GisFrame"
+        self.parks = parks
+        self.control = control
 
 
 def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
@@ -161,16 +202,27 @@ def _minimap_layer(layers: list[Basemap]) -> folium.TileLayer | None:
     return folium.TileLayer(tiles=base.url, attr=base.attribution, subdomains=base.subdomains)
 
 
-def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str:
+_H1 = re.compile(r"<h1>(.*?)</h1>", re.DOTALL)
+
+
+def _finish(m: folium.Map, options: MapOptions, header: str, legend: str, title: str | None = None) -> str:
+    """The page around the map: the panels (a drawer on phones, below the map in print), the
+    title bar, ``<title>`` and ``lang``; ``title`` (page text) defaults to the header's ``<h1>``."""
     root = m.get_root()
-    root.html.add_child(_Html(header + legend))
+    found = _H1.search(header)
+    title = title if title is not None else (found.group(1) if found else "松江区产业园区地图")
+    control = next((c for c in m._children.values() if isinstance(c, folium.LayerControl)), None)
+    _FrameScript(getattr(m, "_gis_parks", []), control).add_to(m)
+    root.html.add_child(_Html(_titlebar(title) + f'<div class="gis-frame" id="gis-frame">{header}{legend}</div>'))
     root.header.add_child(_Html(_PAGE_CSS))
+    root.header.add_child(_Html('<meta name="viewport" content="width=device-width, initial-scale=1">'))
     root.header.add_child(_Html('<meta name="gis-map-crs" content="%s">' % ("GCJ-02" if options.gcj02 else "WGS84")))
     localise(m, offline=options.offline or options.local_assets, prefix=options.static_prefix)
+    root.title = title  # page text already (escaped where it was made)
+    tag = f'<script nonce="{options.script_nonce}">' if options.script_nonce else "<script>"
+    root._template = Template(_FIGURE_TEMPLATE.replace("<script>", tag))  # the page's script, in the template
     if not options.script_nonce:
         return root.render()
-    tag = f'<script nonce="{options.script_nonce}">'
-    root._template = Template(_FIGURE_TEMPLATE.replace("<script>", tag))  # the page's script, in the template
     head, end, body = root.render().partition("</head>")
     # the head is made of templates and asset links only (stored text goes in the body), so its
     # inline scripts (folium's L_NO_TOUCH switches) are the page's own
@@ -179,7 +231,7 @@ def _finish(m: folium.Map, options: MapOptions, header: str, legend: str) -> str
 
 #: branca's Figure template (the page around the map), its one inline script to be given a nonce
 _FIGURE_TEMPLATE = (
-    "<!DOCTYPE html>\n<html>\n<head>\n{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n{% if this.title %}<title>{{this.title}}</title>{% endif %}"
     "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n    {{this.html.render(**kwargs)}}\n</body>\n"
     "<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n"
 )
@@ -188,12 +240,55 @@ _FIGURE_TEMPLATE = (
 _PAGE_CSS = """<style>
 .gis-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.94);padding:8px 10px;border-radius:4px;
  box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;}
-.gis-header{top:10px;left:60px;max-width:55%;} .gis-header h1{font-size:16px;margin:0 0 4px 0;}
-.gis-legend{bottom:60px;left:10px;max-width:340px;} .gis-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555;}
+.gis-header{top:10px;left:60px;max-width:55%;max-height:40vh;overflow:auto;} .gis-header h1{font-size:16px;margin:0 0 4px 0;}
+.gis-legend{bottom:60px;left:10px;max-width:340px;max-height:45vh;overflow:auto;} .gis-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #555;}
 .gis-legend .dash{border:2px dashed #252525;background:none;}
+.gis-ranking{right:10px;bottom:30px;max-width:460px;max-height:38vh;overflow:auto;}
+.gis-ranking table{border-collapse:collapse;font-size:12px;} .gis-ranking th,.gis-ranking td{padding:1px 5px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap;}
+.gis-ranking th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;} .gis-ranking td:first-child,.gis-ranking th:first-child{text-align:left;}
+.gis-ranking th[aria-sort=ascending]::after{content:" ▲";} .gis-ranking th[aria-sort=descending]::after{content:" ▼";}
 .gis-popup table{border-collapse:collapse;font-size:12px;} .gis-popup th{text-align:left;padding-right:8px;white-space:nowrap;color:#444;vertical-align:top;}
 .gis-popup td{padding:1px 0;} .gis-warn{color:#b2182b;}
+.gis-top-pane{position:absolute;left:0;top:0;} .gis-top-pane .leaflet-popup{pointer-events:auto;}
+.leaflet-tooltip.gis-label{background:rgba(255,255,255,.8);border:1px solid #777;box-shadow:none;font:bold 11px sans-serif;padding:0 3px;}
+.leaflet-tooltip.gis-label::before{display:none;}
+.gis-search{background:#fff;padding:4px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);} .gis-search input{width:150px;}
+.gis-search-msg{color:#b2182b;font-size:12px;}
+.gis-north{background:rgba(255,255,255,.85);border-radius:4px;padding:2px;}
+.gis-collapse{float:right;margin-left:8px;font-size:12px;} .gis-collapsed>:not(.gis-collapse){display:none;}
+.gis-titlebar,.gis-print-only{display:none;} body:has(#gis-ranking) .leaflet-control-minimap{display:none;}
+@media (max-width:700px){
+ .gis-titlebar{display:flex;align-items:center;gap:6px;position:fixed;top:0;left:0;right:0;height:40px;z-index:1100;background:#fff;
+  padding:0 8px;box-shadow:0 1px 3px rgba(0,0,0,.3);font:14px "Noto Sans CJK SC","Microsoft YaHei",sans-serif;}
+ .gis-title{flex:1;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;}
+ .leaflet-container .leaflet-top{top:40px;} .leaflet-container .leaflet-control-minimap{display:none;}
+ .gis-frame{display:none;} .gis-drawer-open .gis-frame{display:block;position:fixed;left:0;right:0;bottom:0;max-height:38vh;overflow:auto;
+  z-index:1100;background:#fff;box-shadow:0 -2px 6px rgba(0,0,0,.3);}
+ .gis-frame .gis-panel{position:static;max-width:none;max-height:none;width:auto !important;box-shadow:none;border-bottom:1px solid #ddd;}
+ .gis-header h1{display:none;} .gis-search input{width:110px;}
+}
+@media print{
+ @page{size:A4 landscape;margin:10mm;}
+ html,body{height:auto !important;overflow:visible !important;}
+ body{display:flex;flex-direction:column;}
+ .gis-titlebar{display:flex;order:0;justify-content:space-between;font:bold 16pt "Noto Sans CJK SC",sans-serif;margin-bottom:4mm;}
+ .gis-print-only{display:inline;font-weight:normal;font-size:10pt;} #gis-drawer-toggle{display:none;}
+ .folium-map{order:1;position:relative !important;height:120mm !important;width:100% !important;border:1px solid #333;}
+ .gis-frame{order:2;display:flex !important;flex-wrap:wrap;gap:4mm;position:static;margin-top:4mm;}
+ .gis-panel{position:static !important;max-width:none !important;max-height:none !important;width:auto !important;box-shadow:none;border:1px solid #999;overflow:visible;}
+ .gis-frame .gis-ranking,.gis-years,.gis-nav,.gis-search,.gis-collapse{display:none !important;}
+ .gis-collapsed>:not(.gis-collapse){display:block;}
+ .leaflet-control-container .leaflet-control{display:none !important;}
+ .leaflet-control-container .leaflet-control-scale,.leaflet-control-container .gis-north{display:block !important;}
+ .gis-top-pane{display:none;}
+}
 </style>"""
+
+
+def _titlebar(title: str) -> str:
+    """The phone's title bar with the drawer button, and the print title with date and north arrow."""
+    return (f'<div class="gis-titlebar"><b class="gis-title">{title}</b><span class="gis-print-only" id="gis-print-date"></span>'
+            '<button type="button" id="gis-drawer-toggle" aria-controls="gis-frame" aria-expanded="false">图例与数据</button></div>')
 
 
 def _choice_text(answer: DensityAnswer) -> str:
@@ -201,7 +296,7 @@ def _choice_text(answer: DensityAnswer) -> str:
     nature = f",{t.nature}" if t.nature else ""
     return (f"数据年份 {q.year} · 指标 {NUMERATORS[q.numerator].label_zh} / {BASIS_LABELS_ZH[q.basis]} · "
             f"目标 {t.value:g} {_esc(t.unit)}({t.year}年{_esc(nature)};口径 {BASIS_LABELS_ZH[t.basis]};"
-            f"来源 {_esc(t.source)})")
+            f"来源 {_esc(source_zh(t.source))})")
 
 
 def _land_note(answer: DensityAnswer) -> str:
@@ -221,19 +316,38 @@ def _comparability_note(answer: DensityAnswer) -> str:
     t = answer.target
     if t.warnings:  # the stored default target is unusable: the published value stands in
         out += (f'<div class="gis-warn gis-target-warning">注意:库中存储的目标 {_esc(t.code)} 无法用于比较,'
-                f"已改用公布值 {t.value:g} {_esc(t.unit)}(来源 {_esc(t.source)});"
+                f"已改用公布值 {t.value:g} {_esc(t.unit)}(来源 {_esc(source_zh(t.source))});"
                 "请管理员运行 gis-service qa 查看并修正该目标。</div>")
     return out
 
 
+def graded(answer: DensityAnswer) -> bool:
+    """Whether the answer is graded against its target: only a numerator the target measures
+    (a tax density against an output target is shown, never coloured by attainment)."""
+    return answer.question.numerator == answer.target.metric
+
+
+def _sources_text(answer: DensityAnswer) -> str:
+    """Every source of the answer by document title and section (the stored text names files)."""
+    sources = [answer.meta["sources"]["target"], *answer.meta["sources"]["figures_and_areas"]]
+    shown = sorted({source_zh(s) for s in sources if s and "EPSG" not in s and "∩" not in s})
+    return "；".join(_esc(s) for s in shown)
+
+
 def _legend(answer: DensityAnswer, extra: str = "") -> str:
-    rows = "".join(f'<div><i style="background:{c}"></i>{label}</div>' for _, c, label in styles.ATTAINMENT_CLASSES)
+    if graded(answer):
+        head = "<b>达标率(地均产值 ÷ 目标)</b>"
+        rows = "".join(f'<div><i style="background:{c}"></i>{label}</div>' for _, c, label in styles.ATTAINMENT_CLASSES)
+    else:
+        head = "<b>不作达标评价</b>"
+        rows = (f'<div><i style="background:{styles.UNGRADED_COLOUR}"></i>有数据(指标与目标不同,不评级)</div>')
     return (
-        '<div class="gis-panel gis-legend" id="gis-legend"><b>达标率(地均产值 ÷ 目标)</b>'
+        f'<div class="gis-panel gis-legend" id="gis-legend">{head}'
         f"<div>{_choice_text(answer)}</div>{rows}"
         f'<div><i style="background:{styles.NO_DATA_COLOUR}"></i>无数据</div>'
         '<div><i class="dash"></i>虚线边界:近似边界(据四至推算,非测绘)</div>'
-        f"{_land_note(answer)}{_comparability_note(answer)}{extra}</div>"
+        f"{_land_note(answer)}{_comparability_note(answer)}{extra}"
+        f'<div class="gis-sources">资料来源:{_sources_text(answer)}</div></div>'
     )
 
 
@@ -254,9 +368,9 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
     approx = row.get("geometry_quality") != "surveyed"
     measured = _fmt(row.get("measured_area_km2"), 2, "km²") + (("(近似)") if approx and row.get("measured_area_km2") is not None else "")
     reason = row.get("missing_reason")
-    reason_txt = f"({_esc(reason)})" if isinstance(reason, str) and reason else ""
-    attainment = row.get("attainment_pct")
+    reason_txt = f"({_esc(missing_reason_zh(reason))})" if isinstance(reason, str) and reason else ""
     t = answer.target
+    boundary_source = source_zh(f"{row.get('source_document') or ''} {row.get('source_section') or ''}")
     return (
         f'<div class="gis-popup"><h4 style="margin:0 0 4px 0">{_esc(row.get("unit_name"))}</h4><table>'
         f"<tr><th>四至</th><td>{_esc(row.get('sizhi_text'))}</td></tr>{side_rows}"
@@ -265,43 +379,96 @@ def park_popup_html(row: pd.Series, answer: DensityAnswer) -> str:
         f"<tr><th>{num_label}</th><td>{_fmt(row.get('value_yi_yuan'), 2, '亿元')}</td></tr>"
         f"{density_rows}"
         f"<tr><th>目标</th><td>{t.value:g} {_esc(t.unit)}({t.year}年,{BASIS_LABELS_ZH[t.basis]})</td></tr>"
-        f"<tr><th>达标率</th><td>{_fmt(attainment, 1, '%')}{reason_txt}</td></tr>"
-        f"<tr><th>差距</th><td>{_fmt(row.get('gap_yi_per_km2'), 2, '亿元/km²')}</td></tr>"
-        f"<tr><th>状态</th><td>{_esc(row.get('status'))}</td></tr>"
-        f"<tr><th>数据年份</th><td>{_esc(row.get('figure_year'))}</td></tr>"
-        f"<tr><th>数据来源</th><td>{_esc(row.get('numerator_source'))}</td></tr>"
-        f"<tr><th>面积来源</th><td>{_esc(row.get('basis_source'))}</td></tr>"
+        f"<tr><th>达标率</th><td>{_attainment_text(row, answer)}{reason_txt}</td></tr>"
+        f"<tr><th>差距</th><td>{_fmt(row.get('gap_yi_per_km2'), 2, '亿元/km²') if graded(answer) else '不评级'}</td></tr>"
+        f"<tr><th>状态</th><td>{_esc(status_text(row, answer))}</td></tr>"
+        f"<tr><th>数据年份</th><td>{_esc(_year(row.get('figure_year')))}</td></tr>"
+        f"<tr><th>数据来源</th><td>{_esc(source_zh(row.get('numerator_source')))}</td></tr>"
+        f"<tr><th>面积来源</th><td>{_esc(basis_source_zh(row.get('basis_source'), q.basis))}</td></tr>"
         f"{'<tr><th>演示数据</th><td class=gis-warn>是(合成数据,非真实)</td></tr>' if row.get('uses_synthetic_data') else ''}"
-        f"<tr><th>边界来源</th><td>{_esc(row.get('source_document'))} {_esc(row.get('source_section'))}</td></tr>"
+        f"<tr><th>边界来源</th><td>{_esc(boundary_source)}</td></tr>"
         f"<tr><th>几何质量</th><td{' class=gis-warn' if approx else ''}>{styles.quality_zh(row.get('geometry_quality'))}</td></tr>"
         f"</table>{_comparability_note(answer)}</div>"
     )
 
 
+def _year(value: object) -> object:
+    """A year as written (pandas keeps a column with a missing year as floats: 2020.0)."""
+    return int(value) if isinstance(value, int | float | np.integer | np.floating) and not pd.isna(value) else value
+
+
+def status_text(row: pd.Series, answer: DensityAnswer) -> str:
+    """The status shown: the answer's, or 不评级 when the numerator is not the target's."""
+    if not graded(answer):
+        return "不评级(指标与目标不同)" if not pd.isna(row.get("density_yi_per_km2")) else "无数据"
+    return str(row.get("status") or "无数据")
+
+
+def _attainment_text(row: pd.Series, answer: DensityAnswer) -> str:
+    return _fmt(row.get("attainment_pct"), 1, "%") if graded(answer) else "不评级"
+
+
+def park_fill(row: pd.Series, answer: DensityAnswer) -> str:
+    """Fill colour of a park: attainment class, or one neutral colour when not graded."""
+    if not graded(answer):
+        return styles.NO_DATA_COLOUR if pd.isna(row.get("density_yi_per_km2")) else styles.UNGRADED_COLOUR
+    return styles.attainment_colour(row.get("attainment_pct"))
+
+
+def park_label(row: pd.Series, answer: DensityAnswer) -> str:
+    """The label on a park: "19% · 未达标", or the density when not graded."""
+    if pd.isna(row.get("density_yi_per_km2")):
+        return "无数据"
+    if not graded(answer):
+        return f"{row['density_yi_per_km2']:,.1f} 亿元/km² · 不评级"
+    return f"{row['attainment_pct']:.0f}% · {row.get('status')}" if not pd.isna(row.get("attainment_pct")) else str(row.get("status"))
+
+
 def _park_answer_columns(parks: gpd.GeoDataFrame, answer: DensityAnswer) -> dict[str, list[str]]:
-    """What a park feature shows of the answer: colour, status, density text, popup."""
+    """What a park feature shows of the answer: colour, status, density and attainment text,
+    label, search code, popup."""
+    rows = [r for _, r in parks.iterrows()]
     return {
-        "fill": [styles.attainment_colour(v) for v in parks["attainment_pct"]],
-        "status": list(parks["status"]),
+        "fill": [park_fill(r, answer) for r in rows],
+        "status": [status_text(r, answer) for r in rows],
         "density_text": [_fmt(v, 2, "亿元/km²") for v in parks["density_yi_per_km2"]],
-        "popup_html": [park_popup_html(r, answer) for _, r in parks.iterrows()],
+        "attainment_text": [_attainment_text(r, answer) for r in rows],
+        "label": [park_label(r, answer) for r in rows],
+        "code": [str(c) if isinstance(c, str) else "" for c in parks.get("unit_code", pd.Series([None] * len(parks)))],
+        "popup_html": [park_popup_html(r, answer) for r in rows],
     }
 
 
-def _parks_layer(m: folium.Map, parks: gpd.GeoDataFrame, name: str, fill_opacity: float = 0.7) -> folium.GeoJson:
-    """The parks, coloured by ``fill``, with ``name`` and ``density_text`` tooltips and the
-    ``popup_html`` popup (columns of ``parks``)."""
-    data = _geojson_data(parks, ["unit_id", "name", "geometry_quality", "fill", "status", "density_text", "popup_html"])
+PARK_FIELDS = ["unit_id", "name", "geometry_quality", "fill", "status", "density_text", "attainment_text", "label",
+               "code", "popup_html"]
+
+
+def _parks_layer(m: folium.Map, parks: gpd.GeoDataFrame, name: str, fill_opacity: float = 0.7, *,
+                 outline_only: bool = False) -> folium.GeoJson:
+    """The parks, coloured by ``fill``, with name, density, 达标率 and status tooltips and the
+    ``popup_html`` popup (columns of ``parks``).  ``outline_only``: a parent park drawn as its
+    edge (above its blocks, clickable on the edge, tinting nothing).  The page script labels
+    and searches the layers recorded on ``m._gis_parks``."""
+    data = _geojson_data(parks, [c for c in PARK_FIELDS if c in parks.columns])
+    if outline_only:
+        style = lambda f: {**styles.outline(f["properties"]["geometry_quality"], "#252525", 3.5), "fill": False}
+    else:
+        style = lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
+                           "fillOpacity": fill_opacity}
+    fields = [f for f in ("name", "density_text", "attainment_text", "status") if f in parks.columns]
+    aliases = {"name": "名称", "density_text": "地均产值", "attainment_text": "达标率", "status": "状态"}
     layer = folium.GeoJson(
         data,
         name=name,
-        style_function=lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
-                                  "fillOpacity": fill_opacity},
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "density_text"], aliases=["名称", "地均产值"]),
-        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460),
+        style_function=style,
+        highlight_function=lambda f: {"weight": 5},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields], pane="gisTips"),
+        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460, pane="gisPopups",
+                                  autoPanPaddingTopLeft=[10, 10]),
+        pane="gisParent" if outline_only else "gisParks",
     )
     layer.add_to(m)
+    m._gis_parks = [*getattr(m, "_gis_parks", []), layer]  # type: ignore[attr-defined]
     return layer
 
 
@@ -309,122 +476,6 @@ def _add_parks(m: folium.Map, parks: gpd.GeoDataFrame, answer: DensityAnswer, na
                fill_opacity: float = 0.7) -> folium.GeoJson:
     shown = parks.assign(name=parks["unit_name"], **_park_answer_columns(parks, answer))
     return _parks_layer(m, shown, name, fill_opacity)
-
-
-# ----------------------------------------------------------------------------- overview
-#: display frames (simplified, GCJ-02 on Amap) of the layers under the parks and of the park
-#: boundaries, kept until those layers change: a new figure or parcel does not redo them
-_REFERENCE_TABLES = ("district", "town", "zone", "zone_town")
-_PARK_TABLES = ("park", "park_boundary", "sizhi")
-_REFERENCE_FRAMES = DataMemo(max_entries=16, tables=_REFERENCE_TABLES)
-_PARK_FRAMES = DataMemo(max_entries=16, tables=_PARK_TABLES)
-_ZONE_LAYERS = (("pian", "三片"), ("corridor", "G60科创走廊"), ("corridor_area", "一廊九区 功能区"))
-
-
-def _reference_frames(engine: Engine, options: MapOptions) -> dict[str, gpd.GeoDataFrame]:
-    def compute() -> dict[str, gpd.GeoDataFrame]:
-        tol = options.overview_tolerance_m
-        zones = read_zones(engine)
-        return {
-            "district": _display(read_district(engine), tol, options),
-            "towns": _display(read_towns(engine), tol, options, coverage=True),
-            **{kind: _display(zones[zones["kind"] == kind], tol, options) for kind, _ in _ZONE_LAYERS},
-        }
-
-    return _REFERENCE_FRAMES.get_or_compute(engine, ("reference", options.overview_tolerance_m, options.gcj02), compute)
-
-
-def _park_display_frame(engine: Engine, year: int, options: MapOptions) -> gpd.GeoDataFrame:
-    tol = options.overview_tolerance_m / 4
-    return _PARK_FRAMES.get_or_compute(engine, ("parks", year, tol, options.gcj02),
-                                       lambda: _display(park_frame(engine, year), tol, options))
-
-
-def _reference_layers(engine: Engine, options: MapOptions) -> tuple[folium.Map, gpd.GeoDataFrame]:
-    """The overview's map with the district, towns and zones laid out (no parks yet), and the
-    district shown (its extent frames the map; empty when none is loaded)."""
-    frames = _reference_frames(engine, options)
-    district, towns = frames["district"], frames["towns"]
-    m = _base_map(tuple(district.total_bounds) if not district.empty else None, options)  # type: ignore[arg-type]
-    if not district.empty:
-        folium.GeoJson(_geojson_data(district, ["name"]), name="松江区界", style_function=lambda f: styles.DISTRICT_STYLE,
-                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["名称"])).add_to(m)
-    if not towns.empty:
-        folium.GeoJson(
-            _geojson_data(towns, ["name", "kind", "pian", "geometry_quality"]), name="镇、街道",
-            style_function=lambda f: {**styles.TOWN_STYLE, **styles.outline(f["properties"]["geometry_quality"], "#737373", 1)},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "pian"], aliases=["名称", "类型", "所属片区"]),
-        ).add_to(m)
-    for kind, label in _ZONE_LAYERS:
-        subset = frames[kind]
-        if subset.empty:
-            continue
-        subset = subset.assign(quality_text=[styles.quality_zh(q) for q in subset["geometry_quality"]])
-        folium.GeoJson(
-            _geojson_data(subset, ["name", "kind", "geometry_quality", "quality_text", "source_document"]), name=label,
-            style_function=lambda f: styles.zone_style(f["properties"]["kind"], f["properties"]["geometry_quality"]),
-            tooltip=folium.GeoJsonTooltip(fields=["name", "quality_text"], aliases=["名称", "几何"]),
-            show=kind != "corridor_area",
-        ).add_to(m)
-    return m, district
-
-
-#: the overview page without its answer, kept until the layers it draws change: a new figure
-#: or parcel only refills its slots (:func:`_fill_slots`)
-_OVERVIEW_PAGES = DataMemo(max_entries=16, tables=(*_REFERENCE_TABLES, *_PARK_TABLES))
-_SLOT = "@@gis-slot-{}@@"
-_SLOTS = re.compile(r'"@@gis-slot-([a-z_]+-\d+)@@"|@@gis-slot-(header|legend)@@')
-_OVERVIEW_TITLE = "松江区产业园区地均产值总览"
-_PARKS_LAYER_NAME = "园区(按达标率着色)"
-
-
-def build_overview(engine: Engine, question: DensityQuestion, options: MapOptions = MapOptions()) -> str:
-    """HTML of the district overview for ``question`` (year, numerator/basis, target).
-
-    The page is laid out once per version of the layers it draws (district, towns, zones,
-    park boundaries and 四至), with slots where the answer goes; each answer fills them.  So
-    after a new figure or parcel the page costs the answer and a few milliseconds.
-    """
-    answer = answer_density(engine, question)
-    year = answer.question.year
-    page = _OVERVIEW_PAGES.get_or_compute(engine, ("overview", year, options),
-                                          lambda: _overview_skeleton(engine, year, options))
-    parks = with_answer(_park_display_frame(engine, year, options), answer)
-    return _fill_slots(page, parks, answer, options)
-
-
-def _overview_skeleton(engine: Engine, year: int, options: MapOptions) -> str:
-    """The overview page with the parks laid out and a slot for each value the answer gives."""
-    m, district = _reference_layers(engine, options)
-    parks = _park_display_frame(engine, year, options)
-    if district.empty:
-        if parks.empty:
-            raise NotFoundError("no district or park geometry is loaded; run `gis-service load-sample` first")
-        _fit(m, tuple(parks.total_bounds))  # type: ignore[arg-type]
-    slots = {field: [_SLOT.format(f"{field}-{i}") for i in range(len(parks))]
-             for field in ("fill", "status", "density_text", "popup_html")}
-    parks_layer = _parks_layer(m, parks.assign(**slots), _PARKS_LAYER_NAME)
-    plugins.Search(layer=parks_layer, search_label="name", placeholder="按园区名称搜索", collapsed=False,
-                   position="topright", search_zoom=14).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"))
-
-
-def _fill_slots(page: str, parks: gpd.GeoDataFrame, answer: DensityAnswer, options: MapOptions) -> str:
-    """The skeleton with the answer's values: JSON slots take JSON strings encoded as jinja's
-    ``tojson`` encodes them (safe inside a script), the header and legend slots HTML."""
-    values = {f"{field}-{i}": _script_json(page_text(v) if field in ("status", "density_text") else v)
-              for field, column in _park_answer_columns(parks, answer).items() for i, v in enumerate(column)}
-    values["header"] = _header(_OVERVIEW_TITLE, answer, options, park_links=parks[["unit_id", "unit_name"]],
-                               no_data_anywhere=bool(parks["density_yi_per_km2"].isna().all()))
-    values["legend"] = _legend(answer)
-    return _SLOTS.sub(lambda m: values[m.group(1) or m.group(2)], page)
-
-
-def _script_json(value: object) -> str:
-    """``value`` as JSON safe inside a <script> (as jinja's tojson writes it)."""
-    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("'", "\\u0027"))
 
 
 def _basis_links(answer: DensityAnswer, base: str) -> str:
@@ -440,8 +491,23 @@ def _basis_links(answer: DensityAnswer, base: str) -> str:
     return "口径:" + " | ".join(links)
 
 
+def _nav(answer: DensityAnswer, park_id: int | None) -> str:
+    """Links out of the page: downloads of the same rows, and on a park page back to the overview
+    and to the park's 四至 check."""
+    q = answer.question
+    query = f"year={q.year}&numerator={q.numerator}&basis={q.basis}&level=park"
+    links = [(f'下载:<a class="gis-download" href="/downloads/metrics.csv?{query}">CSV</a> | '
+              f'<a class="gis-download" href="/downloads/metrics.xlsx?{query}">XLSX</a> | '
+              '<a class="gis-download" href="/downloads/layers.gpkg">GeoPackage</a>')]
+    if park_id is not None:
+        links = [f'<a href="/?year={q.year}&numerator={q.numerator}&basis={q.basis}">← 返回总览</a>',
+                 f'<a href="/parks/{park_id}/sizhi/verify">四至核查结果</a>', *links]
+    return '<div class="gis-nav">' + " · ".join(links) + "</div>"
+
+
 def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_links: pd.DataFrame | None = None,
-            base: str = "/", no_data_anywhere: bool = False) -> str:
+            base: str = "/", no_data_anywhere: bool = False, park_id: int | None = None, note: str = "",
+            extra: str = "") -> str:
     q = answer.question
     query = f"year={q.year}&numerator={q.numerator}&basis={q.basis}"
     crs_note = "坐标:GCJ-02(已由 WGS84 转换,与高德底图对齐)" if options.gcj02 else "坐标:WGS84"
@@ -456,8 +522,8 @@ def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_link
                   f"{'(尚未导入土地利用现状调查、供地记录或地块登记:gis-service import landuse|supply|parcels)' if q.basis in PARCEL_BASES else ''},"
                   "可改选其他口径查看。</div>") if no_data_anywhere else ""
     return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{_esc(title)}</h1>'
-            f"<div>{_choice_text(answer)}</div>{_land_note(answer)}{empty_note}"
-            f"<div>{_basis_links(answer, base)}</div><div>{crs_note} · {variants}</div>{links}</div>")
+            f"<div>{_choice_text(answer)}</div>{_land_note(answer)}{note}{empty_note}"
+            f"<div>{_basis_links(answer, base)}</div>{extra}<div>{crs_note} · {variants}</div>{_nav(answer, park_id)}{links}</div>")
 
 
 # ----------------------------------------------------------------------------- one park
@@ -494,7 +560,7 @@ def build_park_map(engine: Engine, park_id: int, question: DensityQuestion, opti
         f"{_esc(styles.LAND_USE_ZH.get(c, c))}</div>" for c in land_uses
     )
     figures_panel = f'<div class="gis-panel" style="top:150px;right:10px;width:430px;max-height:calc(100% - 200px);overflow:auto" id="gis-figures">{sheet.top}{park_popup_html(row, answer)}{sheet.sections}</div>'
-    header = sheet.head + _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}")
+    header = sheet.head + _header(f"{row.unit_name}", answer, options, base=f"/maps/parks/{park_id}", park_id=int(row["unit_id"]))
     legend = _legend(answer, extra=("<b>用地类别</b>" + land_legend) if land_legend else "")
     return _finish(m, options, header + figures_panel, legend)
 
@@ -536,7 +602,7 @@ def _add_land_layer(m: folium.Map, shown: gpd.GeoDataFrame, name: str) -> None:
     )
     folium.GeoJson(
         _geojson_data(shown, ["parcel_id", "land_use_class", "land_use_zh", "code_text", "ref", "demo"]),
-        name=name, style_function=lambda f: styles.parcel_style(f["properties"]["land_use_class"]),
+        name=name, style_function=lambda f: styles.parcel_style(f["properties"]["land_use_class"]), pane="gisLand",
         tooltip=folium.GeoJsonTooltip(fields=["land_use_zh", "code_text", "ref", "demo"],
                                       aliases=["用途", "代码/名称", "编号", "演示数据"]),
     ).add_to(m)

@@ -24,6 +24,7 @@ LAYER_NAME = "用地地块(按用地类别与供应状态)"
 
 _STYLE_JS = """{
     rendererFactory: L.canvas.tile,
+    pane: "gisLand",
     maxNativeZoom: 22,
     attribution: "用地地块",
     vectorTileLayerStyles: {

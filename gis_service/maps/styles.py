@@ -25,6 +25,8 @@ ATTAINMENT_CLASSES: tuple[tuple[float, str, str], ...] = (
     (150.0, "#2166ac", "≥ 150%"),
 )
 NO_DATA_COLOUR = "#bdbdbd"
+#: a park with a density that is not graded (its numerator is not the target's): one neutral colour
+UNGRADED_COLOUR = "#c6dbef"
 APPROXIMATE_DASH = "6 4"
 
 QUALITY_ZH = {

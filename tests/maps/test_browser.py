@@ -8,23 +8,18 @@ asset) or aborted, and in offline mode any such request fails the test.
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-import playwright.sync_api as playwright_api
 import pytest
 
 from gis_service.coords import wgs84_to_gcj02_arrays
 from gis_service.maps.assets import LOCAL_ASSETS, STATIC_DIR
 from gis_service.testing import running_service
 from tests.api.sample_data import EAST_BOX
+from tests.maps.conftest import CHROMIUM
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROME_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
 OVERLAYS = ["松江区界", "镇、街道", "三片", "G60科创走廊", "一廊九区 功能区", "园区(按达标率着色)"]
 
 # Outside CI a developer without Chromium may skip these; CI (scripts/test.sh installs
@@ -42,14 +37,6 @@ _PARK_BOUNDS = f"""(name) => {{
   if (!found) return null;
   const b = found.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
 }}"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _local_file(url: str) -> Path | None:

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from sqlalchemy import Engine
 
-from gis_service.ingest import load_sample
 from gis_service.answers import DensityQuestion, answer_density
+from gis_service.ingest import load_sample
 from gis_service.store import read_indicators, read_parks, read_zones
 
 

@@ -109,15 +109,16 @@ def test_render_cache_hits_and_is_invalidated_by_new_data(db_url, sample, engine
         assert other_variant.headers["x-map-cache"] == "miss"
 
 
-def test_pages_state_the_choice_and_errors_are_json(client, sample) -> None:  # type: ignore[no-untyped-def]
+def test_pages_state_the_choice_and_errors_are_chinese_pages(client, sample) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/?year=2020&basis=published_area").text
     assert "数据年份 2020" in page and "管辖面积(公布)" in page and "口径不同" in page  # the header is plain HTML
-    assert "001_13d6efb69ed95403.txt 表1 #9" in page
+    assert "《松江区先进制造业高质量发展“十四五”规划》(沪松府〔2021〕299号) 表1 #9" in page  # by title, not file name
+    assert "13d6efb69ed95403" not in page
     for path, status in (("/?year=1990", 404), ("/?basis=moon", 422), ("/maps/parks/999?year=2020", 404),
                          ("/?basemap=bing", 422), ("/?year=abc", 422)):
         r = client.get(path)
         assert r.status_code == status, path
-        assert r.json()["description"]
+        assert r.headers["content-type"].startswith("text/html") and "可选的数据年份" in r.text, path
 
 
 def test_popup_escapes_text_and_says_missing(client, sample, engine) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +128,10 @@ def test_popup_escapes_text_and_says_missing(client, sample, engine) -> None:  #
     assert in_page("&lt;b&gt;坏&lt;/b&gt;园", page) and not in_page("<b>坏</b>园", page)
     nodata = next(f for f in client.get("/parks?year=2020").json()["features"] if f["id"] == sample["nodata"])
     reason = nodata["properties"]["missing_reason"]
-    assert reason and in_page(f"无数据({reason})", page)
+    from gis_service.maps.sources import missing_reason_zh
+
+    assert reason and in_page(f"无数据({missing_reason_zh(reason)})", page)  # said in Chinese
+    assert missing_reason_zh(reason) != reason and not in_page(f"({reason})", page)
 
 
 def test_stored_text_is_data_not_a_template(client, sample, engine) -> None:  # type: ignore[no-untyped-def]
@@ -167,8 +171,8 @@ def test_overview_offers_every_basis_and_says_when_none_has_data(client, engine)
     assert "所有园区均无数据" not in page  # published areas exist
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM land_parcel"))
-    default = client.get("/").text  # the target's basis: supplied industrial land, from parcels
-    assert "所有园区均无数据(尚未导入土地利用现状调查、供地记录或地块登记" in default
+    chosen = client.get("/?basis=supplied_industrial_land").text  # the target's basis, asked for: no data
+    assert "所有园区均无数据(尚未导入土地利用现状调查、供地记录或地块登记" in chosen
 
 
 def test_overview_fills_every_slot_with_the_answer(client, sample, engine) -> None:  # type: ignore[no-untyped-def]

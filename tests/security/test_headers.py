@@ -57,13 +57,13 @@ def test_the_deployed_command_sends_no_server_banner(db_url, sample) -> None:  #
 
 def test_the_page_figure_template_is_brancas() -> None:
     """_finish renders the page with a copy of branca's Figure template (to put the nonce in its
-    script): a branca upgrade that changes it must be noticed."""
+    script, and the page's language): a branca upgrade that changes it must be noticed."""
     from jinja2 import Template
 
     figure = Figure()
     ours = Figure()
     ours._template = Template(build._FIGURE_TEMPLATE)
-    assert ours.render() == figure.render()
+    assert ours.render() == figure.render().replace("<html>", '<html lang="zh-CN">', 1)
 
 
 # -- offline docs ---------------------------------------------------------------------------------
