@@ -36,7 +36,7 @@ import pyogrio
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from gis_service.coords.crs import AREA_CRS, STORED_CRS
+from gis_service.coords.crs import AREA_CRS, AREA_SRID, STORED_CRS
 from gis_service.errors import InputError
 from gis_service.spreadsheet_safety import write_csv_to, write_xlsx_to
 from gis_service.store import readers
@@ -405,7 +405,7 @@ def _parcel_centres(engine: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     sql = f"""
         SELECT id, layer, ST_X(c), ST_Y(c), ST_XMin(t), ST_YMin(t), ST_XMax(t), ST_YMax(t)
         FROM (SELECT id, layer, t, ST_Centroid(t) AS c
-              FROM (SELECT id, layer, ST_Transform(geom, {AREA_CRS.split(':')[-1]}) AS t FROM land_parcel) p) s
+              FROM (SELECT id, layer, ST_Transform(geom, {AREA_SRID}) AS t FROM land_parcel) p) s
         ORDER BY id"""
     ids, layers, centres = [], [], []
     lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])

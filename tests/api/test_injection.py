@@ -160,6 +160,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("audit.py", "table"): "checked against the constant AUDITABLE_TABLES before use",
     ("db/migrations/versions/0005_buildings_and_idle_land.py", "table"): "constant tuple of the two new table names",
     ("metrics/intensity.py", "AREA_SRID"): "coords.crs constant (4549)",
+    ("export.py", "AREA_SRID"): "coords.crs constant (4549)",
     ("metrics/intensity.py", "IS_SUPPLIED_ANY_USE"): "metrics/postgis.py constant: supplied-land condition (values bound)",
     ("metrics/intensity.py", "_IN_SNAPSHOT"): "metrics/postgis.py constant: the survey-snapshot condition (bound)",
     ("metrics/intensity.py", "_IS_BUILT"): "metrics/postgis.py constant: the built-up land condition (bound)",
