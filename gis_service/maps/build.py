@@ -492,13 +492,14 @@ def _basis_links(answer: DensityAnswer, base: str) -> str:
 
 
 def _nav(answer: DensityAnswer, park_id: int | None) -> str:
-    """Links out of the page: downloads of the same rows, and on a park page back to the overview
-    and to the park's 四至 check."""
+    """Links out of the page: downloads of the same rows, the land-intensity view of the year, and
+    on a park page back to the overview and to the park's 四至 check."""
     q = answer.question
     query = f"year={q.year}&numerator={q.numerator}&basis={q.basis}&level=park"
     links = [(f'下载:<a class="gis-download" href="/downloads/metrics.csv?{query}">CSV</a> | '
               f'<a class="gis-download" href="/downloads/metrics.xlsx?{query}">XLSX</a> | '
-              '<a class="gis-download" href="/downloads/layers.gpkg">GeoPackage</a>')]
+              '<a class="gis-download" href="/downloads/layers.gpkg">GeoPackage</a>'),
+             f'<a href="/maps/intensity?year={q.year}">集约利用评价</a>']
     if park_id is not None:
         links = [f'<a href="/?year={q.year}&numerator={q.numerator}&basis={q.basis}">← 返回总览</a>',
                  f'<a href="/parks/{park_id}/sizhi/verify">四至核查结果</a>', *links]
