@@ -142,7 +142,7 @@ def test_notebook_maps_carry_their_scripts_and_draw_with_no_network(loaded: Engi
     refused: Leaflet starts, the parks are drawn and the layer switch's icon shows, from the page alone."""
     from playwright.sync_api import sync_playwright
 
-    from tests.maps.test_browser import CHROME_ARGS, CHROMIUM
+    from tests.maps.conftest import CHROME_ARGS, CHROMIUM
 
     monkeypatch.setenv("GIS_API_OFFLINE", "1")  # no basemap either: nothing at all may be fetched
     change = gs.parse_change("sj_lingang:output=+30%")

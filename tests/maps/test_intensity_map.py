@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from gis_service.ingest.buildings import import_buildings
 from gis_service.testing import running_service
 from tests.api.conftest import make_client
-from tests.maps.test_browser import CHROMIUM, _MAP, _PARK_BOUNDS, _open, _screenshot, browser  # noqa: F401
+from tests.maps.conftest import CHROMIUM  # noqa: F401
+from tests.maps.test_browser import _MAP, _PARK_BOUNDS, _open, _screenshot, pytestmark  # noqa: F401
 from tests.metrics.intensity_fixture import YEAR, load_figures, load_land, write_buildings
 
 

@@ -11,7 +11,8 @@ from gis_service.maps.assets import STATIC_URL, localise
 from gis_service.maps.parcel_tiles import add_parcel_tiles
 from gis_service.maps.styles import LAND_USE_COLOURS, rgb
 from gis_service.testing import running_service, tile_bounds, tile_of
-from tests.maps.test_browser import CHROME_ARGS, CHROMIUM, pytestmark  # noqa: F401  (same skip rule)
+from tests.maps.conftest import CHROME_ARGS, CHROMIUM
+from tests.maps.test_browser import pytestmark  # noqa: F401  (same skip rule)
 
 POINT = (121.305, 31.055)
 

@@ -22,7 +22,6 @@ from tests.api.sample_data import WEST_BOX
 from tests.maps import test_browser
 from tests.maps.test_browser import _MAP, _open, _screenshot
 
-browser = test_browser.browser  # the Chromium fixture of the map tests
 pytestmark = test_browser.pytestmark  # skipped only outside CI without Chromium
 
 _TO_SCREEN = f"""([lat, lng]) => {{

@@ -121,7 +121,7 @@ def test_notebook_06_draws_every_map_in_jupyterlab_with_no_internet(managed_kern
     parcel map (200k parcels on the GPU, decoder vendored) all draw; nothing is fetched outside."""
     from playwright.sync_api import sync_playwright
 
-    from tests.maps.test_browser import CHROMIUM
+    from tests.maps.conftest import CHROMIUM
 
     name = "06_whatif_and_classes.ipynb"
     (tmp_path / name).write_bytes((NOTEBOOKS / name).read_bytes())  # the run's outputs stay out of the checkout
