@@ -64,7 +64,12 @@ def _is_async(fn: object) -> bool:
     return inspect.iscoroutinefunction(fn)
 
 
-router = APIRouter(tags=["maps"], route_class=HtmlPageRoute)
+#: what a page route answers on an error: the Chinese page, never JSON (documented so)
+_HTML_ERROR = {"content": {"text/html": {"schema": {"type": "string"}}}}
+router = APIRouter(tags=["maps"], route_class=HtmlPageRoute, responses={
+    status: {**_HTML_ERROR, "description": text} for status, text in (
+        (401, "需要 API 密钥(中文错误页)"), (404, "未找到(中文错误页,列出可选项)"),
+        (422, "参数有误(中文错误页,列出可选的年份、口径、园区)"), (503, "数据库暂不可用(中文错误页)"))})
 
 YearQuery = Annotated[int | None, Query(ge=1949, le=2100, description="数据年份 (default: latest with data)")]
 NumeratorQuery = Annotated[str, Query(description="numerator metric code, e.g. output, revenue, tax")]

@@ -89,7 +89,8 @@ def _responses_as_sent(document: dict[str, Any]) -> None:
         suffix = next((s for s in FILE_MEDIA_TYPES if path.endswith(s)), None)
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
-                if status[:1] in ("4", "5"):
+                if status[:1] in ("4", "5") and "text/html" not in response.get("content", {}):
+                    # the API's problem JSON; a page route documents its Chinese error page instead
                     response["content"] = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
                 elif status == "200" and suffix and "application/json" in response.get("content", {}):
                     response["content"] = {FILE_MEDIA_TYPES[suffix]: {"schema": {"type": "string", "format": "binary"}}}
