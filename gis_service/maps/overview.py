@@ -210,7 +210,7 @@ def _overview_skeleton(engine: Engine, year: int, options: MapOptions) -> str:
     _parks_layer(m, slotted[~parent], _PARKS_LAYER_NAME)
     if parent.any():
         _parks_layer(m, slotted[parent], _PARENT_LAYER_NAME, outline_only=True)
-    add_parcel_tiles(m, show=False)  # every parcel at any count, a switch in the layer control
+    add_parcel_tiles(m, show=False, pane="gisLand")  # every parcel at any count, a switch in the layer control
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"), title=OVERVIEW_TITLE)
 

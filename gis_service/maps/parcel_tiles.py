@@ -23,8 +23,7 @@ TILES_PATH = "/tiles/parcels/{z}/{x}/{y}.mvt"
 LAYER_NAME = "用地地块(按用地类别与供应状态)"
 
 _STYLE_JS = """{
-    rendererFactory: L.canvas.tile,
-    pane: "gisLand",
+    rendererFactory: L.canvas.tile,%(pane)s
     maxNativeZoom: 22,
     attribution: "用地地块",
     vectorTileLayerStyles: {
@@ -44,14 +43,16 @@ _STYLE_JS = """{
 }"""
 
 
-def parcel_tiles_options() -> str:
-    """The VectorGrid options (JavaScript) styling both tile layers."""
-    return _STYLE_JS % {"colours": json.dumps(styles.LAND_USE_COLOURS), "other": styles.OTHER_LAND_USE_COLOUR}
+def parcel_tiles_options(pane: str | None = None) -> str:
+    """The VectorGrid options (JavaScript) styling both tile layers, drawn in ``pane`` if given."""
+    return _STYLE_JS % {"colours": json.dumps(styles.LAND_USE_COLOURS), "other": styles.OTHER_LAND_USE_COLOUR,
+                        "pane": f"\n    pane: {json.dumps(pane)}," if pane else ""}
 
 
-def add_parcel_tiles(m: folium.Map, base_url: str = "", *, show: bool = False) -> VectorGridProtobuf:
+def add_parcel_tiles(m: folium.Map, base_url: str = "", *, show: bool = False, pane: str | None = None) -> VectorGridProtobuf:
     """Add the parcel tile layer to ``m`` (``base_url``: the service's public base, "" for the
-    same origin) and return it; it appears in the layer control as :data:`LAYER_NAME`."""
-    layer = VectorGridProtobuf(base_url + TILES_PATH, LAYER_NAME, parcel_tiles_options(), show=show)
+    same origin) and return it; it appears in the layer control as :data:`LAYER_NAME`.  ``pane``:
+    a pane the page has made (the service's pages stack land under the parks in ``gisLand``)."""
+    layer = VectorGridProtobuf(base_url + TILES_PATH, LAYER_NAME, parcel_tiles_options(pane), show=show)
     layer.add_to(m)
     return layer

@@ -56,3 +56,23 @@ def test_parcel_tiles_are_drawn_offline_by_land_use(db_url, sample, engine) -> N
     assert pixel, "no painted pixel on any tile canvas"
     # premultiplied by the fill opacity over a transparent canvas: the hue survives
     assert any(abs(px[0] - r) < 40 and abs(px[1] - g) < 40 and abs(px[2] - b) < 40 for px in pixel), pixel
+
+
+def test_the_overview_offers_the_parcel_tiles_as_a_layer(db_url, sample) -> None:  # type: ignore[no-untyped-def]
+    """On the overview the tiles are a switch of the layer control, drawn in the land pane
+    (under the parks): switched on, they are fetched and drawn without a script error."""
+    with running_service(db_url, offline=True) as base, playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        errors: list[str] = []
+        tiles: list[int] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("response", lambda r: tiles.append(r.status) if "/tiles/parcels/" in r.url else None)
+        page.goto(base + "/", wait_until="networkidle")
+        assert tiles == []  # off until asked for
+        page.get_by_text("用地地块(按用地类别与供应状态)").click()
+        page.wait_for_load_state("networkidle")
+        in_land_pane = page.evaluate("() => !!document.querySelector('.leaflet-gisLand-pane canvas.leaflet-tile')")
+        browser.close()
+    assert errors == [] and tiles and set(tiles) == {200}, (errors, tiles)
+    assert in_land_pane

@@ -98,8 +98,12 @@ def test_every_download_route_writes_no_live_formula(db_url, poisoned) -> None: 
         routes = _download_routes(client)
         assert {"/downloads/metrics.csv", "/downloads/metrics.xlsx"} <= set(routes)
         for route in routes:
-            for level in LEVELS:
-                r = client.get(route, params={"level": level})
+            # the land-intensity downloads answer a year at park or zone level
+            questions = ([{"year": 2020, "level": level} for level in ("park", "zone")] if "/intensity." in route
+                         else [{"level": level} for level in LEVELS])
+            for params in questions:
+                level = params["level"]
+                r = client.get(route, params=params)
                 assert r.status_code == 200, (route, level, r.text[:300])
                 if route.endswith(".csv"):
                     assert _check_csv(r.content, f"{route} {level}")

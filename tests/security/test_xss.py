@@ -196,6 +196,11 @@ REVIEWED: dict[tuple[str, str], str] = {
         "report.status", "STATUS_LABELS[report.status]", "s['status']", "s['status_label']", "s['side_label']",
         "STATUS_COLOURS[s['status']]", "c", "STATUS_LABELS[k]", "side", "key", "label", "unit", "basis", "SCRIPT",
         "m.get_name()", "options.static_prefix", "numerator.label_zh.split('(')[0]")},
+    **{("intensity_view.py", e): _HTML_PARTS for e in ("cells", "links")},
+    ("intensity_view.py", "example"): "a constant of the code (示例配置 label) or ''",
+    ("intensity_view.py", "score"): "_fmt(...) of a number (the 集约度 score)",
+    ("intensity_view.py", "year"): "int(year): the checked query year",
+    **{("intensity_view.py", e): _CODE_LABEL for e in ("_NO_DATA", "_RAMP[min(i, len(_RAMP) - 1)]")},
     **{("park_sheet.py", e): _NUMBER for e in (
         "park_id", "q.year", "diff", "AREA_FLAG_PCT", "report.tolerance_m", "answer.target.value", "int(money)",
         "len(items)", "int(r.unit_id)", "coverage", "distance", "'' if value is None else f'{value:g}'",
