@@ -87,8 +87,10 @@ def build_intensity_map(engine: Engine, year: int, indicator: str = "floor_area_
         style_function=lambda f: {**styles.park_style(f["properties"]["fill"], f["properties"]["geometry_quality"]),
                                   "fillOpacity": 0.75},
         highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=["unit_name", "value_text"], aliases=["名称", page_text(label)]),
-        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460),
+        # the page frame's panes: tooltips and popups above every panel, parks in their pane
+        tooltip=folium.GeoJsonTooltip(fields=["unit_name", "value_text"], aliases=["名称", page_text(label)], pane="gisTips"),
+        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False, max_width=460, pane="gisPopups"),
+        pane="gisParks",
     ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return _finish(m, options, _header(answer, indicator, year), _legend(label, unit, breaks))
