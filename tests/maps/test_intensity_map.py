@@ -7,20 +7,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from gis_service.ingest.buildings import import_buildings
 from gis_service.testing import running_service
 from tests.api.conftest import make_client
 from tests.maps.conftest import CHROMIUM  # noqa: F401
 from tests.maps.test_browser import _MAP, _PARK_BOUNDS, _open, _screenshot, pytestmark  # noqa: F401
-from tests.metrics.intensity_fixture import YEAR, load_figures, load_land, write_buildings
+from tests.metrics.intensity_fixture import load_fixture, YEAR
 
 
 @pytest.fixture
 def intensity_data(engine: Engine, tmp_path: Path) -> int:
-    park_id = load_land(engine)
-    load_figures(engine, park_id)
-    import_buildings(engine, write_buildings(tmp_path / "b.geojson"), year=YEAR, source="建筑普查 2023", actor="test")
-    return park_id
+    return load_fixture(engine, tmp_path)
 
 
 def test_page_is_served_for_a_chosen_indicator_and_refuses_an_unknown_one(db_url: str, intensity_data: int) -> None:

@@ -97,3 +97,13 @@ def write_buildings(path: Path) -> Path:
 
 def expected_json() -> str:
     return json.dumps(EXPECTED)
+
+
+def load_fixture(engine: Engine, directory: Path) -> int:
+    """The whole hand-computed fixture (land, figures, buildings of :data:`YEAR`); the park's id."""
+    from gis_service.ingest.buildings import import_buildings
+
+    park_id = load_land(engine)
+    load_figures(engine, park_id)
+    import_buildings(engine, write_buildings(directory / "buildings.geojson"), year=YEAR, source="建筑普查 2023", actor="test")
+    return park_id

@@ -10,15 +10,12 @@ from sqlalchemy import Engine
 from gis_service.errors import InputError
 from gis_service.ingest.buildings import import_buildings
 from gis_service.metrics.intensity import INDICATOR_KEYS, measure_intensity
-from tests.metrics.intensity_fixture import EXPECTED, YEAR, load_figures, load_land, write_buildings
+from tests.metrics.intensity_fixture import load_fixture, EXPECTED, YEAR, load_land
 
 
 @pytest.fixture
 def loaded(engine: Engine, tmp_path: Path) -> int:
-    park_id = load_land(engine)
-    load_figures(engine, park_id)
-    import_buildings(engine, write_buildings(tmp_path / "buildings.geojson"), year=YEAR, source="建筑普查 2023", actor="test")
-    return park_id
+    return load_fixture(engine, tmp_path)
 
 
 def test_every_indicator_matches_the_hand_computation(engine: Engine, loaded: int) -> None:

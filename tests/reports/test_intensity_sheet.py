@@ -9,18 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from gis_service.ingest.buildings import import_buildings
 from gis_service.reports.intensity_sheet import intensity_sheet
 from tests.api.conftest import make_client
-from tests.metrics.intensity_fixture import YEAR, load_figures, load_land, write_buildings
+from tests.metrics.intensity_fixture import load_fixture, YEAR
 
 
 @pytest.fixture
 def park(engine: Engine, tmp_path: Path) -> int:
-    park_id = load_land(engine)
-    load_figures(engine, park_id)
-    import_buildings(engine, write_buildings(tmp_path / "b.geojson"), year=YEAR, source="建筑普查 2023", actor="test")
-    return park_id
+    return load_fixture(engine, tmp_path)
 
 
 def test_the_sheet_is_laid_out_like_the_monitoring_tables(engine: Engine, park: int) -> None:
