@@ -70,7 +70,9 @@ def test_the_overview_offers_the_parcel_tiles_as_a_layer(db_url, sample) -> None
         page.on("response", lambda r: tiles.append(r.status) if "/tiles/parcels/" in r.url else None)
         page.goto(base + "/", wait_until="networkidle")
         assert tiles == []  # off until asked for
-        page.get_by_text("用地地块(按用地类别与供应状态)").click()
+        with page.expect_response(lambda r: "/tiles/parcels/" in r.url, timeout=60_000):
+            page.get_by_text("用地地块(按用地类别与供应状态)").click()
+        page.wait_for_selector(".leaflet-gisLand-pane canvas.leaflet-tile", state="attached", timeout=60_000)
         page.wait_for_load_state("networkidle")
         in_land_pane = page.evaluate("() => !!document.querySelector('.leaflet-gisLand-pane canvas.leaflet-tile')")
         browser.close()
