@@ -39,6 +39,17 @@ _PARK_BOUNDS = f"""(name) => {{
 }}"""
 
 
+def park_centre_on_screen(page: object, name: str, name_property: str = "name") -> tuple[float, float]:
+    """Page coordinates of the centre of the park whose feature ``name_property`` is ``name``."""
+    bounds = page.evaluate(_PARK_BOUNDS.replace("properties.name", f"properties.{name_property}"), name)  # type: ignore[attr-defined]
+    assert bounds is not None, f"no park feature with {name_property} = {name}"
+    x, y = page.evaluate(  # type: ignore[attr-defined]
+        f"([lat, lng]) => {{ const p = ({_MAP}).latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }}",
+        [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
+    box = page.locator(".folium-map").bounding_box()  # type: ignore[attr-defined]
+    return box["x"] + x, box["y"] + y
+
+
 def _local_file(url: str) -> Path | None:
     """The vendored copy of a CDN asset URL (matched by file name), if any."""
     name = Path(urlparse(url).path).name.replace(".min.js", ".js")
@@ -97,13 +108,7 @@ def test_offline_overview_loads_lists_layers_and_opens_a_popup(db_url, sample, b
                         ".leaflet-control-zoom-fullscreen"):
             assert page.locator(control).count() >= 1, control
         # click in the middle of 测试东园 (surveyed): its popup shows its density on supplied land
-        bounds = page.evaluate(_PARK_BOUNDS, "测试东园")
-        point = page.evaluate(
-            f"([lat, lng]) => {{ const p = ({_MAP}).latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }}",
-            [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        )
-        box = page.locator(".folium-map").bounding_box()
-        page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+        page.mouse.click(*park_centre_on_screen(page, "测试东园"))
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
         text = popup.inner_text()

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from gis_service.testing import running_service
 from tests.api.conftest import make_client
 from tests.maps.conftest import CHROMIUM  # noqa: F401
-from tests.maps.test_browser import _MAP, _PARK_BOUNDS, _open, _screenshot, pytestmark  # noqa: F401
+from tests.maps.test_browser import _open, _screenshot, park_centre_on_screen, pytestmark  # noqa: F401
 from tests.metrics.intensity_fixture import load_fixture, YEAR
 
 
@@ -36,13 +36,7 @@ def test_page_opens_in_chromium_and_the_popup_lists_the_indicators(db_url: str, 
         page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&indicator=floor_area_ratio",
                                       strict_offline=True)
         assert outside == [] and errors == [], (outside, errors)
-        bounds = page.evaluate(_PARK_BOUNDS.replace("properties.name", "properties.unit_name"), "园区A")
-        point = page.evaluate(
-            f"([lat, lng]) => {{ const p = ({_MAP}).latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }}",
-            [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        )
-        box = page.locator(".folium-map").bounding_box()
-        page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+        page.mouse.click(*park_centre_on_screen(page, "园区A", "unit_name"))
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
         text = popup.inner_text()

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from gis_service.maps import styles
 from gis_service.testing import running_service
-from tests.maps.test_browser import _MAP, _PARK_BOUNDS, pytestmark  # noqa: F401  (the same skip rule)
+from tests.maps.test_browser import _MAP, _PARK_BOUNDS, park_centre_on_screen, pytestmark  # noqa: F401  (the same skip rule)
 
 #: English (and developer) text an officer must never see: controls, plugins, data keys, file names
 DENY = ["Location not found", "Search...", "Cancel", "Measure", "measurement", "Zoom in", "Zoom out", "MiniMap",
@@ -97,12 +97,7 @@ def _open(browser: object, url: str, *, width: int = 1400, height: int = 900, wa
 
 
 def _centre_point(page: object, name: str) -> tuple[float, float]:
-    bounds = page.evaluate(_PARK_BOUNDS, name)  # type: ignore[attr-defined]
-    x, y = page.evaluate(  # type: ignore[attr-defined]
-        f"([lat, lng]) => {{ const p = ({_MAP}).latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }}",
-        [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
-    box = page.locator(".folium-map").bounding_box()  # type: ignore[attr-defined]
-    return box["x"] + x, box["y"] + y
+    return park_centre_on_screen(page, name)
 
 
 def test_click_on_a_park_under_the_header_opens_its_popup_on_top_even_with_zones_toggled(
