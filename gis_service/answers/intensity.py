@@ -46,6 +46,7 @@ INTENSITY_ROW_COLUMNS: list[str] = [
     "unit_id", "unit_code", "unit_name", "unit_kind", "level", "year", "boundary_id",
     *[i.key for i in INDICATORS], "residential_land_share_pct",
     "zone_type", "zone_type_reason", "intensity_score", "rank", "sub_scores", "score_missing",
+    "partial_score", "weight_covered_pct",
     "n_buildings", "n_estimated", "n_split",
 ]
 
@@ -119,7 +120,10 @@ def _meta(question: IntensityQuestion, config: ScoreConfig, vintage: dict[str, A
         "scores": {"config": config.source, "label": config.label, "is_example": config.is_example,
                    "type_rule": config.type_rule, "weights": config.weights,
                    "method": "sub-score = min(value / ideal, 1) × 100 (ideal / value when lower is better); "
-                             "集约度 = weighted mean over the indicators present (score_missing lists the others)"},
+                             "集约度 = weighted mean of the sub-scores, only when every weighted indicator is present "
+                             "(score_missing lists the missing ones; then intensity_score and rank are null and "
+                             "partial_score is the mean over the present ones, covering weight_covered_pct of the weight, "
+                             "never ranked)"},
         "vintage": vintage,
         "building_rule": "a building across a unit's boundary counts by the share of its footprint inside (EPSG:4549)",
         "missing_rule": "a missing input gives a missing indicator with missing_reason in details, never 0",

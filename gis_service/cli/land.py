@@ -176,7 +176,7 @@ def register(app: typer.Typer) -> None:
 
 
 def register_demo(app: typer.Typer) -> None:
-    """Add ``gis-service demo land``."""
+    """Add ``gis-service demo land`` and ``gis-service demo buildings``."""
     demo = typer.Typer(help="演示数据 Demo data (synthetic, flagged 演示数据 everywhere; never loaded by default).",
                        no_args_is_help=True)
 
@@ -198,5 +198,25 @@ def register_demo(app: typer.Typer) -> None:
         console.print("[yellow]演示数据(合成),非真实调查或供地记录[/yellow]")
         _print(result.survey, False)
         _print(result.supply, False)
+
+    @demo.command("buildings")
+    def demo_buildings_command(
+        directory: Path = typer.Option(None, "--directory", help="Keep the written file here (default: temporary)."),
+        year: int = typer.Option(2020, "--year", help="Year of the demo buildings."),
+        as_json: bool = _JSON,
+    ) -> None:
+        """Write synthetic building footprints on the demo land (zipped Shapefile, GBK, EPSG:4528) and import them."""
+        from dataclasses import asdict
+
+        from gis_service.cli.imports import _engine
+        from gis_service.ingest.demo_buildings import demo_buildings
+
+        demo = demo_buildings(_engine(), directory, year=year, actor="cli:demo")
+        if as_json:
+            echo_json({"buildings": asdict(demo.result), "file": str(demo.file)})
+            return
+        console.print("[yellow]演示数据(合成),非真实建筑物普查[/yellow]")
+        console.print(f"已导入 {demo.result.year} 年演示建筑物 {demo.result.feature_count} 栋;"
+                      f"按基底×层数估算建筑面积 {demo.result.estimated_count} 栋")
 
     app.add_typer(demo, name="demo")

@@ -192,7 +192,21 @@ def render_intensity(answer: Any) -> Table:
     table.add_row("评价", "开发区类型", "", *(r["zone_type"] or "未定" for r in rows))
     table.add_row("评价", "集约度", "分", *(_fmt(r["intensity_score"], 1) for r in rows))
     table.add_row("评价", "排名", "", *("—" if r["rank"] is None else str(r["rank"]) for r in rows))
+    table.add_row("评价", "部分指标得分(不排名)", "分 (权重覆盖)",
+                  *("—" if r["partial_score"] is None or r["intensity_score"] is not None
+                    else f"{r['partial_score']:.1f} ({r['weight_covered_pct']:g}%)" for r in rows))
     return table
+
+
+def missing_lines(answer: Any) -> list[str]:
+    """One line per indicator and reason a value is missing, naming the units it concerns."""
+    names = {r["unit_id"]: str(r["unit_name"]) for r in answer.records()}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for d in answer.to_dict()["details"]:
+        if d["missing_reason"]:
+            groups.setdefault((d["label_zh"], d["missing_reason"]), []).append(names.get(d["unit_id"], str(d["unit_id"])))
+    return [f"{label} 缺失({'全部' if len(units) == len(names) else '、'.join(units)}):{reason}"
+            for (label, reason), units in groups.items()]
 
 
 def register_intensity(app: typer.Typer) -> None:
@@ -212,7 +226,6 @@ def register_intensity(app: typer.Typer) -> None:
             echo_json(answer.to_dict())
             return
         console.print(render_intensity(answer))
-        missing = [d for d in answer.to_dict()["details"] if d["missing_reason"]]
-        for d in missing:
-            console.print(f"[dim]{d['unit_id']} {d['label_zh']}: 缺失 — {d['missing_reason']}[/]")
+        for line in missing_lines(answer):
+            console.print(line, style="dim", markup=False)
         console.print(f"[cyan]{answer.meta['scores']['label']}[/]")

@@ -54,6 +54,9 @@ def _popup(row: pd.Series, answer: IntensityAnswer) -> str:
         f"<tr><th>{page_text(i.label_zh)}</th><td>{_fmt(row.get(i.key), 2, i.unit)}</td></tr>" for i in INDICATORS
     )
     score = _fmt(row.get("intensity_score"), 1, "分")
+    partial = row.get("partial_score")
+    if row.get("intensity_score") is None and isinstance(partial, float) and not math.isnan(partial):
+        score += f"(部分指标得分 {partial:.1f} 分,覆盖权重 {row.get('weight_covered_pct'):g}%,不排名)"
     example = "(示例配置,非官方)" if answer.meta["scores"]["is_example"] else ""
     return (f'<div class="gis-popup"><b>{page_text(row["unit_name"])}</b><table>{cells}'
             f"<tr><th>开发区类型</th><td>{page_text(row.get('zone_type') or '未定')}</td></tr>"

@@ -510,9 +510,16 @@ def sub_score(ind: Indicator, value: float, ideal: float) -> float:
 
 def score_rows(rows: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
     """``rows`` with ``zone_type``, ``zone_type_reason``, ``sub_scores`` (dict), ``intensity_score``,
-    ``score_missing`` (indicators weighted but missing) and ``rank`` (1 = most intensive)."""
+    ``score_missing`` (indicators weighted but missing), ``partial_score``, ``weight_covered_pct``
+    and ``rank`` (1 = most intensive).
+
+    The 集约度 score (``intensity_score``) exists only when every weighted indicator is present:
+    a mean over the indicators that happen to be present would rank a park with no tax figure
+    above one that has a poor tax figure.  The mean over the present ones is kept apart as
+    ``partial_score`` with the share of the weight it covers, and is never ranked.
+    """
     out = rows.copy()
-    types, reasons, subs, scores, missing = [], [], [], [], []
+    types, reasons, subs, scores, missing, partial, covered = [], [], [], [], [], [], []
     for r in out.to_dict("records"):
         kind, why = zone_type(r.get("industrial_land_share_pct"), r.get("residential_land_share_pct"), config.type_rule)
         types.append(kind)
@@ -529,10 +536,15 @@ def score_rows(rows: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
             total_w += float(spec["weight"])
             acc += float(spec["weight"]) * s
         subs.append(got)
-        scores.append(acc / total_w if total_w > 0 else None)
+        mean = acc / total_w if total_w > 0 else None
+        partial.append(mean)
+        all_w = sum(float(spec["weight"]) for spec in table.values())
+        covered.append(round(total_w / all_w * 100, 1) if all_w > 0 else None)
+        scores.append(mean if table and not lost else None)
         missing.append(lost if table else ["zone type undetermined: no weights apply"])
     out["zone_type"], out["zone_type_reason"], out["sub_scores"] = types, reasons, subs
     out["intensity_score"], out["score_missing"] = scores, missing
+    out["partial_score"], out["weight_covered_pct"] = partial, covered
     ranked = pd.Series([s if s is not None else math.nan for s in scores], index=out.index).rank(ascending=False, method="min")
     out["rank"] = [int(x) if not math.isnan(x) else None for x in ranked]
     return out

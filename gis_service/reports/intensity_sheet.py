@@ -40,7 +40,9 @@ def intensity_sheet_of(answer: IntensityAnswer, unit_ids: Collection[object] | N
                         "分母值": d["denominator_value"], "分母单位": d["denominator_unit"], "来源": sources,
                         "缺失原因": d["missing_reason"]})
         for label, value, unit in (("开发区类型", r["zone_type"] or "未定", ""), (f"集约度{example}", r["intensity_score"], "分"),
-                                   ("排名", r["rank"], "")):
+                                   ("排名", r["rank"], ""),
+                                   ("部分指标得分(缺指标,不排名)", None if r["intensity_score"] is not None else r["partial_score"],
+                                    f"分(覆盖权重 {r['weight_covered_pct']}%)")):
             out.append({"园区": r["unit_name"], "指标类别": "评价", "指标": label, "单位": unit, "现状值": value,
                         "计算方法": r["zone_type_reason"] if label == "开发区类型" else answer.meta["scores"]["method"]})
     return pd.DataFrame(out, columns=COLUMNS)

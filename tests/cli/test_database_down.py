@@ -101,6 +101,7 @@ ARGS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "import idle": lambda f: ["3101172020B00001", "--status", "idle", "--year", "2022"],
     "intensity": lambda f: ["--year", "2023"],
     "demo land": lambda f: ["--directory", f["out"]],
+    "demo buildings": lambda f: ["--directory", f["out"]],
 }
 
 

@@ -115,13 +115,14 @@ def _draw(rng: np.random.Generator, table: list[tuple[str, str, float]], n: int)
     return codes[rng.choice(len(codes), size=n, p=weights / weights.sum())]
 
 
-def write_dltb_zip(patches: gpd.GeoDataFrame, path: Path) -> Path:
-    """A zipped DLTB Shapefile: GBK attributes without a .cpg, EPSG:4528 (x with the zone prefix)."""
-    out = patches.drop(columns=["in_park"]).copy()
+def write_dltb_zip(patches: gpd.GeoDataFrame, path: Path, *, layer: str = "DLTB") -> Path:
+    """A zipped Shapefile (``layer``.shp) as offices hold one: GBK attributes without a .cpg,
+    EPSG:4528 (x with the zone prefix).  ``patches`` are in EPSG:4549."""
+    out = patches.drop(columns=["in_park"], errors="ignore").copy()
     out.geometry = shapely.transform(np.asarray(out.geometry.array), lambda xy: xy + [ZONE_40_FALSE_EASTING_PREFIX, 0.0])
     out = out.set_crs("EPSG:4528", allow_override=True)
     with tempfile.TemporaryDirectory() as tmp:
-        shp = Path(tmp) / "DLTB.shp"
+        shp = Path(tmp) / f"{layer}.shp"
         out.to_file(shp, engine="pyogrio", encoding="GBK")
         shp.with_suffix(".cpg").unlink(missing_ok=True)  # as offices often have it: no .cpg
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -136,10 +137,12 @@ def demo_supply(patches: gpd.GeoDataFrame, *, year: int, seed: int = DEMO_SEED) 
     industrial = patches[(patches["DLBM"] == "0601") & patches["in_park"]]
     chosen = industrial[rng.random(len(industrial)) < 0.85]
     n = len(chosen)
-    days = rng.integers(0, (dt.date(year + 3, 12, 31) - dt.date(2005, 1, 1)).days, n)
+    # no date after the data's horizon: a record cannot be signed or recovered in the future
+    horizon = pd.Timestamp(dt.date(min(year + 3, dt.date.today().year), 12, 31))
+    days = rng.integers(0, (horizon.date() - dt.date(2005, 1, 1)).days, n)
     contract = pd.to_datetime(dt.date(2005, 1, 1)) + pd.to_timedelta(days, unit="D")
-    recovered = rng.random(n) < 0.03
-    recovery = pd.Series(contract + pd.to_timedelta(rng.integers(400, 2000, n), unit="D")).where(recovered)
+    recovery = pd.Series(contract + pd.to_timedelta(rng.integers(400, 2000, n), unit="D"))
+    recovery = recovery.where((rng.random(n) < 0.03) & (recovery <= horizon))
     area_ha = np.round(shapely.area(np.asarray(chosen.geometry.array)) / 10_000 * np.where(rng.random(n) < 0.05, 1.12, 1.0), 4)
     return gpd.GeoDataFrame(
         {

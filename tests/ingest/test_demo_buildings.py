@@ -1,0 +1,78 @@
+"""``gis-service demo buildings``: synthetic footprints on the demo land, through the real importer."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from typer.testing import CliRunner
+
+from gis_service.answers.intensity import IntensityQuestion, answer_intensity
+from gis_service.cli import app as cli_app
+from gis_service.ingest import load_sample
+from gis_service.ingest.demo_buildings import DEMO_BUILDINGS_SOURCE
+
+runner = CliRunner()
+YEAR = 2020
+
+
+@pytest.fixture(scope="module")
+def demo(make_database, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The sample data, ``demo land`` and ``demo buildings`` run from the command line."""
+    url = make_database()
+    engine = create_engine(url)
+    load_sample(engine)
+    folder = tmp_path_factory.mktemp("demo-buildings")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GIS_DATABASE_URL", url)
+    land = runner.invoke(cli_app, ["demo", "land", "--year", str(YEAR)])
+    assert land.exit_code == 0, f"{land.output}{land.exception}"
+    out = runner.invoke(cli_app, ["demo", "buildings", "--year", str(YEAR), "--directory", str(folder), "--json"])
+    assert out.exit_code == 0, f"{out.output}{out.exception}"
+    yield engine, folder, json.loads(out.output)
+    mp.undo()
+    engine.dispose()
+
+
+def test_the_file_is_as_a_surveying_office_delivers_it(demo) -> None:  # type: ignore[no-untyped-def]
+    _, folder, result = demo
+    with zipfile.ZipFile(Path(folder) / "demo_jzw_gbk_4528.zip") as archive:
+        names = set(archive.namelist())
+        dbf = archive.read("JZW.dbf")
+        prj = archive.read("JZW.prj").decode()
+    assert {"JZW.shp", "JZW.dbf", "JZW.prj"} <= names and "JZW.cpg" not in names
+    assert "演示建筑".encode("gbk") in dbf and "演示建筑".encode("utf-8") not in dbf
+    assert "Zone_40" in prj or "zone 40" in prj.lower()
+    imported = result["buildings"]
+    # about a quarter carry only 层数: their floor area is estimated (footprint × 层数) and flagged
+    assert 0.15 < imported["estimated_count"] / imported["feature_count"] < 0.35
+    assert imported["floors_field"] == "层数" and imported["floor_area_field"] == "建筑面积"
+
+
+def test_the_buildings_are_stored_as_synthetic_on_the_parks(demo) -> None:  # type: ignore[no-untyped-def]
+    engine: Engine = demo[0]
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*), bool_and(is_synthetic), min(source_document), max(source_document)"
+                                   " FROM building WHERE year = :y"), {"y": YEAR}).one()
+        in_parks = conn.execute(text(
+            "SELECT count(DISTINCT b.id) FROM building b JOIN park_boundary pb ON ST_Intersects(pb.geom, b.geom)"
+            " WHERE b.year = :y AND pb.valid_to IS NULL"), {"y": YEAR}).scalar_one()
+    count, synthetic, first, last = stored
+    assert count == demo[2]["buildings"]["feature_count"] and synthetic is True
+    assert first == last == DEMO_BUILDINGS_SOURCE
+    # built on the cells whose centre lies in a park: all but a few twins beside a park's edge
+    assert in_parks >= 0.99 * count
+
+
+def test_the_intensity_table_fills_from_the_demo(demo) -> None:  # type: ignore[no-untyped-def]
+    answer = answer_intensity(demo[0], IntensityQuestion(year=YEAR))
+    measured = [r for r in answer.records() if r["n_buildings"]]
+    assert len(measured) >= 5
+    for r in measured:
+        # buildings cover 35-60 % of built cells, 1-18 floors: plausible, not invented by the answer
+        assert 0.2 < r["floor_area_ratio"] < 4 and 10 < r["building_density_pct"] < 70, r["unit_name"]
+        assert r["industrial_floor_area_ratio"] is not None
+    assert answer.meta["vintage"]["buildings"]["is_synthetic"] is True
