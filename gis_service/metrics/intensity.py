@@ -54,12 +54,22 @@ from sqlalchemy import Engine, text
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.errors import InputError
+from gis_service.metrics.apportion import SHARE_COLUMNS, park_zone_shares
 from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
-from gis_service.metrics.postgis import _IN_SNAPSHOT, _IS_BUILT, _IS_INDUSTRIAL, _SESSION_SQL, IS_SUPPLIED_ANY_USE
+from gis_service.metrics.density import refuse_two_figures
+from gis_service.metrics.postgis import (
+    _IN_SNAPSHOT,
+    _IS_BUILT,
+    _IS_INDUSTRIAL,
+    _SESSION_SQL,
+    IS_SUPPLIED_ANY_USE,
+    parcel_piece_areas,
+)
 from gis_service.metrics.units import count_factor, money_factor_to_yi
 from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.land import LandInForce, land_in_force
+from gis_service.store.readers import read_parks, read_zones
 
 PARK_LEVEL = "park"
 ZONE_LEVEL = "zone"
@@ -237,8 +247,9 @@ _UNIT_NAMES_SQL = {
 
 _FIGURES_SQL = text(
     """
-SELECT i.park_id AS unit_id, i.year, i.metric_code, i.value::float8 AS value, i.unit, i.source_document, i.source_section
-FROM indicator i
+SELECT i.park_id AS unit_id, p.code AS park_code, p.name AS park_name, i.year, i.metric_code, i.value::float8 AS value,
+       i.unit, i.source_document, i.source_section
+FROM indicator i JOIN park p ON p.id = i.park_id
 WHERE i.park_id IS NOT NULL AND NOT COALESCE(i.is_projection, false) AND i.metric_code = ANY(:codes) AND i.year <= :year
 """
 )
@@ -277,7 +288,7 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     buildings = buildings_in_force(engine, year)
     raw = _measure(engine, year, level, land, buildings)
     names = _unit_names(engine, level)
-    figures = _figures(engine, year) if level == PARK_LEVEL else pd.DataFrame()
+    figures = _figures(engine, year, level, land)
     vintage = _vintage(year, land, buildings)
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level)
     details = _details(raw, quantities, sources, reasons)
@@ -304,13 +315,92 @@ def _unit_names(engine: Engine, level: str) -> pd.DataFrame:
         return pd.DataFrame([dict(r) for r in conn.execute(_UNIT_NAMES_SQL[level]).mappings()])
 
 
-def _figures(engine: Engine, year: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Figure:
+    """A yearly figure of one unit in its quantity's unit (万元, 万人, 公顷), with its source,
+    or ``None`` with the reason."""
+
+    value: float | None
+    source: str = ""
+    reason: str = ""
+
+
+#: the parks' share of each zone: the density answer's shares and fallback
+#: (:func:`~gis_service.metrics.apportion.park_zone_shares`), on its default apportioning land
+ZONE_SHARE_BASIS = SUPPLIED_INDUSTRIAL_LAND
+
+
+def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[tuple[int, str], Figure]:
+    """Each unit's figures (``(unit_id, metric) -> Figure``): a park's own, the one that counts
+    for ``year`` (latest at or before it; two in one year refused by the density answer's
+    check, :func:`~gis_service.metrics.density.refuse_two_figures`); a zone's apportioned from
+    the parks that lie in it (:func:`_zone_figures`)."""
     with engine.connect() as conn:
         rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
-    if frame.empty:
-        return frame
-    return latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
+    parks: dict[tuple[int, str], Figure] = {}
+    if not frame.empty:
+        frame = latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
+        names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
+        refuse_two_figures(frame, unit_word="park", names=names)
+        parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
+    if level == PARK_LEVEL:
+        return parks
+    return _zone_figures(_park_shares_in_zones(engine, year, land), parks)
+
+
+def _park_figure(row: Mapping[str, Any]) -> Figure:
+    metric, year = str(row["metric_code"]), int(row["year"])
+    where = f"figure {metric} of park {row['park_code']} ({year})"
+    value = _figure_value(metric, float(row["value"]), str(row["unit"]), where)
+    source = f"{row['source_document'] or ''} {row['source_section'] or ''}".strip() or "unsourced"
+    return Figure(value, f"{metric} {year} 年: {source}")
+
+
+def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> pd.DataFrame:
+    """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
+    partition space; zones of different kinds overlap and are apportioned apart), exactly as
+    the density answer's zone levels take them: leaf parks with the boundary in force, shares
+    of supplied industrial land, boundary-area share for a park without such land.
+
+    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``."""
+    # the density answer's own park set (units and leaf parks): a zone's parks are the same in both
+    from gis_service.answers.inputs import leaf_parks, units_from_parks
+
+    parks = leaf_parks(units_from_parks(read_parks(engine, year=year)))
+    zones = read_zones(engine)
+    zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    if parks.empty or zones.empty:
+        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"])
+    frames = []
+    for kind in dict.fromkeys(zones["kind"]):
+        pieces = parcel_piece_areas(engine, year=year, bases=[ZONE_SHARE_BASIS], zone_kind=kind, land=land)
+        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=zones[zones["kind"] == kind]))
+    shares = pd.concat(frames, ignore_index=True)
+    names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
+    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)]))
+
+
+def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure]) -> dict[tuple[int, str], Figure]:
+    """Each zone's figures: the share-weighted sum of the figures of every park in it; missing,
+    naming the parks, when any of them lacks the figure (a partial sum is not a total)."""
+    out: dict[tuple[int, str], Figure] = {}
+    for zone_id, group in shares.groupby("zone_id", sort=False):
+        members = list(zip(group["unit_id"].astype(int), group["share"].astype(float), group["share_method"], group["park_name"]))
+        for metric in FIGURE_METRICS.values():
+            out[(int(zone_id), metric)] = _apportioned(metric, members, parks)
+    return out
+
+
+def _apportioned(metric: str, members: list[tuple[int, float, str, str]], parks: Mapping[tuple[int, str], Figure]) -> Figure:
+    lacking = [name for park, _, _, name in members if (park, metric) not in parks]
+    if lacking:
+        return Figure(None, reason=(f"figure {metric!r} missing for park {', '.join(lacking)} in this zone; a zone's figure "
+                                    "is the share-weighted sum over all its parks, never a partial sum"))
+    parts = [(share, parks[(park, metric)], method, name) for park, share, method, name in members]
+    total = sum(share * float(fig.value) for share, fig, _, _ in parts)  # type: ignore[arg-type]
+    terms = "; ".join(f"{name} share {share:.3f} [{method}] × {fig.value:g} ({fig.source})" for share, fig, method, name in parts)
+    return Figure(total, f"按园区份额分摊(同密度答案): {terms}")
 
 
 def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
@@ -327,7 +417,7 @@ def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
 
 # --------------------------------------------------------------------------- quantities
 def _quantities(
-    raw: pd.DataFrame, figures: pd.DataFrame, land: LandInForce, buildings: dict[str, Any] | None, level: str
+    raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce, buildings: dict[str, Any] | None, level: str
 ) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
     """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing."""
     values: dict[tuple[int, str], float | None] = {}
@@ -378,17 +468,13 @@ def _quantities(
     return values, sources, reasons
 
 
-def _figure_quantity(figures: pd.DataFrame, uid: int, metric: str, level: str) -> tuple[float | None, str, str]:
-    if level != PARK_LEVEL:
-        return None, "", f"figure {metric!r} is published per park; zone figures are not apportioned for intensity"
-    rows = figures[(figures["unit_id"] == uid) & (figures["metric_code"] == metric)] if not figures.empty else figures
-    if rows.empty:
+def _figure_quantity(figures: Mapping[tuple[int, str], Figure], uid: int, metric: str, level: str) -> tuple[float | None, str, str]:
+    fig = figures.get((uid, metric))
+    if fig is None:
+        if level != PARK_LEVEL:
+            return None, "", f"figure {metric!r} is apportioned from parks; no park with a boundary in force lies in this zone"
         return None, "", f"no figure {metric!r} for this park in the metric catalogue at or before the year"
-    row = rows.iloc[-1]
-    where = f"figure {metric} of park {uid} ({int(row['year'])})"
-    value = _figure_value(metric, float(row["value"]), str(row["unit"]), where)
-    source = f"{row['source_document'] or ''} {row['source_section'] or ''}".strip() or "unsourced"
-    return value, f"{metric} {int(row['year'])} 年: {source}", ""
+    return fig.value, fig.source, fig.reason
 
 
 def _layer_reason(land: LandInForce, basis: str, *, need_supply: bool = False) -> str:
