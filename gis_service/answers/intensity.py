@@ -110,12 +110,15 @@ def _meta(question: IntensityQuestion, config: ScoreConfig, vintage: dict[str, A
             {"key": i.key, "label_zh": i.label_zh, "family_zh": i.family_zh, "unit": i.unit,
              "numerator": {"key": i.numerator, "label_zh": QUANTITIES[i.numerator][0], "unit": QUANTITIES[i.numerator][1]},
              "denominator": {"key": i.denominator, "label_zh": QUANTITIES[i.denominator][0], "unit": QUANTITIES[i.denominator][1]},
-             "definition_zh": i.definition_zh, "note_zh": i.note_zh, "confirmed": i.confirmed}
+             "definition_zh": i.definition_zh, "note_zh": i.note_zh, "confirmed": i.confirmed,
+             "confirmed_by": i.confirmed_by or None, "differs_zh": i.differs_zh or None}
             for i in INDICATORS
         ],
         "unconfirmed_definitions": [i.key for i in INDICATORS if not i.confirmed] + ["zone_type_rule"],
-        "unconfirmed_note": ("the procedure's text could not be retrieved; definitions follow common practice, cross-checked "
-                             "with one independent implementation (see gis_service.metrics.intensity)"),
+        "unconfirmed_note": ("the procedure's own text could not be retrieved: no definition is confirmed against it; "
+                             "confirmed_by names the document quoting the procedure where a definition was read, "
+                             "differs_zh how the platform departs from it (then it stays unconfirmed); the others follow "
+                             "common practice (see gis_service.metrics.intensity)"),
         "scores": {"config": config.source, "label": config.label, "is_example": config.is_example,
                    "type_rule": config.type_rule, "weights": config.weights,
                    "method": "sub-score = min(value / ideal, 1) × 100 (ideal / value when lower is better); "

@@ -4,18 +4,41 @@ Source: 《开发区土地集约利用评价规程》 TD/T 1029 (2014 trial edit
 evaluation indicator system (评价指标体系, 第5章 and 附录 A 指标解释与计算方法) and the yearly
 开发区土地集约利用监测统计 tables.
 
-What was confirmed, and how (read this before trusting a number)
-    The procedure text itself could not be retrieved through the project's search tool (only
-    its title and a critique of its indicator system, 胡石元 等, 《基于WSR框架的〈开发区土地集约
-    利用评价规程〉指标体系分析》, 测绘地理信息 2019, 44(3):103-108, which names the indicator
-    families).  The formulas below follow the procedure as commonly implemented and were
-    cross-checked against one independent public implementation of the 监测统计 calculation
-    (an open-source evaluation web client: 土地供应率 = 已供应国有建设用地 / 已达到供地条件土地,
-    土地建成率 = 已建成城镇建设用地 / 已供应国有建设用地, 工业用地率 = 工矿仓储用地 / 已建成城镇
-    建设用地, 综合容积率 and 建筑密度 on 已建成城镇建设用地, 工业用地 indicators on 工业用地,
-    土地闲置率 = 闲置土地 / 已供应, type rule 工业用地率 > 30 % 且 住宅用地率 < 25 % → 工业主导型).
-    None of them is confirmed against the procedure's own section text: every indicator carries
-    ``confirmed=False`` and is listed in the answer's ``meta.unconfirmed_definitions``.
+What was confirmed, and where (read this before trusting a number)
+    The procedure's own text (TD/T 1029-2014, 附录 A) could not be read through the project's
+    search tool: no indicator is confirmed against the procedure text.  Five definitions were
+    read in documents that quote it (authority: "a document quoting the procedure"); each
+    indicator's ``confirmed_by`` says where, ``differs_zh`` how the platform's computation
+    departs from what was read (such an indicator is not counted as confirmed), and the
+    answer's ``meta.unconfirmed_definitions`` lists every indicator not confirmed:
+
+    - 综合容积率 and 建筑密度: 《开发区土地集约利用程度评价与潜力测算要点解读》 (安徽省土地勘测
+      规划院, training slides on the procedure, section 评价指标体系; read as a search excerpt
+      without address, the indicator names garbled but the formulas legible): 已建成城镇建设用地
+      总建筑面积 / 已建成城镇建设用地面积, and 已建成城镇建设用地建筑基底总面积 / 已建成城镇
+      建设用地面积; numerators from 开发区建筑工程状况统计表 (表 E.7), denominators from 土地利用
+      状况统计表 (表 E.3).  The code computes these: confirmed.
+    - 工业用地率: baike.kuaiji.com/v17324647.html (词条 工业用地率, in the procedure's wording:
+      已建成城镇建设用地范围内工矿仓储用地面积与已建成城镇建设用地面积之比, %) and the 自然资源部
+      daily-word item translated at a9909.cn/2022/07/20/Word-rate-of-industrial-land/ (same text);
+      the slides above give 已建成的工矿仓储用地面积 / 已建成城镇建设用地面积 (表 E.3).
+    - 工业用地综合容积率: baike.kuaiji.com/v16334651.html (词条 工业用地综合容积率: 工矿仓储用地上
+      的总建筑面积与工矿仓储用地面积之比, 无量纲); the slides: 已建成工矿仓储用地总建筑面积 /
+      已建成工矿仓储用地面积 (表 E.7 / 表 E.3).
+    - 工业用地建筑系数: guoturen.com/wenti-4372.html (名词解释: 工矿仓储用地上的建筑物构筑物基底
+      面积、露天堆场和露天操作场地的总面积与工矿仓储用地面积之比, %).
+    These three use 工矿仓储用地 (工业 + 采矿 + 仓储); the platform's industrial land is the
+    industrial class only (``_IS_INDUSTRIAL`` in ``_INTENSITY_SQL``), so they are recorded as
+    read but not confirmed until that filter counts the 采矿 and 物流仓储 classes too.
+
+    Not confirmed (read only as names, units or partial evidence): 土地开发率, 土地供应率, 土地
+    建成率 (a 广东省自然资源厅 note on the 2019 监测统计, nr.gd.gov.cn post_2906675, says only that
+    可开发 ⊇ 已开发 ⊇ 已供应 ⊇ 已建成; the slides name the quantities of 表 E.3/E.4 but their
+    order is not legible), the three 投入产出 indicators (names and 万元/公顷 in the national
+    通报), 人口密度, 土地闲置率, 闲置土地处置率 and the 工业主导型/产城融合型 rule.  For these the
+    formulas follow common practice and one independent implementation (an open-source
+    evaluation web client) as before; the critique 胡石元 等, 测绘地理信息 2019, 44(3):103-108
+    names the indicator families only.
 
 Differences from the procedure, forced by the data the platform holds (stated in each row)
     - 已建成城镇建设用地 is the platform's one definition of built-up land: survey patches of
@@ -127,9 +150,23 @@ class Indicator:
     factor: float
     definition_zh: str
     higher_is_better: bool = True
-    confirmed: bool = False  # see the module docstring: no definition is confirmed against the text
     note_zh: str = ""
+    #: where the definition was read: document, section, and authority ("procedure text" or
+    #: "a document quoting the procedure"); empty when it was not read anywhere
+    confirmed_by: str = ""
+    #: how the platform's computation departs from the definition read (empty when it does not)
+    differs_zh: str = ""
 
+    @property
+    def confirmed(self) -> bool:
+        """The definition was read in a document and the code computes exactly that."""
+        return bool(self.confirmed_by) and not self.differs_zh
+
+
+#: where definitions were read (module docstring): authority level and the quoting documents
+_QUOTING = "a document quoting the procedure"
+_SLIDES = (f"{_QUOTING}: 《开发区土地集约利用程度评价与潜力测算要点解读》(安徽省土地勘测规划院), 评价指标体系"
+           " (search excerpt without address; formulas legible, indicator names garbled)")
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_development_rate_pct", "土地开发率", "土地利用状况", "%", "land_ready_ha", "unit_area_ha", 100.0,
@@ -140,16 +177,25 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_built_rate_pct", "土地建成率", "土地利用状况", "%", "built_up_land_ha", "supplied_land_ha", 100.0,
               "已建成城镇建设用地面积 / 已供应国有建设用地面积 × 100%"),
     Indicator("industrial_land_share_pct", "工业用地率", "用地结构", "%", "industrial_land_ha", "built_up_land_ha", 100.0,
-              "工业用地面积 / 已建成城镇建设用地面积 × 100%", note_zh="工业用地为三调0601/国土空间1001,不含仓储、采矿"),
+              "工业用地面积 / 已建成城镇建设用地面积 × 100%", note_zh="工业用地为三调0601/国土空间1001,不含仓储、采矿",
+              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v17324647.html 词条 工业用地率; 自然资源部 每日一词 "
+                           f"(a9909.cn/2022/07/20/Word-rate-of-industrial-land/); {_SLIDES}",
+              differs_zh="规程口径为工矿仓储用地(工业、采矿、仓储),平台只计工业用地"),
     Indicator("floor_area_ratio", "综合容积率", "土地利用强度", "", "floor_area_m2", "built_up_land_ha", 1e-4,
-              "总建筑面积 / 已建成城镇建设用地面积"),
+              "总建筑面积 / 已建成城镇建设用地面积",
+              confirmed_by=f"{_SLIDES}: 已建成城镇建设用地总建筑面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
     Indicator("building_density_pct", "建筑密度", "土地利用强度", "%", "footprint_m2", "built_up_land_ha", 1e-2,
-              "建筑基底总面积 / 已建成城镇建设用地面积 × 100%"),
+              "建筑基底总面积 / 已建成城镇建设用地面积 × 100%",
+              confirmed_by=f"{_SLIDES}: 已建成城镇建设用地建筑基底总面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
     Indicator("industrial_floor_area_ratio", "工业用地综合容积率", "土地利用强度", "", "industrial_floor_area_m2",
-              "industrial_land_ha", 1e-4, "工业用地上总建筑面积 / 已建成工业用地面积"),
+              "industrial_land_ha", 1e-4, "工业用地上总建筑面积 / 已建成工业用地面积",
+              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v16334651.html 词条 工业用地综合容积率; {_SLIDES}",
+              differs_zh="规程口径为工矿仓储用地上的总建筑面积 / 工矿仓储用地面积,平台只计工业用地"),
     Indicator("industrial_building_coverage_pct", "工业用地建筑系数", "土地利用强度", "%", "industrial_footprint_m2",
               "industrial_land_ha", 1e-2, "工业用地上建筑物、构筑物基底及露天堆场、操作场地面积 / 已建成工业用地面积 × 100%",
-              note_zh="只计建筑物基底(平台未存露天堆场、操作场地)"),
+              note_zh="只计建筑物基底(平台未存露天堆场、操作场地)",
+              confirmed_by=f"{_QUOTING}: guoturen.com/wenti-4372.html 名词解释 工业用地建筑系数",
+              differs_zh="规程口径为工矿仓储用地,且含构筑物基底、露天堆场和露天操作场地;平台只计工业用地上的建筑物基底"),
     Indicator("investment_intensity_wan_per_ha", "工业用地固定资产投入强度", "产业用地投入产出效益", "万元/公顷",
               "investment_wan", "industrial_land_ha", 1.0, "工业(物流)企业累计固定资产投资总额 / 已建成工业用地面积"),
     Indicator("industrial_tax_per_ha_wan", "工业用地地均税收", "产业用地投入产出效益", "万元/公顷",

@@ -62,7 +62,7 @@ def test_the_table_names_indicators_with_units_and_says_the_scores_are_an_exampl
 
 def test_meta_lists_unconfirmed_definitions_and_the_example_configuration(filled: int, engine: Engine) -> None:
     meta = gs.answer_intensity(engine, gs.IntensityQuestion(year=YEAR)).meta
-    assert "floor_area_ratio" in meta["unconfirmed_definitions"] and "zone_type_rule" in meta["unconfirmed_definitions"]
+    assert "land_supply_rate_pct" in meta["unconfirmed_definitions"] and "zone_type_rule" in meta["unconfirmed_definitions"]
     assert meta["scores"]["is_example"] is True and "非官方" in meta["scores"]["label"]
     assert meta["vintage"]["buildings"]["year"] == YEAR and meta["vintage"]["land_snapshot"]["year"] == 2023
     assert "TD/T 1029" in meta["procedure"]

@@ -124,3 +124,21 @@ def test_a_zone_where_a_park_lacks_the_figure_is_missing_naming_the_park(engine:
     assert "园区B" in east["missing_reason"] and "industrial_fixed_assets_cumulative" in east["missing_reason"]
     west = details[(two_parks["W"], "investment_intensity_wan_per_ha")]  # only A lies in W: apportioned
     assert west["value"] == pytest.approx(0.8 * 500_000 / 50, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- definitions
+def test_each_definition_says_where_it_was_confirmed_and_the_meta_lists_the_rest(engine: Engine, loaded: int) -> None:
+    meta = gs.answer_intensity(engine, gs.IntensityQuestion(year=YEAR)).meta
+    by_key = {i["key"]: i for i in meta["indicators"]}
+    assert len(by_key) == 14
+    for key in ("floor_area_ratio", "building_density_pct"):  # read, and the code computes exactly that
+        assert by_key[key]["confirmed"] is True and "a document quoting the procedure" in by_key[key]["confirmed_by"]
+        assert by_key[key]["differs_zh"] is None and key not in meta["unconfirmed_definitions"]
+    for key in ("industrial_land_share_pct", "industrial_floor_area_ratio", "industrial_building_coverage_pct"):
+        # read (工矿仓储用地), but the platform counts industrial land only: recorded, not confirmed
+        assert by_key[key]["confirmed_by"] and "工矿仓储" in by_key[key]["differs_zh"]
+        assert by_key[key]["confirmed"] is False and key in meta["unconfirmed_definitions"]
+    unread = [k for k, i in by_key.items() if not i["confirmed_by"]]
+    assert "land_supply_rate_pct" in unread and "idle_land_rate_pct" in unread
+    assert set(meta["unconfirmed_definitions"]) == {k for k, i in by_key.items() if not i["confirmed"]} | {"zone_type_rule"}
+    assert not any("procedure text" in (i["confirmed_by"] or "") for i in by_key.values())  # never read: never claimed
