@@ -6,7 +6,9 @@ the map view ``/maps/intensity`` and the Python API (``gs.intensity``) call
 
 1. the indicators are measured by :func:`gis_service.metrics.intensity.measure_intensity`
    (land in force for the year, buildings of the latest import at or before it, the year's
-   figures; every value with its numerator, denominator, units and sources);
+   figures, refused when a park has two of one metric in a year and apportioned to zones as
+   the density answer apportions them; every value with its numerator, denominator, units
+   and sources);
 2. the zone type (工业主导型/产城融合型), sub-scores, the 集约度 score and the rank come from a
    scoring configuration held as data (:func:`~gis_service.metrics.intensity.load_score_config`):
    the shipped one is an EXAMPLE (示例, 非官方), and the meta says so.
@@ -52,7 +54,8 @@ INTENSITY_ROW_COLUMNS: list[str] = [
 
 @dataclass(frozen=True)
 class IntensityQuestion:
-    """Every unit of ``level`` (``park``: parks and blocks; ``zone``: zones ∩ parks) in ``year``,
+    """Every unit of ``level`` (``park``: parks and blocks; ``zone``: every zone of table ``zone``
+    ∩ the parks, figures apportioned from the parks) in ``year``,
     scored with the configuration at ``scores`` (default: the shipped EXAMPLE)."""
 
     year: int

@@ -50,6 +50,23 @@ Differences from the procedure, forced by the data the platform holds (stated in
     - 土地开发率's denominator is the measured area of the boundary (不可建设土地 is not held);
     - 工业用地建筑系数 counts building footprints only (露天堆场、露天操作场地 are not held).
 
+Yearly figures and zones
+    Investment, industrial tax, tax, population and land ready for supply are park figures of
+    the metric catalogue: the one that counts is the latest at or before the year, and two of
+    one metric for one park in one year are refused (DuplicateUnitError naming metric, park and
+    year: 422 over the API, exit status 2 in the CLI) by the density answer's own check
+    (:func:`~gis_service.metrics.density.refuse_two_figures`).
+    Level ``zone`` means every zone of table ``zone`` (片 of 三片, areas of 一廊九区, the 走廊:
+    all kinds in one table), each measured on its overlap with the parks' boundaries.  A zone's
+    figures are apportioned from the (leaf) parks in it kind by kind, with the density answer's
+    shares and fallback (:func:`~gis_service.metrics.apportion.park_zone_shares`): a park's share
+    of supplied industrial land in the zone, its boundary-area share when it has none.  So a
+    zone's tax here equals the density answer's zone row at ``level`` = the zone's kind (on its
+    default apportioning land; a density question on industrial or built-up land apportions by
+    that land instead).  Each value's source lists the parks, shares and methods; a zone where
+    any of its parks lacks the figure has none, the reason naming the park (a partial sum is
+    never shown as a total).
+
 Buildings
     A building counts in a unit by the share of its footprint inside the unit (footprint and
     floor area × share): a building across a park boundary is split, never counted twice nor
