@@ -449,7 +449,8 @@ def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure])
     naming the parks, when any of them lacks the figure (a partial sum is not a total)."""
     out: dict[tuple[int, str], Figure] = {}
     for zone_id, group in shares.groupby("zone_id", sort=False):
-        members = list(zip(group["unit_id"].astype(int), group["share"].astype(float), group["share_method"], group["park_name"]))
+        members = list(zip(group["unit_id"].astype(int), group["share"].astype(float),
+                           group["share_method"], group["park_name"]))
         for metric in FIGURE_METRICS.values():
             out[(int(zone_id), metric)] = _apportioned(metric, members, parks)
     return out
@@ -462,7 +463,8 @@ def _apportioned(metric: str, members: list[tuple[int, float, str, str]], parks:
                                     "is the share-weighted sum over all its parks, never a partial sum"))
     parts = [(share, parks[(park, metric)], method, name) for park, share, method, name in members]
     total = sum(share * float(fig.value) for share, fig, _, _ in parts)  # type: ignore[arg-type]
-    terms = "; ".join(f"{name} share {share:.3f} [{method}] × {fig.value:g} ({fig.source})" for share, fig, method, name in parts)
+    terms = "; ".join(f"{name} share {share:.3f} [{method}] × {fig.value:g} ({fig.source})"
+                      for share, fig, method, name in parts)
     return Figure(total, f"按园区份额分摊(同密度答案): {terms}")
 
 
@@ -480,7 +482,8 @@ def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
 
 # --------------------------------------------------------------------------- quantities
 def _quantities(
-    raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce, buildings: dict[str, Any] | None, level: str
+    raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce,
+    buildings: dict[str, Any] | None, level: str,
 ) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
     """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing."""
     values: dict[tuple[int, str], float | None] = {}
@@ -531,7 +534,9 @@ def _quantities(
     return values, sources, reasons
 
 
-def _figure_quantity(figures: Mapping[tuple[int, str], Figure], uid: int, metric: str, level: str) -> tuple[float | None, str, str]:
+def _figure_quantity(
+    figures: Mapping[tuple[int, str], Figure], uid: int, metric: str, level: str
+) -> tuple[float | None, str, str]:
     fig = figures.get((uid, metric))
     if fig is None:
         if level != PARK_LEVEL:
