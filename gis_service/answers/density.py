@@ -44,7 +44,7 @@ from gis_service.answers.records import records
 from gis_service.answers.targets import resolve_target
 from gis_service.answers.vocabulary import LEVEL_LABELS_ZH, PARK, ROW_COLUMNS, check_level, check_numerator
 from gis_service.errors import InputError, NotFoundError
-from gis_service.metrics.apportion import aggregate_to_zones, overlap_areas_km2, with_boundary_fallback
+from gis_service.metrics.apportion import aggregate_to_zones, overlap_areas_km2, park_zone_shares
 from gis_service.metrics.bases import (
     BASES_COLUMNS,
     BASIS_LABELS_ZH,
@@ -54,7 +54,7 @@ from gis_service.metrics.bases import (
     check_basis,
 )
 from gis_service.metrics.density import NUMERATORS, density_columns, divide_by_bases, recompute_densities, unit_figures
-from gis_service.metrics.postgis import park_bases_from_pieces, zone_land_shares
+from gis_service.metrics.postgis import park_bases_from_pieces
 from gis_service.metrics.targets import TargetSpec, compare_with_target, comparability_note_zh
 from gis_service.metrics.vintage import FIGURE_YEAR_RULE, FIGURE_YEAR_RULE_ZH
 from gis_service.metrics.whatif import Change, apply_changes, describe_changes
@@ -273,8 +273,7 @@ def _area_rows(table: pd.DataFrame, inputs: Inputs, r: _Resolved) -> pd.DataFram
     assert areas is not None  # an area level always reads its areas
     areas = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     leaves = leaf_parks(inputs.units)
-    land = zone_land_shares(inputs.pieces(), basis=inputs.pieces_basis) if inputs.pieces_basis else None
-    shares = with_boundary_fallback(land, leaves, areas)
+    shares = park_zone_shares(inputs.pieces(), basis=inputs.pieces_basis, parks=leaves, zones=areas)
     names = dict(zip(areas["zone_id"], areas["zone_name"]))
     rows = aggregate_to_zones(table, shares, zone_names=names)
     if r.basis == MEASURED_AREA and not rows.empty:

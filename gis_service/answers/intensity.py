@@ -6,7 +6,9 @@ the map view ``/maps/intensity`` and the Python API (``gs.intensity``) call
 
 1. the indicators are measured by :func:`gis_service.metrics.intensity.measure_intensity`
    (land in force for the year, buildings of the latest import at or before it, the year's
-   figures; every value with its numerator, denominator, units and sources);
+   figures, refused when a park has two of one metric in a year and apportioned to zones as
+   the density answer apportions them; every value with its numerator, denominator, units
+   and sources);
 2. the zone type (工业主导型/产城融合型), sub-scores, the 集约度 score and the rank come from a
    scoring configuration held as data (:func:`~gis_service.metrics.intensity.load_score_config`):
    the shipped one is an EXAMPLE (示例, 非官方), and the meta says so.
@@ -53,7 +55,8 @@ INTENSITY_ROW_COLUMNS: list[str] = [
 
 @dataclass(frozen=True)
 class IntensityQuestion:
-    """Every unit of ``level`` (``park``: parks and blocks; ``zone``: zones ∩ parks) in ``year``,
+    """Every unit of ``level`` (``park``: parks and blocks; ``zone``: every zone of table ``zone``
+    ∩ the parks, figures apportioned from the parks) in ``year``,
     scored with the configuration at ``scores`` (default: the shipped EXAMPLE)."""
 
     year: int
@@ -111,12 +114,15 @@ def _meta(question: IntensityQuestion, config: ScoreConfig, vintage: dict[str, A
             {"key": i.key, "label_zh": i.label_zh, "family_zh": i.family_zh, "unit": i.unit,
              "numerator": {"key": i.numerator, "label_zh": QUANTITIES[i.numerator][0], "unit": QUANTITIES[i.numerator][1]},
              "denominator": {"key": i.denominator, "label_zh": QUANTITIES[i.denominator][0], "unit": QUANTITIES[i.denominator][1]},
-             "definition_zh": i.definition_zh, "note_zh": i.note_zh, "confirmed": i.confirmed}
+             "definition_zh": i.definition_zh, "note_zh": i.note_zh, "confirmed": i.confirmed,
+             "confirmed_by": i.confirmed_by or None, "differs_zh": i.differs_zh or None}
             for i in INDICATORS
         ],
         "unconfirmed_definitions": [i.key for i in INDICATORS if not i.confirmed] + ["zone_type_rule"],
-        "unconfirmed_note": ("the procedure's text could not be retrieved; definitions follow common practice, cross-checked "
-                             "with one independent implementation (see gis_service.metrics.intensity)"),
+        "unconfirmed_note": ("the procedure's own text could not be retrieved: no definition is confirmed against it; "
+                             "confirmed_by names the document quoting the procedure where a definition was read, "
+                             "differs_zh how the platform departs from it (then it stays unconfirmed); the others follow "
+                             "common practice (see gis_service.metrics.intensity)"),
         "scores": {"config": config.source, "label": config.label, "is_example": config.is_example,
                    "type_rule": config.type_rule, "weights": config.weights,
                    "method": "sub-score = min(value / ideal, 1) × 100 (ideal / value when lower is better); "

@@ -17,6 +17,7 @@ from gis_service.coords.crs import AREA_CRS, projected_areas_m2
 from gis_service.metrics.bases import INDUSTRIAL_LAND, require_columns
 from gis_service.metrics.density import DENSITY_COLUMNS, density_columns
 from gis_service.metrics.parcel_land import parcel_bases
+from gis_service.metrics.postgis import zone_land_shares
 from gis_service.metrics.units import M2_PER_KM2
 
 SHARE_COLUMNS = ["unit_id", "zone_id", "share", "share_method"]
@@ -194,6 +195,21 @@ def with_boundary_fallback(
     if without_land.any() or not frames:
         frames.append(zone_shares(units[without_land], zones)[SHARE_COLUMNS])
     return frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def park_zone_shares(
+    pieces: pd.DataFrame, *, basis: str | None, parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Share of each park in each zone it overlaps, as every apportioning answer takes it: of
+    its ``basis`` land (from :func:`~gis_service.metrics.postgis.parcel_piece_areas` rows
+    ``pieces``) where it has any, else of its boundary area (:func:`with_boundary_fallback`).
+
+    ``parks`` are the parks apportioned (leaf parks: a parent would count its blocks twice);
+    ``zones`` the zones of one kind (``zone_id`` and boundaries).  The density answer and the
+    land-intensity answer both call this, so a zone gets the same share of a park in both.
+    """
+    land = zone_land_shares(pieces, basis=basis) if basis else None
+    return with_boundary_fallback(land, parks, zones)
 
 
 def _units_with_land(land_shares: pd.DataFrame) -> set[object]:

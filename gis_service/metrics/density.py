@@ -17,8 +17,9 @@ never a zero or an infinity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -173,12 +174,7 @@ def unit_figures(
         raise NoDataForYearError(
             f"no figure of {', '.join(numerators)} at or before {year}; years with data: {years or 'none'}"
         )
-    dup = in_year.duplicated(["unit_id", "metric_code"])
-    if dup.any():
-        r = in_year[dup].iloc[0]
-        raise DuplicateUnitError(
-            f"two {r['metric_code']} figures for unit {r['unit_id']!r} in {r['year']}"
-        )
+    refuse_two_figures(in_year)
     fig = pd.DataFrame(
         {
             "unit_id": in_year["unit_id"].to_numpy(),
@@ -192,6 +188,24 @@ def unit_figures(
     table = _grid(units, numerators).merge(fig, on=["unit_id", "numerator"], how="left")
     table["year"] = year
     return table
+
+
+def refuse_two_figures(in_year: pd.DataFrame, *, unit_word: str = "unit", names: Mapping[Any, str] | None = None) -> None:
+    """Raise :class:`DuplicateUnitError` when two of the figures that count for a year
+    (:func:`~gis_service.metrics.vintage.latest_at_or_before` keeps both) share a unit and a
+    metric: which one is right is the data owner's call, never picked silently.
+
+    The one check for every answer made of yearly figures (densities, land intensity); the
+    message names the metric, the unit (``unit_word`` and, when given, its name from
+    ``names``) and the year.  ``in_year`` has ``unit_id``, ``metric_code`` and ``year``.
+    """
+    dup = in_year.duplicated(["unit_id", "metric_code"])
+    if not dup.any():
+        return
+    r = in_year[dup].iloc[0]
+    unit = r["unit_id"].item() if hasattr(r["unit_id"], "item") else r["unit_id"]  # 1, not np.int64(1)
+    name = f" ({names[unit]})" if names and unit in names else ""
+    raise DuplicateUnitError(f"two {r['metric_code']} figures for {unit_word} {unit!r}{name} in {r['year']}")
 
 
 def divide_by_bases(figures: pd.DataFrame, bases: pd.DataFrame, *, basis: Sequence[str] | str) -> pd.DataFrame:

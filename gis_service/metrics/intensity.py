@@ -4,18 +4,41 @@ Source: 《开发区土地集约利用评价规程》 TD/T 1029 (2014 trial edit
 evaluation indicator system (评价指标体系, 第5章 and 附录 A 指标解释与计算方法) and the yearly
 开发区土地集约利用监测统计 tables.
 
-What was confirmed, and how (read this before trusting a number)
-    The procedure text itself could not be retrieved through the project's search tool (only
-    its title and a critique of its indicator system, 胡石元 等, 《基于WSR框架的〈开发区土地集约
-    利用评价规程〉指标体系分析》, 测绘地理信息 2019, 44(3):103-108, which names the indicator
-    families).  The formulas below follow the procedure as commonly implemented and were
-    cross-checked against one independent public implementation of the 监测统计 calculation
-    (an open-source evaluation web client: 土地供应率 = 已供应国有建设用地 / 已达到供地条件土地,
-    土地建成率 = 已建成城镇建设用地 / 已供应国有建设用地, 工业用地率 = 工矿仓储用地 / 已建成城镇
-    建设用地, 综合容积率 and 建筑密度 on 已建成城镇建设用地, 工业用地 indicators on 工业用地,
-    土地闲置率 = 闲置土地 / 已供应, type rule 工业用地率 > 30 % 且 住宅用地率 < 25 % → 工业主导型).
-    None of them is confirmed against the procedure's own section text: every indicator carries
-    ``confirmed=False`` and is listed in the answer's ``meta.unconfirmed_definitions``.
+What was confirmed, and where (read this before trusting a number)
+    The procedure's own text (TD/T 1029-2014, 附录 A) could not be read through the project's
+    search tool: no indicator is confirmed against the procedure text.  Five definitions were
+    read in documents that quote it (authority: "a document quoting the procedure"); each
+    indicator's ``confirmed_by`` says where, ``differs_zh`` how the platform's computation
+    departs from what was read (such an indicator is not counted as confirmed), and the
+    answer's ``meta.unconfirmed_definitions`` lists every indicator not confirmed:
+
+    - 综合容积率 and 建筑密度: 《开发区土地集约利用程度评价与潜力测算要点解读》 (安徽省土地勘测
+      规划院, training slides on the procedure, section 评价指标体系; read as a search excerpt
+      without address, the indicator names garbled but the formulas legible): 已建成城镇建设用地
+      总建筑面积 / 已建成城镇建设用地面积, and 已建成城镇建设用地建筑基底总面积 / 已建成城镇
+      建设用地面积; numerators from 开发区建筑工程状况统计表 (表 E.7), denominators from 土地利用
+      状况统计表 (表 E.3).  The code computes these: confirmed.
+    - 工业用地率: baike.kuaiji.com/v17324647.html (词条 工业用地率, in the procedure's wording:
+      已建成城镇建设用地范围内工矿仓储用地面积与已建成城镇建设用地面积之比, %) and the 自然资源部
+      daily-word item translated at a9909.cn/2022/07/20/Word-rate-of-industrial-land/ (same text);
+      the slides above give 已建成的工矿仓储用地面积 / 已建成城镇建设用地面积 (表 E.3).
+    - 工业用地综合容积率: baike.kuaiji.com/v16334651.html (词条 工业用地综合容积率: 工矿仓储用地上
+      的总建筑面积与工矿仓储用地面积之比, 无量纲); the slides: 已建成工矿仓储用地总建筑面积 /
+      已建成工矿仓储用地面积 (表 E.7 / 表 E.3).
+    - 工业用地建筑系数: guoturen.com/wenti-4372.html (名词解释: 工矿仓储用地上的建筑物构筑物基底
+      面积、露天堆场和露天操作场地的总面积与工矿仓储用地面积之比, %).
+    These three use 工矿仓储用地 (工业 + 采矿 + 仓储); the platform's industrial land is the
+    industrial class only (``_IS_INDUSTRIAL`` in ``_INTENSITY_SQL``), so they are recorded as
+    read but not confirmed until that filter counts the 采矿 and 物流仓储 classes too.
+
+    Not confirmed (read only as names, units or partial evidence): 土地开发率, 土地供应率, 土地
+    建成率 (a 广东省自然资源厅 note on the 2019 监测统计, nr.gd.gov.cn post_2906675, says only that
+    可开发 ⊇ 已开发 ⊇ 已供应 ⊇ 已建成; the slides name the quantities of 表 E.3/E.4 but their
+    order is not legible), the three 投入产出 indicators (names and 万元/公顷 in the national
+    通报), 人口密度, 土地闲置率, 闲置土地处置率 and the 工业主导型/产城融合型 rule.  For these the
+    formulas follow common practice and one independent implementation (an open-source
+    evaluation web client) as before; the critique 胡石元 等, 测绘地理信息 2019, 44(3):103-108
+    names the indicator families only.
 
 Differences from the procedure, forced by the data the platform holds (stated in each row)
     - 已建成城镇建设用地 is the platform's one definition of built-up land: survey patches of
@@ -26,6 +49,23 @@ Differences from the procedure, forced by the data the platform holds (stated in
       (``land_ready_for_supply``, 公顷); without it 土地开发率 and 土地供应率 are missing;
     - 土地开发率's denominator is the measured area of the boundary (不可建设土地 is not held);
     - 工业用地建筑系数 counts building footprints only (露天堆场、露天操作场地 are not held).
+
+Yearly figures and zones
+    Investment, industrial tax, tax, population and land ready for supply are park figures of
+    the metric catalogue: the one that counts is the latest at or before the year, and two of
+    one metric for one park in one year are refused (DuplicateUnitError naming metric, park and
+    year: 422 over the API, exit status 2 in the CLI) by the density answer's own check
+    (:func:`~gis_service.metrics.density.refuse_two_figures`).
+    Level ``zone`` means every zone of table ``zone`` (片 of 三片, areas of 一廊九区, the 走廊:
+    all kinds in one table), each measured on its overlap with the parks' boundaries.  A zone's
+    figures are apportioned from the (leaf) parks in it kind by kind, with the density answer's
+    shares and fallback (:func:`~gis_service.metrics.apportion.park_zone_shares`): a park's share
+    of supplied industrial land in the zone, its boundary-area share when it has none.  So a
+    zone's tax here equals the density answer's zone row at ``level`` = the zone's kind (on its
+    default apportioning land; a density question on industrial or built-up land apportions by
+    that land instead).  Each value's source lists the parks, shares and methods; a zone where
+    any of its parks lacks the figure has none, the reason naming the park (a partial sum is
+    never shown as a total).
 
 Buildings
     A building counts in a unit by the share of its footprint inside the unit (footprint and
@@ -54,12 +94,22 @@ from sqlalchemy import Engine, text
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.errors import InputError
+from gis_service.metrics.apportion import SHARE_COLUMNS, park_zone_shares
 from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
-from gis_service.metrics.postgis import _IN_SNAPSHOT, _IS_BUILT, _IS_INDUSTRIAL, _SESSION_SQL, IS_SUPPLIED_ANY_USE
+from gis_service.metrics.density import refuse_two_figures
+from gis_service.metrics.postgis import (
+    _IN_SNAPSHOT,
+    _IS_BUILT,
+    _IS_INDUSTRIAL,
+    _SESSION_SQL,
+    IS_SUPPLIED_ANY_USE,
+    parcel_piece_areas,
+)
 from gis_service.metrics.units import count_factor, money_factor_to_yi
 from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.land import LandInForce, land_in_force
+from gis_service.store.readers import read_parks, read_zones
 
 PARK_LEVEL = "park"
 ZONE_LEVEL = "zone"
@@ -117,9 +167,23 @@ class Indicator:
     factor: float
     definition_zh: str
     higher_is_better: bool = True
-    confirmed: bool = False  # see the module docstring: no definition is confirmed against the text
     note_zh: str = ""
+    #: where the definition was read: document, section, and authority ("procedure text" or
+    #: "a document quoting the procedure"); empty when it was not read anywhere
+    confirmed_by: str = ""
+    #: how the platform's computation departs from the definition read (empty when it does not)
+    differs_zh: str = ""
 
+    @property
+    def confirmed(self) -> bool:
+        """The definition was read in a document and the code computes exactly that."""
+        return bool(self.confirmed_by) and not self.differs_zh
+
+
+#: where definitions were read (module docstring): authority level and the quoting documents
+_QUOTING = "a document quoting the procedure"
+_SLIDES = (f"{_QUOTING}: 《开发区土地集约利用程度评价与潜力测算要点解读》(安徽省土地勘测规划院), 评价指标体系"
+           " (search excerpt without address; formulas legible, indicator names garbled)")
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_development_rate_pct", "土地开发率", "土地利用状况", "%", "land_ready_ha", "unit_area_ha", 100.0,
@@ -130,16 +194,25 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_built_rate_pct", "土地建成率", "土地利用状况", "%", "built_up_land_ha", "supplied_land_ha", 100.0,
               "已建成城镇建设用地面积 / 已供应国有建设用地面积 × 100%"),
     Indicator("industrial_land_share_pct", "工业用地率", "用地结构", "%", "industrial_land_ha", "built_up_land_ha", 100.0,
-              "工业用地面积 / 已建成城镇建设用地面积 × 100%", note_zh="工业用地为三调0601/国土空间1001,不含仓储、采矿"),
+              "工业用地面积 / 已建成城镇建设用地面积 × 100%", note_zh="工业用地为三调0601/国土空间1001,不含仓储、采矿",
+              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v17324647.html 词条 工业用地率; 自然资源部 每日一词 "
+                           f"(a9909.cn/2022/07/20/Word-rate-of-industrial-land/); {_SLIDES}",
+              differs_zh="规程口径为工矿仓储用地(工业、采矿、仓储),平台只计工业用地"),
     Indicator("floor_area_ratio", "综合容积率", "土地利用强度", "", "floor_area_m2", "built_up_land_ha", 1e-4,
-              "总建筑面积 / 已建成城镇建设用地面积"),
+              "总建筑面积 / 已建成城镇建设用地面积",
+              confirmed_by=f"{_SLIDES}: 已建成城镇建设用地总建筑面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
     Indicator("building_density_pct", "建筑密度", "土地利用强度", "%", "footprint_m2", "built_up_land_ha", 1e-2,
-              "建筑基底总面积 / 已建成城镇建设用地面积 × 100%"),
+              "建筑基底总面积 / 已建成城镇建设用地面积 × 100%",
+              confirmed_by=f"{_SLIDES}: 已建成城镇建设用地建筑基底总面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
     Indicator("industrial_floor_area_ratio", "工业用地综合容积率", "土地利用强度", "", "industrial_floor_area_m2",
-              "industrial_land_ha", 1e-4, "工业用地上总建筑面积 / 已建成工业用地面积"),
+              "industrial_land_ha", 1e-4, "工业用地上总建筑面积 / 已建成工业用地面积",
+              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v16334651.html 词条 工业用地综合容积率; {_SLIDES}",
+              differs_zh="规程口径为工矿仓储用地上的总建筑面积 / 工矿仓储用地面积,平台只计工业用地"),
     Indicator("industrial_building_coverage_pct", "工业用地建筑系数", "土地利用强度", "%", "industrial_footprint_m2",
               "industrial_land_ha", 1e-2, "工业用地上建筑物、构筑物基底及露天堆场、操作场地面积 / 已建成工业用地面积 × 100%",
-              note_zh="只计建筑物基底(平台未存露天堆场、操作场地)"),
+              note_zh="只计建筑物基底(平台未存露天堆场、操作场地)",
+              confirmed_by=f"{_QUOTING}: guoturen.com/wenti-4372.html 名词解释 工业用地建筑系数",
+              differs_zh="规程口径为工矿仓储用地,且含构筑物基底、露天堆场和露天操作场地;平台只计工业用地上的建筑物基底"),
     Indicator("investment_intensity_wan_per_ha", "工业用地固定资产投入强度", "产业用地投入产出效益", "万元/公顷",
               "investment_wan", "industrial_land_ha", 1.0, "工业(物流)企业累计固定资产投资总额 / 已建成工业用地面积"),
     Indicator("industrial_tax_per_ha_wan", "工业用地地均税收", "产业用地投入产出效益", "万元/公顷",
@@ -237,8 +310,9 @@ _UNIT_NAMES_SQL = {
 
 _FIGURES_SQL = text(
     """
-SELECT i.park_id AS unit_id, i.year, i.metric_code, i.value::float8 AS value, i.unit, i.source_document, i.source_section
-FROM indicator i
+SELECT i.park_id AS unit_id, p.code AS park_code, p.name AS park_name, i.year, i.metric_code, i.value::float8 AS value,
+       i.unit, i.source_document, i.source_section
+FROM indicator i JOIN park p ON p.id = i.park_id
 WHERE i.park_id IS NOT NULL AND NOT COALESCE(i.is_projection, false) AND i.metric_code = ANY(:codes) AND i.year <= :year
 """
 )
@@ -277,7 +351,7 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     buildings = buildings_in_force(engine, year)
     raw = _measure(engine, year, level, land, buildings)
     names = _unit_names(engine, level)
-    figures = _figures(engine, year) if level == PARK_LEVEL else pd.DataFrame()
+    figures = _figures(engine, year, level, land)
     vintage = _vintage(year, land, buildings)
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level)
     details = _details(raw, quantities, sources, reasons)
@@ -304,13 +378,94 @@ def _unit_names(engine: Engine, level: str) -> pd.DataFrame:
         return pd.DataFrame([dict(r) for r in conn.execute(_UNIT_NAMES_SQL[level]).mappings()])
 
 
-def _figures(engine: Engine, year: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Figure:
+    """A yearly figure of one unit in its quantity's unit (万元, 万人, 公顷), with its source,
+    or ``None`` with the reason."""
+
+    value: float | None
+    source: str = ""
+    reason: str = ""
+
+
+#: the parks' share of each zone: the density answer's shares and fallback
+#: (:func:`~gis_service.metrics.apportion.park_zone_shares`), on its default apportioning land
+ZONE_SHARE_BASIS = SUPPLIED_INDUSTRIAL_LAND
+
+
+def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[tuple[int, str], Figure]:
+    """Each unit's figures (``(unit_id, metric) -> Figure``): a park's own, the one that counts
+    for ``year`` (latest at or before it; two in one year refused by the density answer's
+    check, :func:`~gis_service.metrics.density.refuse_two_figures`); a zone's apportioned from
+    the parks that lie in it (:func:`_zone_figures`)."""
     with engine.connect() as conn:
         rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
-    if frame.empty:
-        return frame
-    return latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
+    parks: dict[tuple[int, str], Figure] = {}
+    if not frame.empty:
+        frame = latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
+        names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
+        refuse_two_figures(frame, unit_word="park", names=names)
+        parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
+    if level == PARK_LEVEL:
+        return parks
+    return _zone_figures(_park_shares_in_zones(engine, year, land), parks)
+
+
+def _park_figure(row: Mapping[str, Any]) -> Figure:
+    metric, year = str(row["metric_code"]), int(row["year"])
+    where = f"figure {metric} of park {row['park_code']} ({year})"
+    value = _figure_value(metric, float(row["value"]), str(row["unit"]), where)
+    source = f"{row['source_document'] or ''} {row['source_section'] or ''}".strip() or "unsourced"
+    return Figure(value, f"{metric} {year} 年: {source}")
+
+
+def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> pd.DataFrame:
+    """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
+    partition space; zones of different kinds overlap and are apportioned apart), exactly as
+    the density answer's zone levels take them: leaf parks with the boundary in force, shares
+    of supplied industrial land, boundary-area share for a park without such land.
+
+    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``."""
+    # the density answer's own park set (units and leaf parks): a zone's parks are the same in both
+    from gis_service.answers.inputs import leaf_parks, units_from_parks
+
+    parks = leaf_parks(units_from_parks(read_parks(engine, year=year)))
+    zones = read_zones(engine)
+    zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    if parks.empty or zones.empty:
+        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"])
+    frames = []
+    for kind in dict.fromkeys(zones["kind"]):
+        pieces = parcel_piece_areas(engine, year=year, bases=[ZONE_SHARE_BASIS], zone_kind=kind, land=land)
+        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=zones[zones["kind"] == kind]))
+    shares = pd.concat(frames, ignore_index=True)
+    names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
+    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)]))
+
+
+def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure]) -> dict[tuple[int, str], Figure]:
+    """Each zone's figures: the share-weighted sum of the figures of every park in it; missing,
+    naming the parks, when any of them lacks the figure (a partial sum is not a total)."""
+    out: dict[tuple[int, str], Figure] = {}
+    for zone_id, group in shares.groupby("zone_id", sort=False):
+        members = list(zip(group["unit_id"].astype(int), group["share"].astype(float),
+                           group["share_method"], group["park_name"]))
+        for metric in FIGURE_METRICS.values():
+            out[(int(zone_id), metric)] = _apportioned(metric, members, parks)
+    return out
+
+
+def _apportioned(metric: str, members: list[tuple[int, float, str, str]], parks: Mapping[tuple[int, str], Figure]) -> Figure:
+    lacking = [name for park, _, _, name in members if (park, metric) not in parks]
+    if lacking:
+        return Figure(None, reason=(f"figure {metric!r} missing for park {', '.join(lacking)} in this zone; a zone's figure "
+                                    "is the share-weighted sum over all its parks, never a partial sum"))
+    parts = [(share, parks[(park, metric)], method, name) for park, share, method, name in members]
+    total = sum(share * float(fig.value) for share, fig, _, _ in parts)  # type: ignore[arg-type]
+    terms = "; ".join(f"{name} share {share:.3f} [{method}] × {fig.value:g} ({fig.source})"
+                      for share, fig, method, name in parts)
+    return Figure(total, f"按园区份额分摊(同密度答案): {terms}")
 
 
 def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
@@ -327,7 +482,8 @@ def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
 
 # --------------------------------------------------------------------------- quantities
 def _quantities(
-    raw: pd.DataFrame, figures: pd.DataFrame, land: LandInForce, buildings: dict[str, Any] | None, level: str
+    raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce,
+    buildings: dict[str, Any] | None, level: str,
 ) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
     """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing."""
     values: dict[tuple[int, str], float | None] = {}
@@ -378,17 +534,15 @@ def _quantities(
     return values, sources, reasons
 
 
-def _figure_quantity(figures: pd.DataFrame, uid: int, metric: str, level: str) -> tuple[float | None, str, str]:
-    if level != PARK_LEVEL:
-        return None, "", f"figure {metric!r} is published per park; zone figures are not apportioned for intensity"
-    rows = figures[(figures["unit_id"] == uid) & (figures["metric_code"] == metric)] if not figures.empty else figures
-    if rows.empty:
+def _figure_quantity(
+    figures: Mapping[tuple[int, str], Figure], uid: int, metric: str, level: str
+) -> tuple[float | None, str, str]:
+    fig = figures.get((uid, metric))
+    if fig is None:
+        if level != PARK_LEVEL:
+            return None, "", f"figure {metric!r} is apportioned from parks; no park with a boundary in force lies in this zone"
         return None, "", f"no figure {metric!r} for this park in the metric catalogue at or before the year"
-    row = rows.iloc[-1]
-    where = f"figure {metric} of park {uid} ({int(row['year'])})"
-    value = _figure_value(metric, float(row["value"]), str(row["unit"]), where)
-    source = f"{row['source_document'] or ''} {row['source_section'] or ''}".strip() or "unsourced"
-    return value, f"{metric} {int(row['year'])} 年: {source}", ""
+    return fig.value, fig.source, fig.reason
 
 
 def _layer_reason(land: LandInForce, basis: str, *, need_supply: bool = False) -> str:

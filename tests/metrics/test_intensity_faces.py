@@ -62,7 +62,7 @@ def test_the_table_names_indicators_with_units_and_says_the_scores_are_an_exampl
 
 def test_meta_lists_unconfirmed_definitions_and_the_example_configuration(filled: int, engine: Engine) -> None:
     meta = gs.answer_intensity(engine, gs.IntensityQuestion(year=YEAR)).meta
-    assert "floor_area_ratio" in meta["unconfirmed_definitions"] and "zone_type_rule" in meta["unconfirmed_definitions"]
+    assert "land_supply_rate_pct" in meta["unconfirmed_definitions"] and "zone_type_rule" in meta["unconfirmed_definitions"]
     assert meta["scores"]["is_example"] is True and "非官方" in meta["scores"]["label"]
     assert meta["vintage"]["buildings"]["year"] == YEAR and meta["vintage"]["land_snapshot"]["year"] == 2023
     assert "TD/T 1029" in meta["procedure"]
@@ -84,7 +84,8 @@ def test_zone_level_measures_land_of_the_parks_inside_each_zone(filled: int, eng
     rows = {r["unit_name"]: r for r in gs.answer_intensity(engine, gs.IntensityQuestion(year=YEAR, level="zone")).records()}
     west = rows["西片"]
     assert west["industrial_land_share_pct"] == pytest.approx(100.0, rel=1e-3)
-    assert west["investment_intensity_wan_per_ha"] is None  # figures are per park: missing with a reason, never 0
+    # park figures apportioned by the park's supplied industrial land in the zone: 40 of its 50 ha
+    assert west["investment_intensity_wan_per_ha"] == pytest.approx(0.8 * 500_000 / 50, rel=1e-6)
 
 
 def test_idle_flag_through_the_cli_changes_the_idle_rate(filled: int, engine: Engine) -> None:
