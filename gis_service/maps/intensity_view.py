@@ -105,7 +105,7 @@ def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool =
          else f'<a href="?{page_text(urlencode({"indicator": key, "year": year}))}">{page_text(lab)}</a>')
         for key, (lab, _) in CHOICES.items()
     )
-    unconfirmed = "指标定义未与规程原文逐条核对(见 meta.unconfirmed_definitions)"
+    unconfirmed = "指标定义尚未全部与规程原文逐条核对(每项指标的核对情况见弹窗与数据下载)"
     return (f'<div class="gis-panel gis-header"><h1>开发区土地集约利用评价 {year} 年</h1>'
             f"<div>{page_text(answer.meta['procedure'])};{page_text(unconfirmed)}</div>"
             f"<div>选择指标:{links}</div>"
@@ -113,13 +113,23 @@ def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool =
             + f"<div class=\"gis-warn\">{page_text(answer.meta['scores']['label'])}</div></div>")
 
 
+def _break_decimals(breaks: list[float]) -> int:
+    """The fewest decimals (2 to 6) at which neighbouring class breaks read differently."""
+    for decimals in range(2, 7):
+        shown = [f"{b:.{decimals}f}" for b in breaks]
+        if len(set(shown)) == len(shown):
+            return decimals
+    return 6
+
+
 def _legend(label: str, unit: str, breaks: list[float]) -> str:
     edges = [-math.inf, *breaks, math.inf]
+    d = _break_decimals(breaks)
     items = []
     for i in range(len(edges) - 1):
         lo, hi = edges[i], edges[i + 1]
-        text = ("≤ " + f"{hi:,.2f}" if lo == -math.inf else "> " + f"{lo:,.2f}" if hi == math.inf
-                else f"{lo:,.2f} – {hi:,.2f}") if breaks else "全部"
+        text = ("≤ " + f"{hi:,.{d}f}" if lo == -math.inf else "> " + f"{lo:,.{d}f}" if hi == math.inf
+                else f"{lo:,.{d}f} – {hi:,.{d}f}") if breaks else "全部"
         items.append(f'<div><i style="background:{_RAMP[min(i, len(_RAMP) - 1)]}"></i>{page_text(text)}</div>')
     items.append(f'<div><i style="background:{_NO_DATA}"></i>无数据(缺失原因见弹窗与 /metrics/intensity)</div>')
     return (f'<div class="gis-panel gis-legend"><b>{page_text(label)}' + (f"({page_text(unit)})" if unit else "")

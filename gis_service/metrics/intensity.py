@@ -97,6 +97,7 @@ from gis_service.errors import InputError
 from gis_service.metrics.apportion import SHARE_COLUMNS, park_zone_shares
 from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
 from gis_service.metrics.density import refuse_two_figures
+from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import (
     _IN_SNAPSHOT,
     _IS_BUILT,
@@ -353,10 +354,26 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     names = _unit_names(engine, level)
     figures = _figures(engine, year, level, land)
     vintage = _vintage(year, land, buildings)
-    quantities, sources, reasons = _quantities(raw, figures, land, buildings, level)
+    quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
+                                               idle_findings=idle_findings_recorded(engine, year))
     details = _details(raw, quantities, sources, reasons)
     rows = _rows(raw, names, details, year, level)
     return IntensityResult(rows=rows, details=details, vintage=vintage)
+
+
+_IDLE_FINDINGS_SQL = text(
+    "SELECT count(*) FROM land_parcel WHERE layer = 'supply' AND idle_status IS NOT NULL AND idle_year <= :year"
+)
+
+
+def idle_findings_recorded(engine: Engine, year: int) -> int:
+    """How many supply records carry a 闲置土地认定 finding (idle, disposed or none) made by ``year``.
+
+    None at all means the identification was never recorded, not that no land is idle: the
+    idle-land indicators are then missing, never 0.
+    """
+    with engine.connect() as conn:
+        return int(conn.execute(_IDLE_FINDINGS_SQL, {"year": year}).scalar_one())
 
 
 def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings: dict[str, Any] | None) -> pd.DataFrame:
@@ -409,7 +426,8 @@ def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[t
         parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
     if level == PARK_LEVEL:
         return parks
-    return _zone_figures(_park_shares_in_zones(engine, year, land), parks)
+    shares, blocked = _park_shares_in_zones(engine, year, land)
+    return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
 
 
 def _park_figure(row: Mapping[str, Any]) -> Figure:
@@ -420,13 +438,15 @@ def _park_figure(row: Mapping[str, Any]) -> Figure:
     return Figure(value, f"{metric} {year} 年: {source}")
 
 
-def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> pd.DataFrame:
+def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> tuple[pd.DataFrame, dict[int, str]]:
     """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
     partition space; zones of different kinds overlap and are apportioned apart), exactly as
     the density answer's zone levels take them: leaf parks with the boundary in force, shares
     of supplied industrial land, boundary-area share for a park without such land.
 
-    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``."""
+    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; and
+    the zones of a kind whose zones overlap (the density answer refuses that kind), each with
+    the reason: their figures cannot be apportioned, their land and buildings still are measured."""
     # the density answer's own park set (units and leaf parks): a zone's parks are the same in both
     from gis_service.answers.inputs import leaf_parks, units_from_parks
 
@@ -434,14 +454,19 @@ def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> pd.Da
     zones = read_zones(engine)
     zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
     if parks.empty or zones.empty:
-        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"])
-    frames = []
+        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"]), {}
+    frames, blocked = [pd.DataFrame(columns=SHARE_COLUMNS)], {}
     for kind in dict.fromkeys(zones["kind"]):
-        pieces = parcel_piece_areas(engine, year=year, bases=[ZONE_SHARE_BASIS], zone_kind=kind, land=land)
-        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=zones[zones["kind"] == kind]))
+        of_kind = zones[zones["kind"] == kind]
+        try:
+            pieces = parcel_piece_areas(engine, year=year, bases=[ZONE_SHARE_BASIS], zone_kind=kind, land=land)
+        except OverlappingZonesError as exc:
+            blocked |= {int(z): str(exc) for z in of_kind["zone_id"]}
+            continue
+        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
     shares = pd.concat(frames, ignore_index=True)
     names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
-    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)]))
+    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)])), blocked
 
 
 def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure]) -> dict[tuple[int, str], Figure]:
@@ -456,16 +481,28 @@ def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure])
     return out
 
 
+def _blocked_zone_figures(blocked: Mapping[int, str]) -> dict[tuple[int, str], Figure]:
+    """Missing figures, with the overlap as the reason, for the zones of a kind that overlap."""
+    return {(zone_id, metric): Figure(None, reason=f"同类片区边界重叠,{_metric_label(metric)}无法分摊({why})")
+            for zone_id, why in blocked.items() for metric in FIGURE_METRICS.values()}
+
+
 def _apportioned(metric: str, members: list[tuple[int, float, str, str]], parks: Mapping[tuple[int, str], Figure]) -> Figure:
     lacking = [name for park, _, _, name in members if (park, metric) not in parks]
     if lacking:
-        return Figure(None, reason=(f"figure {metric!r} missing for park {', '.join(lacking)} in this zone; a zone's figure "
-                                    "is the share-weighted sum over all its parks, never a partial sum"))
+        return Figure(None, reason=(f"区内园区 {'、'.join(lacking)} 缺少{_metric_label(metric)}({metric});片区数值是区内"
+                                    "全部园区按份额分摊之和,不以部分园区之和代替"))
     parts = [(share, parks[(park, metric)], method, name) for park, share, method, name in members]
     total = sum(share * float(fig.value) for share, fig, _, _ in parts)  # type: ignore[arg-type]
     terms = "; ".join(f"{name} share {share:.3f} [{method}] × {fig.value:g} ({fig.source})"
                       for share, fig, method, name in parts)
     return Figure(total, f"按园区份额分摊(同密度答案): {terms}")
+
+
+def _metric_label(metric: str) -> str:
+    """The Chinese name of a figure's metric (``industrial_tax`` → 工业(物流)企业税收总额)."""
+    key = next((k for k, m in FIGURE_METRICS.items() if m == metric), None)
+    return QUANTITIES[key][0] if key else metric
 
 
 def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
@@ -483,7 +520,7 @@ def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
 # --------------------------------------------------------------------------- quantities
 def _quantities(
     raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce,
-    buildings: dict[str, Any] | None, level: str,
+    buildings: dict[str, Any] | None, level: str, *, idle_findings: int = 0,
 ) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
     """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing."""
     values: dict[tuple[int, str], float | None] = {}
@@ -498,6 +535,10 @@ def _quantities(
         "idle_disposed_ha": _layer_reason(land, SUPPLIED_INDUSTRIAL_LAND, need_supply=True),
         "idle_found_ha": _layer_reason(land, SUPPLIED_INDUSTRIAL_LAND, need_supply=True),
     }
+    if idle_findings == 0:
+        for key in ("idle_land_ha", "idle_disposed_ha", "idle_found_ha"):
+            layer_reason[key] = layer_reason[key] or (
+                f"{land.year} 年及以前未录入闲置土地认定结果(gis-service import idle);未认定不等于没有闲置土地")
     snapshot = land.describe(BUILT_UP_LAND).get("label_zh", "")
     supply = (f"供地记录:{land.year} 年底前签订合同且未收回的供地,各用途({land.supply_sources})"
               if land.layer_for(SUPPLIED_INDUSTRIAL_LAND) == "supply" else land.describe(SUPPLIED_INDUSTRIAL_LAND)["label_zh"])
@@ -522,7 +563,7 @@ def _quantities(
         for key, col in bld_cols.items():
             if buildings is None:
                 values[(uid, key)] = None
-                reasons[(uid, key)] = f"no buildings imported for {land.year} or earlier (gis-service import buildings)"
+                reasons[(uid, key)] = f"{land.year} 年及以前未导入建筑物(gis-service import buildings)"
             else:
                 values[(uid, key)] = float(r[col])
                 est = f"; {int(r['n_estimated'])} 栋建筑面积按基底×层数估算" if r["n_estimated"] else ""
@@ -540,17 +581,17 @@ def _figure_quantity(
     fig = figures.get((uid, metric))
     if fig is None:
         if level != PARK_LEVEL:
-            return None, "", f"figure {metric!r} is apportioned from parks; no park with a boundary in force lies in this zone"
-        return None, "", f"no figure {metric!r} for this park in the metric catalogue at or before the year"
+            return None, "", f"区内无现行边界的园区,{_metric_label(metric)}无从分摊"
+        return None, "", f"指标库中无本园区该年及以前的{_metric_label(metric)}({metric};gis-service import indicators)"
     return fig.value, fig.source, fig.reason
 
 
 def _layer_reason(land: LandInForce, basis: str, *, need_supply: bool = False) -> str:
     layer = land.layer_for(basis)
     if layer is None:
-        return f"no land records for {basis} in {land.year} (no land-use snapshot in force / no supply records)"
+        return f"{land.year} 年无可用的土地数据(无现行土地利用现状调查快照 / 无供地记录;{basis})"
     if need_supply and layer != "supply":
-        return "idle land is flagged on supply records (闲置土地认定); no supply records are loaded"
+        return "闲置土地认定记在供地记录上,尚未导入供地记录(gis-service import supply)"
     return ""
 
 
@@ -588,11 +629,11 @@ def indicator_value(
 ) -> tuple[float | None, str | None]:
     """``num / den × factor``, or ``None`` with the reason (a missing input or a zero denominator)."""
     if num is None:
-        return None, f"{QUANTITIES[ind.numerator][0]} missing: {num_reason or 'no input'}"
+        return None, f"{QUANTITIES[ind.numerator][0]}缺失:{num_reason or '无输入'}"
     if den is None:
-        return None, f"{QUANTITIES[ind.denominator][0]} missing: {den_reason or 'no input'}"
+        return None, f"{QUANTITIES[ind.denominator][0]}缺失:{den_reason or '无输入'}"
     if den <= 0:
-        return None, f"{QUANTITIES[ind.denominator][0]} is 0 in this unit"
+        return None, f"本单元{QUANTITIES[ind.denominator][0]}为 0,无法计算"
     return num / den * ind.factor, None
 
 

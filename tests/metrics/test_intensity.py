@@ -53,7 +53,7 @@ def test_missing_buildings_make_floor_area_indicators_missing_with_a_reason(engi
     details = result.details.set_index("indicator")
     for key in ("floor_area_ratio", "building_density_pct", "industrial_floor_area_ratio", "industrial_building_coverage_pct"):
         assert row[key] is None
-        assert "no buildings imported" in details.loc[key, "missing_reason"]
+        assert "未导入建筑物" in details.loc[key, "missing_reason"]
     assert row["land_built_rate_pct"] == pytest.approx(100.0)  # land indicators still there
     assert row["investment_intensity_wan_per_ha"] is None  # no figures: missing, never 0
     assert "industrial_fixed_assets_cumulative" in details.loc["investment_intensity_wan_per_ha", "missing_reason"]
