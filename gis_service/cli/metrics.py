@@ -199,14 +199,15 @@ def render_intensity(answer: Any) -> Table:
 
 
 def missing_lines(answer: Any) -> list[str]:
-    """One line per indicator and reason a value is missing, naming the units it concerns."""
+    """One line per indicator and reason a value is missing (or to be checked), naming the units."""
     names = {r["unit_id"]: str(r["unit_name"]) for r in answer.records()}
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for d in answer.to_dict()["details"]:
-        if d["missing_reason"]:
-            groups.setdefault((d["label_zh"], d["missing_reason"]), []).append(names.get(d["unit_id"], str(d["unit_id"])))
-    return [f"{label} 缺失({'全部' if len(units) == len(names) else '、'.join(units)}):{reason}"
-            for (label, reason), units in groups.items()]
+        for word, text in (("缺失", d["missing_reason"]), ("需核对", d.get("check_zh"))):
+            if text:
+                groups.setdefault((d["label_zh"], word, text), []).append(names.get(d["unit_id"], str(d["unit_id"])))
+    return [f"{label} {word}({'全部' if len(units) == len(names) else '、'.join(units)}):{text}"
+            for (label, word, text), units in groups.items()]
 
 
 def register_intensity(app: typer.Typer) -> None:

@@ -600,8 +600,18 @@ DETAIL_COLUMNS = [
     "unit_id", "indicator", "label_zh", "family_zh", "value", "unit",
     "numerator", "numerator_label", "numerator_value", "numerator_unit", "numerator_source",
     "denominator", "denominator_label", "denominator_value", "denominator_unit", "denominator_source",
-    "definition_zh", "note_zh", "confirmed", "missing_reason",
+    "definition_zh", "note_zh", "confirmed", "missing_reason", "check_zh",
 ]
+
+
+def consistency_check(ind: Indicator, value: float | None) -> str | None:
+    """A warning when a share (every ``%`` indicator is a part over its whole) exceeds 100 %:
+    the inputs disagree (e.g. supply records hold only industrial land while built-up land
+    counts every use); the value is shown as computed, never capped."""
+    if value is None or ind.unit != "%" or value <= 100 + 1e-9:
+        return None
+    return (f"{QUANTITIES[ind.numerator][0]}大于{QUANTITIES[ind.denominator][0]}(比率 {value:.1f}%):"
+            "两项输入口径或完整性不一致(例如供地记录只含部分用途或年份),请核对后再使用")
 
 
 def _details(raw: pd.DataFrame, values: Mapping, sources: Mapping, reasons: Mapping) -> pd.DataFrame:
@@ -619,7 +629,7 @@ def _details(raw: pd.DataFrame, values: Mapping, sources: Mapping, reasons: Mapp
                 "denominator_value": den, "denominator_unit": QUANTITIES[ind.denominator][1],
                 "denominator_source": sources.get((uid, ind.denominator)),
                 "definition_zh": ind.definition_zh, "note_zh": ind.note_zh, "confirmed": ind.confirmed,
-                "missing_reason": reason,
+                "missing_reason": reason, "check_zh": consistency_check(ind, value),
             })
     return pd.DataFrame(out, columns=DETAIL_COLUMNS)
 

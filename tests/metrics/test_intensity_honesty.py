@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
@@ -60,3 +61,13 @@ def test_overlapping_zones_of_one_kind_leave_their_figures_missing_not_the_whole
     assert rows.loc["西片", "investment_intensity_wan_per_ha"] is not None  # another kind still apportioned
     details = result.details.merge(result.rows[["unit_id", "unit_name"]], on="unit_id").set_index(["unit_name", "indicator"])
     assert "边界重叠" in details.loc[("乙区", "investment_intensity_wan_per_ha"), "missing_reason"]
+
+
+def test_a_share_above_100_percent_is_shown_as_computed_with_a_check(engine: Engine, loaded: int) -> None:
+    with engine.begin() as conn:  # keep only the industrial supply record: built-up land now exceeds supplied land
+        conn.execute(text("DELETE FROM land_parcel WHERE layer = 'supply' AND land_use_class <> 'industrial'"))
+    details = measure_intensity(engine, year=YEAR).details.set_index("indicator")
+    built = details.loc["land_built_rate_pct"]
+    assert built["value"] > 100  # never capped
+    assert "已建成城镇建设用地面积大于已供应国有建设用地面积" in built["check_zh"]
+    assert pd.isna(details.loc["floor_area_ratio", "check_zh"])  # not a share: no check
