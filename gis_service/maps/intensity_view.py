@@ -49,7 +49,28 @@ def _classes(values: pd.Series) -> tuple[list[str], list[float]]:
     return colours, breaks
 
 
-def _popup(row: pd.Series, answer: IntensityAnswer) -> str:
+def _selected(row: pd.Series, answer: IntensityAnswer, indicator: str) -> str:
+    """The coloured indicator explained: its definition, numerator and denominator, and why it
+    is missing or needs checking."""
+    if indicator not in _BY_KEY:
+        return ""
+    found = answer.details[(answer.details["unit_id"] == row["unit_id"]) & (answer.details["indicator"] == indicator)]
+    if found.empty:
+        return ""
+    d = found.iloc[0]
+    parts = [f"<b>{page_text(d['label_zh'])}</b> = {page_text(d['definition_zh'])}",
+             f"分子:{page_text(d['numerator_label'])} {_fmt(d['numerator_value'], 2, d['numerator_unit'])}",
+             f"分母:{page_text(d['denominator_label'])} {_fmt(d['denominator_value'], 2, d['denominator_unit'])}"]
+    if isinstance(d["missing_reason"], str) and d["missing_reason"]:
+        parts.append(f'<span class="gis-warn">缺失原因:{page_text(d["missing_reason"])}</span>')
+    if isinstance(d["check_zh"], str) and d["check_zh"]:
+        parts.append(f'<span class="gis-warn">需核对:{page_text(d["check_zh"])}</span>')
+    if not d["confirmed"]:
+        parts.append("指标定义未与规程原文核对")
+    return '<div class="gis-selected">' + "<br>".join(parts) + "</div>"
+
+
+def _popup(row: pd.Series, answer: IntensityAnswer, indicator: str = "") -> str:
     cells = "".join(
         f"<tr><th>{page_text(i.label_zh)}</th><td>{_fmt(row.get(i.key), 2, i.unit)}</td></tr>" for i in INDICATORS
     )
@@ -58,7 +79,7 @@ def _popup(row: pd.Series, answer: IntensityAnswer) -> str:
     if row.get("intensity_score") is None and isinstance(partial, float) and not math.isnan(partial):
         score += f"(部分指标得分 {partial:.1f} 分,覆盖权重 {row.get('weight_covered_pct'):g}%,不排名)"
     example = "(示例配置,非官方)" if answer.meta["scores"]["is_example"] else ""
-    return (f'<div class="gis-popup"><b>{page_text(row["unit_name"])}</b><table>{cells}'
+    return (f'<div class="gis-popup"><b>{page_text(row["unit_name"])}</b>{_selected(row, answer, indicator)}<table>{cells}'
             f"<tr><th>开发区类型</th><td>{page_text(row.get('zone_type') or '未定')}</td></tr>"
             f"<tr><th>集约度{example}</th><td>{score};排名 {page_text(row.get('rank') or '—')}</td></tr></table>"
             f"<div>土地:{page_text(answer.meta['vintage']['built_up_land'].get('label_zh', ''))}</div>"
@@ -78,7 +99,7 @@ def build_intensity_map(engine: Engine, year: int, indicator: str = "floor_area_
                      options.overview_tolerance_m, options)
     shown = shown.assign(
         value_text=[_fmt(v, 2, unit) for v in shown[indicator]],
-        popup_html=[_popup(r, answer) for _, r in shown.iterrows()],
+        popup_html=[_popup(r, answer, indicator) for _, r in shown.iterrows()],
     )
     bounds = tuple(shown.total_bounds) if not shown.empty else None
     m = _base_map(bounds, options)  # type: ignore[arg-type]
