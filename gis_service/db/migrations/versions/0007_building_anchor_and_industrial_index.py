@@ -10,7 +10,8 @@ Create Date: 2026-12-02
   importer, the benchmark's COPY) stores it and existing rows are backfilled by the
   ``ADD COLUMN``; PostGIS declares ``ST_PointOnSurface`` IMMUTABLE, which PostgreSQL requires.
   The intensity query no longer computes it per building per query.
-- ``idx_building_anchor``: a GiST index on the anchors.
+  No index on it: the query reads the anchors of the buildings it already holds and tests
+  them against the industrial parcels in memory (one STRtree), it never probes by anchor.
 - ``ix_land_parcel_geom_industrial``: a GiST index on the geometries of industrial parcels
   only.  The industrial filter of the queries (``metrics.postgis._IS_INDUSTRIAL``) is
   ``land_use_class = 'industrial'`` (static, the index predicate) plus the land layer and
@@ -38,12 +39,10 @@ def upgrade() -> None:
         sa.Column("anchor", Geometry("POINT", srid=4326, spatial_index=False),
                   sa.Computed(ANCHOR_EXPRESSION, persisted=True), nullable=True),
     )
-    op.create_index("idx_building_anchor", "building", ["anchor"], postgresql_using="gist")
     op.create_index("ix_land_parcel_geom_industrial", "land_parcel", ["geom"], unique=False,
                     postgresql_using="gist", postgresql_where=sa.text(INDUSTRIAL))
 
 
 def downgrade() -> None:
     op.drop_index("ix_land_parcel_geom_industrial", table_name="land_parcel", postgresql_using="gist")
-    op.drop_index("idx_building_anchor", table_name="building", postgresql_using="gist")
     op.drop_column("building", "anchor")
