@@ -44,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.errors import InputError
@@ -220,14 +220,16 @@ ORDER BY u.unit_id
 """
 )
 
-#: per unit and building: the share of its footprint inside the unit, and its anchor
-#: (``building.anchor`` = ST_PointOnSurface(geom), stored by migration 0007)
+#: per unit and building: the share of its footprint inside the unit (NaN for a footprint of
+#: 0 m², left out of the sums), and its anchor (``building.anchor`` = ST_PointOnSurface(geom),
+#: stored by migration 0007); numbers only, fetched as one array
 _BUILDINGS_SQL = text(
     f"""
 WITH {_UNITS_CTE}
-SELECT u.unit_id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated,
-       CASE WHEN ST_ContainsProperly(u.geom, b.geom) THEN 1.0
-            ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END AS share,
+SELECT u.unit_id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated::int,
+       COALESCE(CASE WHEN ST_ContainsProperly(u.geom, b.geom) THEN 1.0
+                     ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END,
+                'NaN') AS share,
        ST_X(b.anchor) AS x, ST_Y(b.anchor) AS y
 FROM units u JOIN building b ON b.import_id = :building_import AND u.geom && b.geom
 WHERE ST_Intersects(u.geom, b.geom)
@@ -238,11 +240,11 @@ WHERE ST_Intersects(u.geom, b.geom)
 #: (through the partial GiST index of industrial parcels, migration 0007)
 _INDUSTRIAL_AROUND_SQL = text(
     f"""
-SELECT DISTINCT ON (p.id) ST_AsBinary(p.geom) AS wkb
+SELECT ST_AsBinary(p.geom)
 FROM unnest(CAST(:xmin AS float8[]), CAST(:ymin AS float8[]), CAST(:xmax AS float8[]), CAST(:ymax AS float8[])) AS x(x0, y0, x1, y1)
 JOIN land_parcel p ON p.geom && ST_MakeEnvelope(x.x0, x.y0, x.x1, x.y1, 4326) AND {_IS_INDUSTRIAL}
 """
-)
+)  # a parcel met by two boxes comes twice: harmless, the test is "on any industrial parcel"
 
 _BUILDINGS_IN_FORCE_SQL = text(
     "SELECT id, year, source_document, file_name, feature_count, estimated_count, is_synthetic"
@@ -318,7 +320,7 @@ def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings
         units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
         if units.empty:
             return units
-        bld = _columns(conn.execute(_BUILDINGS_SQL, params).all(), _BUILDING_COLUMNS)
+        bld = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_BUILDING_COLUMNS)), columns=_BUILDING_COLUMNS)
         bld["on_ind"] = _on_industrial_land(conn, bld, params)
     return units.join(_building_sums(bld), on="unit_id").fillna(
         {c: 0 for c in _BUILDING_SUMS}).astype({c: "int64" for c in _BUILDING_COUNTS})
@@ -329,25 +331,35 @@ _BUILDING_COUNTS = ("n_buildings", "n_estimated", "n_split")
 _BUILDING_SUMS = ("floor_m2", "foot_m2", "ind_floor_m2", "ind_foot_m2", *_BUILDING_COUNTS)
 
 
-def _columns(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
-    """Rows as a frame built column by column (from row objects, pandas spends ~20 µs a row)."""
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    return pd.DataFrame({name: pd.Series(values, dtype=None if values else float) for name, values in zip(names, columns)})
+def _fetch_all(conn: Connection, statement: TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows as plain tuples, in the binary protocol, on ``conn``'s transaction: for tens of
+    thousands of rows, parsing text numbers and making a SQLAlchemy Row of each cost more
+    than the query itself."""
+    compiled = statement.compile(dialect=conn.dialect)
+    with conn.connection.driver_connection.cursor(binary=True) as cursor:
+        cursor.execute(str(compiled), compiled.construct_params(params))
+        return cursor.fetchall()  # type: ignore[no-any-return]
+
+
+def _fetch_numbers(conn: Connection, statement: TextClause, params: dict[str, Any], width: int) -> np.ndarray:
+    """A statement's rows of numbers as one float64 array (``width`` columns)."""
+    rows = _fetch_all(conn, statement, params)
+    return np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
 
 
 def _on_industrial_land(conn: Connection, bld: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
     """Whether each building's anchor lies on an industrial parcel in force (ST_Intersects
     semantics, boundary included).  One spatial join in memory (an STRtree over the industrial
-    parcels around the anchors) instead of one index probe of ``land_parcel`` per building,
-    which cost ~0.05 ms each: 3 s for the 64 000 buildings of the parks at 1M."""
+    parcels around each unit's anchors) instead of one index probe of ``land_parcel`` per
+    building, which cost ~0.05 ms each: 3 s for the 64 000 buildings of the parks at 1M."""
     on_ind = np.zeros(len(bld), dtype=bool)
     if bld.empty:
         return on_ind
     box = bld.groupby("unit_id").agg(xmin=("x", "min"), ymin=("y", "min"), xmax=("x", "max"), ymax=("y", "max"))
-    rows = conn.execute(_INDUSTRIAL_AROUND_SQL, {**params, **{k: box[k].tolist() for k in box.columns}}).all()
+    rows = _fetch_all(conn, _INDUSTRIAL_AROUND_SQL, {**params, **{k: box[k].tolist() for k in box.columns}})
     if not rows:
         return on_ind
-    tree = shapely.STRtree(shapely.from_wkb([bytes(r.wkb) for r in rows]))
+    tree = shapely.STRtree(shapely.from_wkb([r[0] for r in rows]))
     hits = tree.query(shapely.points(bld["x"].to_numpy(), bld["y"].to_numpy()), predicate="intersects")
     on_ind[hits[0]] = True
     return on_ind
@@ -356,13 +368,13 @@ def _on_industrial_land(conn: Connection, bld: pd.DataFrame, params: dict[str, A
 def _building_sums(bld: pd.DataFrame) -> pd.DataFrame:
     """Per unit: floor area and footprint counted by the share inside, on industrial land or
     not; how many buildings, how many estimated, how many split by the boundary."""
-    share = bld["share"].astype(float)  # NaN where the footprint is 0: left out of the sums, as SQL's NULL was
-    floor, foot = bld["floor_area_m2"].astype(float) * share, bld["footprint_m2"].astype(float) * share
+    share = bld["share"]  # NaN where the footprint is 0 m²: left out of the sums, as SQL's NULL was
+    floor, foot = bld["floor_area_m2"] * share, bld["footprint_m2"] * share
     parts = pd.DataFrame({
-        "unit_id": bld["unit_id"], "floor_m2": floor, "foot_m2": foot,
+        "unit_id": bld["unit_id"].astype("int64"), "floor_m2": floor, "foot_m2": foot,
         "ind_floor_m2": floor.where(bld["on_ind"]), "ind_foot_m2": foot.where(bld["on_ind"]),
-        "n_buildings": 1, "n_estimated": bld["floor_area_estimated"].astype(bool).astype(int),
-        "n_split": (share < 0.999999).astype(int),
+        "n_buildings": 1, "n_estimated": bld["floor_area_estimated"].astype("int64"),
+        "n_split": (share < 0.999999).astype("int64"),
     })
     return parts.groupby("unit_id").sum(min_count=0)
 
