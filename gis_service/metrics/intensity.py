@@ -195,8 +195,8 @@ land AS MATERIALIZED (
     WHERE ({_IS_BUILT} OR {_IS_INDUSTRIAL} OR {_IS_RESIDENTIAL} OR {IS_SUPPLIED_ANY_USE}) AND ST_Intersects(u.geom, p.geom)
 ),
 land_doc AS (
-    -- summed per unit and source document first (a hash aggregate of narrow rows): the
-    -- DISTINCT list of documents sorted every wide land record (on disk at 1M records)
+    -- summed per unit and source document first, from the narrow materialized rows: the
+    -- DISTINCT list of documents had sorted every wide joined record (on disk at 1M records)
     SELECT unit_id, source_document,
            SUM(a) FILTER (WHERE is_built) AS built_m2, SUM(a) FILTER (WHERE is_ind) AS ind_m2,
            SUM(a) FILTER (WHERE is_res) AS res_m2, SUM(a) FILTER (WHERE is_sup) AS sup_m2,
