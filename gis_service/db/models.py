@@ -359,6 +359,9 @@ class LandParcel(Base):
             postgresql_using="gist",
             postgresql_where=text("land_use_class = 'industrial' AND is_supplied"),
         ),
+        # the intensity query's industrial parcels (the layer and snapshot are parameters)
+        Index("ix_land_parcel_geom_industrial", "geom", postgresql_using="gist",
+              postgresql_where=text("land_use_class = 'industrial'")),
         Index("ux_land_parcel_supervision_no", "supervision_no", unique=True, postgresql_where=text("layer = 'supply'")),
         CheckConstraint(f"layer IN {LAND_LAYERS_SQL}", name="land_parcel_layer"),
         CheckConstraint(
@@ -393,7 +396,8 @@ class Building(Base):
     """A building footprint (EPSG:4326) with its floor area (建筑面积, m²) for the intensity indicators.
 
     ``floor_area_estimated``: the file gave 层数 only and the floor area is footprint × 层数.
-    ``footprint_m2`` is computed by PostgreSQL in EPSG:4549 (never written by clients).
+    ``footprint_m2`` is computed by PostgreSQL in EPSG:4549 and ``anchor`` (ST_PointOnSurface)
+    by PostGIS (never written by clients).
     """
 
     __tablename__ = "building"
@@ -410,6 +414,10 @@ class Building(Base):
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     footprint_m2: Mapped[float | None] = mapped_column(
         Float(precision=53), Computed("ST_Area(ST_Transform(geom, 4549))", persisted=True)
+    )
+    #: a point on the surface (ST_PointOnSurface), stored: it decides "on industrial land" (migration 0007)
+    anchor: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False), Computed("ST_PointOnSurface(geom)", persisted=True)
     )
 
 

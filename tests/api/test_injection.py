@@ -167,6 +167,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("metrics/intensity.py", "_IS_INDUSTRIAL"): "metrics/postgis.py constant: the industrial land condition (bound)",
     ("metrics/intensity.py", "_IS_IDLE"): "module constant: idle supply records (:year bound)",
     ("metrics/intensity.py", "_IS_RESIDENTIAL"): "module constant: residential patches of the snapshot (bound)",
+    ("metrics/intensity.py", "_UNITS_CTE"): "module constant: the units CTE of a level (its values bound)",
     ("metrics/intensity.py", 'in_force_sql("pb")'): "fixed in-force condition for a constant alias (store/boundaries.py)",
     ("audit.py", "row"): "to_jsonb(t) minus/plus the constant geometry column names of _GEOMETRY_COLUMNS",
 }
