@@ -359,9 +359,9 @@ class LandParcel(Base):
             postgresql_using="gist",
             postgresql_where=text("land_use_class = 'industrial' AND is_supplied"),
         ),
-        # the intensity query's industrial parcels (the layer and snapshot are parameters)
+        # the intensity query's 工矿仓储 parcels (the layer and snapshot are parameters)
         Index("ix_land_parcel_geom_industrial", "geom", postgresql_using="gist",
-              postgresql_where=text("land_use_class = 'industrial'")),
+              postgresql_where=text("land_use_class IN ('industrial', 'mining', 'logistics_warehouse')")),
         Index("ux_land_parcel_supervision_no", "supervision_no", unique=True, postgresql_where=text("layer = 'supply'")),
         CheckConstraint(f"layer IN {LAND_LAYERS_SQL}", name="land_parcel_layer"),
         CheckConstraint(

@@ -27,9 +27,12 @@ What was confirmed, and where (read this before trusting a number)
       已建成工矿仓储用地面积 (表 E.7 / 表 E.3).
     - 工业用地建筑系数: guoturen.com/wenti-4372.html (名词解释: 工矿仓储用地上的建筑物构筑物基底
       面积、露天堆场和露天操作场地的总面积与工矿仓储用地面积之比, %).
-    These three use 工矿仓储用地 (工业 + 采矿 + 仓储); the platform's industrial land is the
-    industrial class only (``_IS_INDUSTRIAL`` in ``_INTENSITY_SQL``), so they are recorded as
-    read but not confirmed until that filter counts the 采矿 and 物流仓储 classes too.
+    These three use 工矿仓储用地 (工业 + 采矿 + 仓储, the 06 class of GB/T 21010-2007), and so
+    does this module (:data:`INDUSTRIAL_STORAGE_CLASSES`: the platform's ``industrial``,
+    ``mining`` and ``logistics_warehouse`` classes, i.e. 三调 0601, 0602, 0508; 国土空间
+    1001, 1002, 1101): 工业用地率 and 工业用地综合容积率 are confirmed as read; 工业用地建筑系数
+    still differs (构筑物, 露天堆场 and 露天操作场地 are not held).  The density answer's
+    "industrial land" stays the industrial class alone (its target is defined on it).
 
     Not confirmed (read only as names, units or partial evidence): 土地开发率, 土地供应率, 土地
     建成率 (a 广东省自然资源厅 note on the 2019 监测统计, nr.gd.gov.cn post_2906675, says only that
@@ -43,8 +46,6 @@ What was confirmed, and where (read this before trusting a number)
 Differences from the procedure, forced by the data the platform holds (stated in each row)
     - 已建成城镇建设用地 is the platform's one definition of built-up land: survey patches of
       建设用地 in the snapshot in force (:mod:`gis_service.metrics.land_layers`);
-    - 工业用地 is the platform's industrial class (三调 0601 / 国土空间 1001), not 工矿仓储
-      (仓储 and 采矿 are not counted);
     - 已达到供地条件的土地 is not in any land layer: it is a yearly figure
       (``land_ready_for_supply``, 公顷); without it 土地开发率 and 土地供应率 are missing;
     - 土地开发率's denominator is the measured area of the boundary (不可建设土地 is not held);
@@ -103,7 +104,6 @@ from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import (
     _IN_SNAPSHOT,
     _IS_BUILT,
-    _IS_INDUSTRIAL,
     _SESSION_SQL,
     IS_SUPPLIED_ANY_USE,
     parcel_piece_areas,
@@ -132,12 +132,12 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "land_ready_ha": ("已达到供地条件的土地面积", "公顷"),
     "supplied_land_ha": ("已供应国有建设用地面积", "公顷"),
     "built_up_land_ha": ("已建成城镇建设用地面积", "公顷"),
-    "industrial_land_ha": ("已建成工业用地面积", "公顷"),
+    "industrial_land_ha": ("已建成工矿仓储用地面积", "公顷"),
     "residential_land_ha": ("住宅用地面积", "公顷"),
     "floor_area_m2": ("总建筑面积", "m²"),
     "footprint_m2": ("建筑基底总面积", "m²"),
-    "industrial_floor_area_m2": ("工业用地上总建筑面积", "m²"),
-    "industrial_footprint_m2": ("工业用地上建筑物基底面积", "m²"),
+    "industrial_floor_area_m2": ("工矿仓储用地上总建筑面积", "m²"),
+    "industrial_footprint_m2": ("工矿仓储用地上建筑物基底面积", "m²"),
     "investment_wan": ("工业(物流)企业累计固定资产投资总额", "万元"),
     "industrial_tax_wan": ("工业(物流)企业税收总额", "万元"),
     "tax_wan": ("二三产业税收总额", "万元"),
@@ -188,6 +188,10 @@ _QUOTING = "a document quoting the procedure"
 _SLIDES = (f"{_QUOTING}: 《开发区土地集约利用程度评价与潜力测算要点解读》(安徽省土地勘测规划院), 评价指标体系"
            " (search excerpt without address; formulas legible, indicator names garbled)")
 
+#: 工矿仓储用地 (the procedure's "industrial land"): the platform's classes of GB/T 21010-2007's 06
+INDUSTRIAL_STORAGE_CLASSES: tuple[str, ...] = ("industrial", "mining", "logistics_warehouse")
+_IND_STORAGE_NOTE = "工矿仓储用地 = 工业、采矿、物流仓储用地(三调 0601、0602、0508;国土空间 1001、1002、1101)"
+
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_development_rate_pct", "土地开发率", "土地利用状况", "%", "land_ready_ha", "unit_area_ha", 100.0,
               "已达到供地条件的土地面积 / 开发区土地总面积 × 100%",
@@ -197,10 +201,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("land_built_rate_pct", "土地建成率", "土地利用状况", "%", "built_up_land_ha", "supplied_land_ha", 100.0,
               "已建成城镇建设用地面积 / 已供应国有建设用地面积 × 100%"),
     Indicator("industrial_land_share_pct", "工业用地率", "用地结构", "%", "industrial_land_ha", "built_up_land_ha", 100.0,
-              "工业用地面积 / 已建成城镇建设用地面积 × 100%", note_zh="工业用地为三调0601/国土空间1001,不含仓储、采矿",
+              "已建成工矿仓储用地面积 / 已建成城镇建设用地面积 × 100%", note_zh=_IND_STORAGE_NOTE,
               confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v17324647.html 词条 工业用地率; 自然资源部 每日一词 "
-                           f"(a9909.cn/2022/07/20/Word-rate-of-industrial-land/); {_SLIDES}",
-              differs_zh="规程口径为工矿仓储用地(工业、采矿、仓储),平台只计工业用地"),
+                           f"(a9909.cn/2022/07/20/Word-rate-of-industrial-land/); {_SLIDES}"),
     Indicator("floor_area_ratio", "综合容积率", "土地利用强度", "", "floor_area_m2", "built_up_land_ha", 1e-4,
               "总建筑面积 / 已建成城镇建设用地面积",
               confirmed_by=f"{_SLIDES}: 已建成城镇建设用地总建筑面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
@@ -208,18 +211,18 @@ INDICATORS: tuple[Indicator, ...] = (
               "建筑基底总面积 / 已建成城镇建设用地面积 × 100%",
               confirmed_by=f"{_SLIDES}: 已建成城镇建设用地建筑基底总面积 (表E.7) / 已建成城镇建设用地面积 (表E.3)"),
     Indicator("industrial_floor_area_ratio", "工业用地综合容积率", "土地利用强度", "", "industrial_floor_area_m2",
-              "industrial_land_ha", 1e-4, "工业用地上总建筑面积 / 已建成工业用地面积",
-              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v16334651.html 词条 工业用地综合容积率; {_SLIDES}",
-              differs_zh="规程口径为工矿仓储用地上的总建筑面积 / 工矿仓储用地面积,平台只计工业用地"),
+              "industrial_land_ha", 1e-4, "工矿仓储用地上总建筑面积 / 已建成工矿仓储用地面积", note_zh=_IND_STORAGE_NOTE,
+              confirmed_by=f"{_QUOTING}: baike.kuaiji.com/v16334651.html 词条 工业用地综合容积率; {_SLIDES}"),
     Indicator("industrial_building_coverage_pct", "工业用地建筑系数", "土地利用强度", "%", "industrial_footprint_m2",
-              "industrial_land_ha", 1e-2, "工业用地上建筑物、构筑物基底及露天堆场、操作场地面积 / 已建成工业用地面积 × 100%",
-              note_zh="只计建筑物基底(平台未存露天堆场、操作场地)",
+              "industrial_land_ha", 1e-2,
+              "工矿仓储用地上建筑物、构筑物基底及露天堆场、操作场地面积 / 已建成工矿仓储用地面积 × 100%",
+              note_zh="只计建筑物基底(平台未存构筑物、露天堆场、操作场地)",
               confirmed_by=f"{_QUOTING}: guoturen.com/wenti-4372.html 名词解释 工业用地建筑系数",
-              differs_zh="规程口径为工矿仓储用地,且含构筑物基底、露天堆场和露天操作场地;平台只计工业用地上的建筑物基底"),
+              differs_zh="规程口径含构筑物基底、露天堆场和露天操作场地;平台只计工矿仓储用地上的建筑物基底"),
     Indicator("investment_intensity_wan_per_ha", "工业用地固定资产投入强度", "产业用地投入产出效益", "万元/公顷",
-              "investment_wan", "industrial_land_ha", 1.0, "工业(物流)企业累计固定资产投资总额 / 已建成工业用地面积"),
+              "investment_wan", "industrial_land_ha", 1.0, "工业(物流)企业累计固定资产投资总额 / 已建成工矿仓储用地面积"),
     Indicator("industrial_tax_per_ha_wan", "工业用地地均税收", "产业用地投入产出效益", "万元/公顷",
-              "industrial_tax_wan", "industrial_land_ha", 1.0, "工业(物流)企业税收总额 / 已建成工业用地面积"),
+              "industrial_tax_wan", "industrial_land_ha", 1.0, "工业(物流)企业税收总额 / 已建成工矿仓储用地面积"),
     Indicator("tax_per_ha_wan", "综合地均税收", "产业用地投入产出效益", "万元/公顷", "tax_wan", "built_up_land_ha", 1.0,
               "二三产业税收总额 / 已建成城镇建设用地面积", note_zh="税收取指标目录 tax(税收)"),
     Indicator("population_density_per_km2", "人口密度", "人口", "万人/km²", "population_wan", "built_up_land_ha", 100.0,
@@ -234,6 +237,9 @@ _BY_KEY = {i.key: i for i in INDICATORS}
 FLOOR_AREA_QUANTITIES = frozenset({"floor_area_m2", "footprint_m2", "industrial_floor_area_m2", "industrial_footprint_m2"})
 
 # --------------------------------------------------------------------------- SQL
+#: 工矿仓储 patches of the snapshot in force (the partial GiST index of migration 0007 holds these classes)
+_IS_INDUSTRIAL_STORAGE = (f"(p.land_use_class IN ({', '.join(repr(c) for c in INDUSTRIAL_STORAGE_CLASSES)})"
+                          f" AND p.layer = :land_use_layer AND {_IN_SNAPSHOT})")
 _IS_RESIDENTIAL = f"(p.land_use_class = 'residential' AND p.layer = :land_use_layer AND {_IN_SNAPSHOT})"
 _IS_IDLE = f"({IS_SUPPLIED_ANY_USE} AND p.idle_status IS NOT NULL AND p.idle_year <= :year)"
 
@@ -260,13 +266,13 @@ land AS MATERIALIZED (
     -- meets the same unit geometry and PostGIS prepares it once (inlined, the planner sorted
     -- the joined rows first and the areas were computed on copies, unprepared)
     SELECT u.unit_id, p.source_document,
-           COALESCE({_IS_BUILT}, false) AS is_built, COALESCE({_IS_INDUSTRIAL}, false) AS is_ind,
+           COALESCE({_IS_BUILT}, false) AS is_built, COALESCE({_IS_INDUSTRIAL_STORAGE}, false) AS is_ind,
            COALESCE({_IS_RESIDENTIAL}, false) AS is_res, COALESCE({IS_SUPPLIED_ANY_USE}, false) AS is_sup,
            COALESCE({_IS_IDLE}, false) AS is_idle_found, p.idle_status,
            CASE WHEN ST_ContainsProperly(u.geom, p.geom) THEN p.area_m2
                 ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, p.geom), {AREA_SRID})) END AS a
     FROM units u JOIN land_parcel p ON u.geom && p.geom
-    WHERE ({_IS_BUILT} OR {_IS_INDUSTRIAL} OR {_IS_RESIDENTIAL} OR {IS_SUPPLIED_ANY_USE}) AND ST_Intersects(u.geom, p.geom)
+    WHERE ({_IS_BUILT} OR {_IS_INDUSTRIAL_STORAGE} OR {_IS_RESIDENTIAL} OR {IS_SUPPLIED_ANY_USE}) AND ST_Intersects(u.geom, p.geom)
 ),
 land_doc AS (
     -- summed per unit and source document first, from the narrow materialized rows: the
@@ -316,7 +322,7 @@ _INDUSTRIAL_AROUND_SQL = text(
     f"""
 SELECT ST_AsBinary(p.geom)
 FROM unnest(CAST(:xmin AS float8[]), CAST(:ymin AS float8[]), CAST(:xmax AS float8[]), CAST(:ymax AS float8[])) AS x(x0, y0, x1, y1)
-JOIN land_parcel p ON p.geom && ST_MakeEnvelope(x.x0, x.y0, x.x1, x.y1, 4326) AND {_IS_INDUSTRIAL}
+JOIN land_parcel p ON p.geom && ST_MakeEnvelope(x.x0, x.y0, x.x1, x.y1, 4326) AND {_IS_INDUSTRIAL_STORAGE}
 """
 )  # a parcel met by two boxes comes twice: harmless, the test is "on any industrial parcel"
 

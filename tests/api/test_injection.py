@@ -164,7 +164,9 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("metrics/intensity.py", "IS_SUPPLIED_ANY_USE"): "metrics/postgis.py constant: supplied-land condition (values bound)",
     ("metrics/intensity.py", "_IN_SNAPSHOT"): "metrics/postgis.py constant: the survey-snapshot condition (bound)",
     ("metrics/intensity.py", "_IS_BUILT"): "metrics/postgis.py constant: the built-up land condition (bound)",
-    ("metrics/intensity.py", "_IS_INDUSTRIAL"): "metrics/postgis.py constant: the industrial land condition (bound)",
+    ("metrics/intensity.py", "_IS_INDUSTRIAL_STORAGE"): "module constant: 工矿仓储 patches of the snapshot (bound)",
+    ("metrics/intensity.py", "', '.join(repr(c) for c in INDUSTRIAL_STORAGE_CLASSES)"):
+        "module constant: quoted class names of the code (INDUSTRIAL_STORAGE_CLASSES)",
     ("metrics/intensity.py", "_IS_IDLE"): "module constant: idle supply records (:year bound)",
     ("metrics/intensity.py", "_IS_RESIDENTIAL"): "module constant: residential patches of the snapshot (bound)",
     ("metrics/intensity.py", "_UNITS_CTE"): "module constant: the units CTE of a level (its values bound)",

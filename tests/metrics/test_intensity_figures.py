@@ -131,13 +131,14 @@ def test_each_definition_says_where_it_was_confirmed_and_the_meta_lists_the_rest
     meta = gs.answer_intensity(engine, gs.IntensityQuestion(year=YEAR)).meta
     by_key = {i["key"]: i for i in meta["indicators"]}
     assert len(by_key) == 14
-    for key in ("floor_area_ratio", "building_density_pct"):  # read, and the code computes exactly that
+    # read, and the code computes exactly that (工矿仓储用地 for the two industrial ones)
+    for key in ("floor_area_ratio", "building_density_pct", "industrial_land_share_pct", "industrial_floor_area_ratio"):
         assert by_key[key]["confirmed"] is True and "a document quoting the procedure" in by_key[key]["confirmed_by"]
         assert by_key[key]["differs_zh"] is None and key not in meta["unconfirmed_definitions"]
-    for key in ("industrial_land_share_pct", "industrial_floor_area_ratio", "industrial_building_coverage_pct"):
-        # read (工矿仓储用地), but the platform counts industrial land only: recorded, not confirmed
-        assert by_key[key]["confirmed_by"] and "工矿仓储" in by_key[key]["differs_zh"]
-        assert by_key[key]["confirmed"] is False and key in meta["unconfirmed_definitions"]
+    # read, but the platform holds no 构筑物 or 露天堆场: recorded, not confirmed
+    coverage = by_key["industrial_building_coverage_pct"]
+    assert coverage["confirmed_by"] and "露天堆场" in coverage["differs_zh"]
+    assert coverage["confirmed"] is False and "industrial_building_coverage_pct" in meta["unconfirmed_definitions"]
     unread = [k for k, i in by_key.items() if not i["confirmed_by"]]
     assert "land_supply_rate_pct" in unread and "idle_land_rate_pct" in unread
     assert set(meta["unconfirmed_definitions"]) == {k for k, i in by_key.items() if not i["confirmed"]} | {"zone_type_rule"}

@@ -71,3 +71,17 @@ def test_a_share_above_100_percent_is_shown_as_computed_with_a_check(engine: Eng
     assert built["value"] > 100  # never capped
     assert "已建成城镇建设用地面积大于已供应国有建设用地面积" in built["check_zh"]
     assert pd.isna(details.loc["floor_area_ratio", "check_zh"])  # not a share: no check
+
+
+def test_industrial_land_is_the_procedures_gongkuang_cangchu_industry_mining_and_warehouses(engine: Engine, loaded: int) -> None:
+    before = measure_intensity(engine, year=YEAR).rows.set_index("unit_id").loc[loaded, "industrial_land_share_pct"]
+    with engine.begin() as conn:  # the 10 ha commercial patch becomes 物流仓储用地 (三调 0508)
+        conn.execute(text("UPDATE land_parcel SET land_use_class = 'logistics_warehouse'"
+                          " WHERE layer = 'survey' AND land_use_class = 'commercial'"))
+    result = measure_intensity(engine, year=YEAR)
+    after = result.rows.set_index("unit_id").loc[loaded, "industrial_land_share_pct"]
+    assert before == pytest.approx(50 / 70 * 100, rel=1e-6) and after == pytest.approx(60 / 70 * 100, rel=1e-6)
+    details = result.details.set_index("indicator")
+    assert details.loc["industrial_land_share_pct", "numerator_label"] == "已建成工矿仓储用地面积"
+    assert details.loc["industrial_land_share_pct", "confirmed"] and details.loc["industrial_floor_area_ratio", "confirmed"]
+    assert not details.loc["industrial_building_coverage_pct", "confirmed"]  # 构筑物 and 露天堆场 are not held

@@ -12,9 +12,9 @@ Create Date: 2026-12-02
   The intensity query no longer computes it per building per query.
   No index on it: the query reads the anchors of the buildings it already holds and tests
   them against the industrial parcels in memory (one STRtree), it never probes by anchor.
-- ``ix_land_parcel_geom_industrial``: a GiST index on the geometries of industrial parcels
-  only.  The industrial filter of the queries (``metrics.postgis._IS_INDUSTRIAL``) is
-  ``land_use_class = 'industrial'`` (static, the index predicate) plus the land layer and
+- ``ix_land_parcel_geom_industrial``: a GiST index on the geometries of 工矿仓储 parcels
+  only.  The intensity filter (``metrics.intensity._IS_INDUSTRIAL_STORAGE``) is
+  ``land_use_class IN (industrial, mining, logistics_warehouse)`` (static, the index predicate) plus the land layer and
   snapshot in force (parameters, checked on the rows the index returns).
 """
 
@@ -30,7 +30,8 @@ branch_labels = None
 depends_on = None
 
 ANCHOR_EXPRESSION = "ST_PointOnSurface(geom)"
-INDUSTRIAL = "land_use_class = 'industrial'"
+#: 工矿仓储 (industrial, mining, logistics/warehouse): metrics.intensity.INDUSTRIAL_STORAGE_CLASSES
+INDUSTRIAL = "land_use_class IN ('industrial', 'mining', 'logistics_warehouse')"
 
 
 def upgrade() -> None:
