@@ -48,7 +48,7 @@ INTENSITY_ROW_COLUMNS: list[str] = [
     "unit_id", "unit_code", "unit_name", "unit_kind", "level", "year", "boundary_id",
     *[i.key for i in INDICATORS], "residential_land_share_pct",
     "zone_type", "zone_type_reason", "intensity_score", "rank", "sub_scores", "score_missing",
-    "partial_score", "weight_covered_pct",
+    "partial_score", "weight_covered_pct", "uses_synthetic_data",
     "n_buildings", "n_estimated", "n_split",
 ]
 
@@ -103,12 +103,14 @@ def _answer(engine: Engine, question: IntensityQuestion, config: ScoreConfig) ->
     rows = score_rows(measured.rows, config) if not measured.rows.empty else measured.rows
     rows = rows.reindex(columns=INTENSITY_ROW_COLUMNS)
     rows = rows.astype(object).where(rows.notna(), None)
-    return IntensityAnswer(question, rows, measured.details, _meta(question, config, measured.vintage))
+    synthetic = bool(rows["uses_synthetic_data"].fillna(False).astype(bool).any()) if not rows.empty else False
+    return IntensityAnswer(question, rows, measured.details, _meta(question, config, measured.vintage, synthetic))
 
 
-def _meta(question: IntensityQuestion, config: ScoreConfig, vintage: dict[str, Any]) -> dict[str, Any]:
+def _meta(question: IntensityQuestion, config: ScoreConfig, vintage: dict[str, Any], synthetic: bool) -> dict[str, Any]:
     return plain({
         "question": {"year": question.year, "level": question.level, "level_label": LEVEL_LABELS_ZH[question.level]},
+        "uses_synthetic_data": synthetic,
         "procedure": PROCEDURE,
         "indicators": [
             {"key": i.key, "label_zh": i.label_zh, "family_zh": i.family_zh, "unit": i.unit,

@@ -183,9 +183,11 @@ def render_intensity(answer: Any) -> Table:
 
     q = answer.meta["question"]
     example = " · 评分为示例配置(非官方)" if answer.meta["scores"]["is_example"] else ""
-    table = Table(title=f"开发区土地集约利用评价 {q['year']} · {q['level_label']}{example}", show_lines=True)
+    synthetic = " · 含演示数据(合成),非真实" if answer.meta["uses_synthetic_data"] else ""
+    table = Table(title=f"开发区土地集约利用评价 {q['year']} · {q['level_label']}{example}{synthetic}", show_lines=True)
     rows = answer.records()
-    for header in ("指标类别", "指标", "单位", *(str(r["unit_name"]) for r in rows)):
+    for header in ("指标类别", "指标", "单位", *(str(r["unit_name"]) + (" [合成数据]" if r["uses_synthetic_data"] else "")
+                                             for r in rows)):
         table.add_column(header)
     for ind in INDICATORS:
         table.add_row(ind.family_zh, ind.label_zh, ind.unit or "—", *(_fmt(r[ind.key], 2) for r in rows))

@@ -80,7 +80,8 @@ def _popup(row: pd.Series, answer: IntensityAnswer, indicator: str = "") -> str:
         score += f"(部分指标得分 {partial:.1f} 分,覆盖权重 {row.get('weight_covered_pct'):g}%,不排名)"
     example = "(示例配置,非官方)" if answer.meta["scores"]["is_example"] else ""
     return (f'<div class="gis-popup"><b>{page_text(row["unit_name"])}</b>{_selected(row, answer, indicator)}<table>{cells}'
-            f"<tr><th>开发区类型</th><td>{page_text(row.get('zone_type') or '未定')}</td></tr>"
+            + ("<tr><th>演示数据</th><td class=gis-warn>是(合成数据,非真实)</td></tr>" if row.get("uses_synthetic_data") in (True, 1) else "")
+            + f"<tr><th>开发区类型</th><td>{page_text(row.get('zone_type') or '未定')}</td></tr>"
             f"<tr><th>集约度{example}</th><td>{score};排名 {page_text(row.get('rank') or '—')}</td></tr></table>"
             f"<div>土地:{page_text(answer.meta['vintage']['built_up_land'].get('label_zh', ''))}</div>"
             f"<div>建筑物:{page_text((answer.meta['vintage']['buildings'] or {}).get('source_document', '未导入'))}</div></div>")
@@ -131,6 +132,8 @@ def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool =
             f"<div>{page_text(answer.meta['procedure'])};{page_text(unconfirmed)}</div>"
             f"<div>选择指标:{links}</div>"
             + ("<div class=\"gis-warn\">该年份无园区边界</div>" if empty else "")
+            + ('<div class="gis-warn gis-synthetic">含演示数据(合成):部分土地或建筑物来自演示用合成数据,并非真实调查。</div>'
+               if answer.meta["uses_synthetic_data"] else "")
             + f"<div class=\"gis-warn\">{page_text(answer.meta['scores']['label'])}</div></div>")
 
 

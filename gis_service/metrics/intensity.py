@@ -265,7 +265,7 @@ land AS MATERIALIZED (
     -- materialized: the areas are computed in the join, unit by unit, where ST_ContainsProperly
     -- meets the same unit geometry and PostGIS prepares it once (inlined, the planner sorted
     -- the joined rows first and the areas were computed on copies, unprepared)
-    SELECT u.unit_id, p.source_document,
+    SELECT u.unit_id, p.source_document, p.is_synthetic,
            COALESCE({_IS_BUILT}, false) AS is_built, COALESCE({_IS_INDUSTRIAL_STORAGE}, false) AS is_ind,
            COALESCE({_IS_RESIDENTIAL}, false) AS is_res, COALESCE({IS_SUPPLIED_ANY_USE}, false) AS is_sup,
            COALESCE({_IS_IDLE}, false) AS is_idle_found, p.idle_status,
@@ -282,19 +282,20 @@ land_doc AS (
            SUM(a) FILTER (WHERE is_res) AS res_m2, SUM(a) FILTER (WHERE is_sup) AS sup_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'idle') AS idle_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'disposed') AS disposed_m2,
-           SUM(a) FILTER (WHERE is_idle_found) AS idle_found_m2
+           SUM(a) FILTER (WHERE is_idle_found) AS idle_found_m2, bool_or(is_synthetic) AS synthetic
     FROM land GROUP BY unit_id, source_document
 ),
 land_sum AS (
     SELECT unit_id, SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
            SUM(idle_m2) AS idle_m2, SUM(disposed_m2) AS disposed_m2, SUM(idle_found_m2) AS idle_found_m2,
+           bool_or(synthetic) AS land_synthetic,
            string_agg(source_document, '; ' ORDER BY source_document) AS land_sources
     FROM land_doc GROUP BY unit_id
 )
 SELECT u.unit_id, u.boundary_id, ST_Area(ST_Transform(u.geom, {AREA_SRID})) AS unit_m2,
        COALESCE(l.built_m2, 0) AS built_m2, COALESCE(l.ind_m2, 0) AS ind_m2, COALESCE(l.res_m2, 0) AS res_m2,
        COALESCE(l.sup_m2, 0) AS sup_m2, COALESCE(l.idle_m2, 0) AS idle_m2, COALESCE(l.disposed_m2, 0) AS disposed_m2,
-       COALESCE(l.idle_found_m2, 0) AS idle_found_m2, l.land_sources
+       COALESCE(l.idle_found_m2, 0) AS idle_found_m2, l.land_sources, COALESCE(l.land_synthetic, false) AS land_synthetic
 FROM units u LEFT JOIN land_sum l ON l.unit_id = u.unit_id
 ORDER BY u.unit_id
 """
@@ -384,7 +385,7 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
                                                idle_findings=idle_findings_recorded(engine, year))
     details = _details(raw, quantities, sources, reasons)
-    rows = _rows(raw, names, details, year, level)
+    rows = _rows(raw, names, details, year, level, buildings)
     return IntensityResult(rows=rows, details=details, vintage=vintage)
 
 
@@ -734,7 +735,10 @@ def indicator_value(
 
 
 # --------------------------------------------------------------------------- rows, type, scores
-def _rows(raw: pd.DataFrame, names: pd.DataFrame, details: pd.DataFrame, year: int, level: str) -> pd.DataFrame:
+def _rows(raw: pd.DataFrame, names: pd.DataFrame, details: pd.DataFrame, year: int, level: str,
+          buildings: dict[str, Any] | None = None) -> pd.DataFrame:
+    """One row per unit; ``uses_synthetic_data`` when any land record or building it counts is
+    synthetic (演示数据)."""
     if raw.empty:
         return pd.DataFrame(columns=["unit_id", "unit_code", "unit_name", "unit_kind", "level", "year", *INDICATOR_KEYS])
     wide = details.pivot(index="unit_id", columns="indicator", values="value").reindex(columns=list(INDICATOR_KEYS))
@@ -745,6 +749,9 @@ def _rows(raw: pd.DataFrame, names: pd.DataFrame, details: pd.DataFrame, year: i
     base["year"] = year
     res = (raw["res_m2"].astype(float) / raw["built_m2"].astype(float).where(raw["built_m2"] > 0)) * 100
     base["residential_land_share_pct"] = res.to_numpy()
+    synthetic_buildings = bool(buildings and buildings.get("is_synthetic"))
+    base["uses_synthetic_data"] = (raw["land_synthetic"].astype(bool)
+                                   | (synthetic_buildings & (raw["n_buildings"] > 0))).to_numpy()
     rows = base.merge(wide.reset_index(), on="unit_id", how="left")
     return rows.astype(object).where(rows.notna(), None)
 

@@ -17,7 +17,7 @@ from gis_service.answers.intensity import IntensityAnswer, IntensityQuestion, an
 
 SHEET_NAME = "集约利用"
 COLUMNS = ["园区", "指标类别", "指标", "单位", "现状值", "计算方法", "分子", "分子值", "分子单位", "分母", "分母值",
-           "分母单位", "来源", "缺失原因", "核对提示"]
+           "分母单位", "来源", "缺失原因", "核对提示", "合成数据"]
 
 
 def intensity_sheet(engine: Engine, year: int, unit_ids: Collection[object] | None = None) -> pd.DataFrame:
@@ -38,7 +38,8 @@ def intensity_sheet_of(answer: IntensityAnswer, unit_ids: Collection[object] | N
                         "现状值": d["value"], "计算方法": d["definition_zh"], "分子": d["numerator_label"],
                         "分子值": d["numerator_value"], "分子单位": d["numerator_unit"], "分母": d["denominator_label"],
                         "分母值": d["denominator_value"], "分母单位": d["denominator_unit"], "来源": sources,
-                        "缺失原因": d["missing_reason"], "核对提示": d["check_zh"]})
+                        "缺失原因": d["missing_reason"], "核对提示": d["check_zh"],
+                        "合成数据": "是(演示数据,非真实)" if r["uses_synthetic_data"] else ""})
         for label, value, unit in (("开发区类型", r["zone_type"] or "未定", ""), (f"集约度{example}", r["intensity_score"], "分"),
                                    ("排名", r["rank"], ""),
                                    ("部分指标得分(缺指标,不排名)", None if r["intensity_score"] is not None else r["partial_score"],

@@ -76,3 +76,18 @@ def test_the_intensity_table_fills_from_the_demo(demo) -> None:  # type: ignore[
         assert 0.2 < r["floor_area_ratio"] < 4 and 10 < r["building_density_pct"] < 70, r["unit_name"]
         assert r["industrial_floor_area_ratio"] is not None
     assert answer.meta["vintage"]["buildings"]["is_synthetic"] is True
+
+
+def test_every_face_of_the_intensity_answer_says_it_uses_synthetic_data(demo) -> None:  # type: ignore[no-untyped-def]
+    from gis_service.maps.intensity_view import build_intensity_map
+    from gis_service.reports.intensity_sheet import intensity_sheet
+
+    engine = demo[0]
+    answer = answer_intensity(engine, IntensityQuestion(year=YEAR))
+    assert answer.meta["uses_synthetic_data"] is True
+    assert all(r["uses_synthetic_data"] for r in answer.records() if r["n_buildings"])
+    cli = runner.invoke(cli_app, ["intensity", "--year", str(YEAR)], env={"COLUMNS": "400"})
+    assert cli.exit_code == 0 and "含演示数据(合成)" in cli.output and "[合成数据]" in cli.output
+    assert "含演示数据(合成)" in build_intensity_map(engine, YEAR)
+    sheet = intensity_sheet(engine, YEAR)
+    assert (sheet["合成数据"].dropna() == "是(演示数据,非真实)").any()
