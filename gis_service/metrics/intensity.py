@@ -390,7 +390,7 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
 
 
 _IDLE_FINDINGS_SQL = text(
-    "SELECT count(*) FROM land_parcel WHERE layer = 'supply' AND idle_status IS NOT NULL AND idle_year <= :year"
+    "SELECT count(*) FROM land_parcel WHERE idle_status IS NOT NULL AND idle_year <= :year AND layer = 'supply'"
 )
 
 
@@ -511,7 +511,7 @@ def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[t
         names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
         refuse_two_figures(frame, unit_word="park", names=names)
         parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
-    if level == PARK_LEVEL:
+    if level == PARK_LEVEL or not parks:  # no park figure at all: nothing to apportion, no shares to measure
         return parks
     shares, blocked = _park_shares_in_zones(engine, year, land)
     return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
@@ -668,7 +668,8 @@ def _figure_quantity(
     fig = figures.get((uid, metric))
     if fig is None:
         if level != PARK_LEVEL:
-            return None, "", f"区内无现行边界的园区,{_metric_label(metric)}无从分摊"
+            return None, "", (f"无可分摊的园区数据:区内无现行边界的园区,或指标库中没有任何园区的{_metric_label(metric)}"
+                              f"({metric})")
         return None, "", f"指标库中无本园区该年及以前的{_metric_label(metric)}({metric};gis-service import indicators)"
     return fig.value, fig.source, fig.reason
 

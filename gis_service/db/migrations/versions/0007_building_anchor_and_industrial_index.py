@@ -16,6 +16,7 @@ Create Date: 2026-12-02
   only.  The intensity filter (``metrics.intensity._IS_INDUSTRIAL_STORAGE``) is
   ``land_use_class IN (industrial, mining, logistics_warehouse)`` (static, the index predicate) plus the land layer and
   snapshot in force (parameters, checked on the rows the index returns).
+- ``ix_land_parcel_idle_found``: the few supply records carrying a 闲置土地认定 finding.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def upgrade() -> None:
                     postgresql_using="gist", postgresql_where=sa.text(INDUSTRIAL))
 
 
+    # the idle-land indicators first ask whether any 闲置土地认定 finding is recorded at all: a
+    # handful of flagged supply records among a million parcels
+    op.create_index("ix_land_parcel_idle_found", "land_parcel", ["idle_year"], unique=False,
+                    postgresql_where=sa.text("idle_status IS NOT NULL"))
+
+
 def downgrade() -> None:
+    op.drop_index("ix_land_parcel_idle_found", table_name="land_parcel")
     op.drop_index("ix_land_parcel_geom_industrial", table_name="land_parcel", postgresql_using="gist")
     op.drop_column("building", "anchor")
