@@ -225,8 +225,8 @@ def report(results: dict) -> str:  # type: ignore[type-arg]
                      f"**{r['cold_z14']['ratio']:.2f}x** | {o['p50_ms']:.0f}/{o['p99_ms']:.0f} | "
                      f"{t['p50_ms']:.0f}/{t['p99_ms']:.0f} |")
     lines += ["", "CPU per request (ms; server process, PostgreSQL, the load client), summed over the ABBA halves:", "",
-              "| parcels | ours server | ours PostgreSQL | ours client | tipg server | tipg PostgreSQL | tipg client | "
-              "tipg ÷ ours (server + PostgreSQL) |", "|---|---|---|---|---|---|---|---|"]
+              ("| parcels | ours server | ours PostgreSQL | ours client | tipg server | tipg PostgreSQL | tipg client | "
+               "tipg ÷ ours (server + PostgreSQL) |"), "|---|---|---|---|---|---|---|---|"]
     for n, r in results["sizes"].items():
         o, t = r["cold_z14"]["ours"].get("cpu_ms_per_request"), r["cold_z14"]["tipg"].get("cpu_ms_per_request")
         if not o or "postgres" not in o:

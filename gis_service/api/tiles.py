@@ -39,7 +39,12 @@ from gis_service.api.config import ApiSettings
 from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
 from gis_service.api.headers import public_base_url
 from gis_service.errors import NotFoundError
-from gis_service.store.version_watch import VersionWatch, libpq_conninfo, read_versions, watched
+from gis_service.store.version_watch import (
+    VersionWatch,
+    libpq_conninfo,
+    read_versions,
+    watched,
+)
 from gis_service.tiles import (
     BUFFER,
     EXTENT,

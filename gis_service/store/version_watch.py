@@ -115,6 +115,7 @@ class VersionWatch:
 
     # -- the thread -------------------------------------------------------------------------
     def _run(self) -> None:
+        down_logged = False
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=int(self.connect_timeout_s),
@@ -124,11 +125,13 @@ class VersionWatch:
                     self.backend_pid = conn.info.backend_pid
                     self._resync(conn)
                     log.info("data versions: listening on %s", CHANNEL)
+                    down_logged = False
                     self._listen(conn)
             except (psycopg.Error, OSError) as exc:
-                if not self._stop.is_set():
+                if not self._stop.is_set() and not down_logged:  # once per outage, not once per retry
                     log.warning("data versions: listener down (%s); tile routes query data_change until it is back",
                                 exc.__class__.__name__)
+                    down_logged = True
             finally:
                 self._go_offline()
             self._stop.wait(self.retry_s)
