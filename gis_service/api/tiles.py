@@ -26,11 +26,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, Engine
+from psycopg import pq
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
@@ -161,9 +163,23 @@ def _cache(request: Request) -> TileCache:
     return state.tile_cache  # type: ignore[no-any-return]
 
 
+class _BinaryCursor(psycopg.Cursor[Any]):
+    """A cursor receiving results in binary: a tile's bytea comes as it is, not hex-encoded by
+    the server and decoded here (twice its size in text, for nothing)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.format = pq.Format.BINARY
+
+
+def _binary_results(dbapi_connection: psycopg.Connection[Any], _record: object) -> None:
+    dbapi_connection.cursor_factory = _BinaryCursor
+
+
 def open_tiles(app: FastAPI, engine: Engine) -> None:
-    """Give ``app`` its tile engine (autocommit, planner settings per connection) and start the
-    data version watch on the same database (lifespan start)."""
+    """Give ``app`` its tile engine (autocommit, planner settings per connection, binary results)
+    and start the data version watch on the same database (lifespan start)."""
+    event.listen(engine, "connect", _binary_results)
     app.state.tile_engine = engine
     app.state.version_watch = VersionWatch(libpq_conninfo(engine.url.render_as_string(hide_password=False)))
     app.state.version_watch.start()
