@@ -10,10 +10,6 @@ and three figures are taken:
 
 1. **Cold z14 tile, ours vs tipg, equal work.**  Both servers under the same uvicorn command (one
    worker, bench/api.py's flags) on loopback, one asyncio client at concurrency 16, ABBA halves.
-   Besides requests/s, the CPU each side spends per request is counted (the server process, and
-   PostgreSQL: the postmaster and all its children, when the bench started the cluster): on a
-   machine shared with other work the rate depends on the share of CPU the scheduler gives each
-   side, the CPU per request does not.
    Ours runs with ``GIS_API_TILE_CACHE_BYTES=0`` and the client sends no ``If-None-Match``: every
    request renders the tile from PostGIS, as tipg does.  tipg is set not to truncate
    (``TIPG_MAX_FEATURES_PER_TILE`` 1e8), the same buffer (64/4096) and properties, no gzip; before
@@ -44,7 +40,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import psutil
 from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -145,56 +140,17 @@ def repeated_figures(base: str, url: str, repeats: int) -> dict[str, object]:
     return out
 
 
-class CpuMeter:
-    """CPU seconds used so far by a server process, by PostgreSQL (the postmaster and every child
-    it has had: a backend that exited keeps its last reading) and by this client."""
-
-    def __init__(self, base_url: str, postmaster_pid: int | None) -> None:
-        port = base_url.rsplit(":", 1)[1]
-        self.server = next(p for p in psutil.process_iter(["cmdline"])
-                           if "uvicorn" in " ".join(p.info["cmdline"] or []) and port in (p.info["cmdline"] or []))
-        self.postmaster = psutil.Process(postmaster_pid) if postmaster_pid else None
-        self._seen: dict[int, float] = {}
-
-    def read(self) -> dict[str, float]:
-        out = {"server": _cpu(self.server), "client": _cpu(psutil.Process())}
-        if self.postmaster is not None:
-            for proc in [self.postmaster, *self.postmaster.children(recursive=True)]:
-                try:
-                    self._seen[proc.pid] = _cpu(proc)
-                except psutil.Error:
-                    pass
-            out["postgres"] = sum(self._seen.values())
-        return out
-
-
-def _cpu(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
-    return float(times.user + times.system)
-
-
-def cold_vs_tipg(ours: str, tipg: str, url: str, seconds: float, concurrency: int,
-                 postmaster_pid: int | None = None) -> dict[str, object]:
-    """z14 req/s of ours (no cache) and tipg at ``concurrency``, ABBA, after the equal-work check,
-    and the CPU milliseconds per request of each side (server, PostgreSQL, client)."""
+def cold_vs_tipg(ours: str, tipg: str, url: str, seconds: float, concurrency: int) -> dict[str, object]:
+    """z14 req/s of ours (no cache) and tipg at ``concurrency``, ABBA, after the equal-work check."""
     x, y = tile_of(*TILE_POINT, 14)
     our_url, tipg_url = api_bench.scenarios(ours, tipg)["tile z14"]
     check = api_bench.check_equal_work("tile z14", our_url, tipg_url, api_bench.tile_truth(url, 14, x, y))
     runs: dict[str, list[dict[str, object]]] = {"ours": [], "tipg": []}
-    meters = {"ours": CpuMeter(ours, postmaster_pid), "tipg": CpuMeter(tipg, postmaster_pid)}
-    cpu: dict[str, dict[str, float]] = {"ours": {}, "tipg": {}}
     for who in ("ours", "tipg", "tipg", "ours"):
         target = our_url if who == "ours" else tipg_url
-        before = meters[who].read()
         runs[who].append(asyncio.run(api_bench.hammer(target, concurrency=concurrency, seconds=seconds / 2,
                                                       max_requests=100_000)))
-        after = meters[who].read()
-        for part, value in after.items():
-            cpu[who][part] = cpu[who].get(part, 0.0) + value - before[part]
     row = {who: api_bench.summarize(r) for who, r in runs.items()}
-    for who in ("ours", "tipg"):
-        served = row[who]["n"] + row[who]["failures"] + 2  # + the two warm-ups
-        row[who]["cpu_ms_per_request"] = {part: value / served * 1000 for part, value in cpu[who].items()}
     row["ratio"] = row["ours"]["rps"] / row["tipg"]["rps"] if row["tipg"]["rps"] else float("inf")
     row["check"] = check
     print("cold z14", json.dumps(row), flush=True)
@@ -212,9 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, object] = {"concurrency": args.concurrency, "seconds": args.seconds, "sizes": {}}
     with ExitStack() as stack:
-        cluster = None if args.database_url else stack.enter_context(throwaway_postgis("bench", prefix="gis-bench-tiles-"))
-        url = args.database_url or cluster.url()  # type: ignore[union-attr]
-        postmaster = int((cluster.pgdata / "postmaster.pid").read_text().split()[0]) if cluster else None
+        url = args.database_url or stack.enter_context(throwaway_postgis("bench", prefix="gis-bench-tiles-")).url()
         for n in args.sizes:
             print(f"filling {n:,} parcels ...", flush=True)
             api_bench.fill_parcels(url, n)
@@ -224,7 +178,7 @@ def main() -> None:
                                 clean_env_prefixes=api_bench.FOREIGN_ENV) as ours, \
                     running_server(api_bench.TIPG_CMD, env=api_bench.tipg_env(url), health="/healthz",
                                    clean_env_prefixes=api_bench.FOREIGN_ENV) as tipg:
-                size["cold_z14"] = cold_vs_tipg(ours, tipg, url, args.seconds, args.concurrency, postmaster)
+                size["cold_z14"] = cold_vs_tipg(ours, tipg, url, args.seconds, args.concurrency)
                 size["low_zooms"] = low_zoom_figures(ours)
             with running_server(api_bench.OURS_CMD, env=env, clean_env_prefixes=api_bench.FOREIGN_ENV) as ours:
                 size["repeated"] = repeated_figures(ours, url, args.repeats)
@@ -252,16 +206,6 @@ def report(results: dict) -> str:  # type: ignore[type-arg]
                      f"{c['ours_bytes']:,}/{c['tipg_bytes']:,} | {o['rps']:.1f} | {t['rps']:.1f} | "
                      f"**{r['cold_z14']['ratio']:.2f}x** | {o['p50_ms']:.0f}/{o['p99_ms']:.0f} | "
                      f"{t['p50_ms']:.0f}/{t['p99_ms']:.0f} |")
-    lines += ["", "CPU per request (ms; server process, PostgreSQL, the load client), summed over the ABBA halves:", "",
-              ("| parcels | ours server | ours PostgreSQL | ours client | tipg server | tipg PostgreSQL | tipg client | "
-               "tipg ÷ ours (server + PostgreSQL) |"), "|---|---|---|---|---|---|---|---|"]
-    for n, r in results["sizes"].items():
-        o, t = r["cold_z14"]["ours"].get("cpu_ms_per_request"), r["cold_z14"]["tipg"].get("cpu_ms_per_request")
-        if not o or "postgres" not in o:
-            continue
-        own, their = o["server"] + o["postgres"], t["server"] + t["postgres"]
-        lines.append(f"| {int(n):,} | {o['server']:.1f} | {o['postgres']:.1f} | {o['client']:.1f} | {t['server']:.1f} | "
-                     f"{t['postgres']:.1f} | {t['client']:.1f} | **{their / own:.2f}x** |")
     lines += ["", "## Repeated tile (cache on, one keep-alive http.client connection; medians)", "",
               "| parcels | zoom | bytes | cold ms | repeated ms | 304 ms | speedup | speedup (304) |",
               "|---|---|---|---|---|---|---|---|"]

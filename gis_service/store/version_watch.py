@@ -20,7 +20,10 @@ backend to send it and for the thread to apply it (milliseconds; longer only whe
 is starved of CPU).  A read in that window sees the previous version, exactly as a read that
 started just before the commit would.  A connection that died without a word (a network cut,
 no RST) is noticed within the TCP keepalive / user timeout set below (about 10 s) or the next
-heartbeat's failure; until then the copy may lag by that long.
+heartbeat's failure; until then the copy may lag by that long.  LISTEN needs a session of its
+own: behind a transaction-pooling PgBouncer notifications may never arrive, and only the
+heartbeat's full read (every ``heartbeat_s``) would keep the copy current; connect the service
+to PostgreSQL directly or through session pooling.
 """
 
 from __future__ import annotations
