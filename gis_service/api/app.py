@@ -67,10 +67,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url(settings)
         app.state.engine = service_engine(url, api_settings)
-        tiles.open_tiles(app, service_engine(url, api_settings, session_settings=TILE_SESSION_SETTINGS,
-                                             autocommit=True))
+        close_tiles = tiles.open_tiles(app, service_engine(url, api_settings, session_settings=TILE_SESSION_SETTINGS,
+                                                           autocommit=True))
         yield
-        tiles.close_tiles(app)
+        close_tiles()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -176,19 +176,20 @@ def _binary_results(dbapi_connection: psycopg.Connection[Any], _record: object) 
     dbapi_connection.cursor_factory = _BinaryCursor
 
 
-def open_tiles(app: FastAPI, engine: Engine) -> None:
+def open_tiles(app: FastAPI, engine: Engine) -> Callable[[], None]:
     """Give ``app`` its tile engine (autocommit, planner settings per connection, binary results)
-    and start the data version watch on the same database (lifespan start)."""
+    and start the data version watch on the same database (lifespan start).  Returns what ends
+    them (lifespan end): these two, even if a later start replaced them in ``app.state``."""
     event.listen(engine, "connect", _binary_results)
-    app.state.tile_engine = engine
-    app.state.version_watch = VersionWatch(libpq_conninfo(engine.url.render_as_string(hide_password=False)))
-    app.state.version_watch.start()
+    watch = VersionWatch(libpq_conninfo(engine.url.render_as_string(hide_password=False)))
+    app.state.tile_engine, app.state.version_watch = engine, watch
+    watch.start()
 
+    def close() -> None:
+        watch.stop()
+        engine.dispose()
 
-def close_tiles(app: FastAPI) -> None:
-    """Stop the version watch and close the tile engine's connections (lifespan end)."""
-    app.state.version_watch.stop()
-    app.state.tile_engine.dispose()
+    return close
 
 
 async def _versions(request: Request, layer: TileLayer) -> dict[str, int]:

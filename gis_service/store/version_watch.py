@@ -109,6 +109,8 @@ class VersionWatch:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._stop.is_set():
+            return  # stopped already
         self._stop.set()
         os.write(self._wake_w, b"x")
         if self._thread is not None:
