@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -22,25 +22,32 @@ from gis_service.db.models import Role
 from gis_service.errors import DatabaseError
 from gis_service.ingest import ImportLimits
 from gis_service.settings import Settings, get_settings
+from gis_service.tiles.render import TILE_SESSION_SETTINGS
 
 
-def service_engine(url: str, api_settings: ApiSettings) -> Engine:
+def service_engine(url: str, api_settings: ApiSettings, *, session_settings: Mapping[str, str] | None = None,
+                   autocommit: bool = False) -> Engine:
     """The service's pool: bounded waits everywhere, so a database outage is a quick 503, never a hang.
 
     ``connect_timeout`` bounds a connection attempt (a host that drops packets), the session's
     ``statement_timeout`` a query, ``pool_timeout`` the wait for a free connection; ``pool_pre_ping``
     replaces connections that died with a restarted server, so the service recovers by itself.
+    ``session_settings`` are set on every connection when it is opened.  An ``autocommit`` pool
+    (the tiles': one statement per request) has no pre-ping round trip: its caller reads again
+    once on a fresh connection when the first had died.
     """
+    options = {"statement_timeout": str(int(api_settings.db_statement_timeout_ms)), **(session_settings or {})}
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=not autocommit,
         pool_size=api_settings.db_pool_size,
         max_overflow=api_settings.db_pool_size,
         pool_timeout=api_settings.db_pool_timeout_s,
         connect_args={
             "connect_timeout": api_settings.db_connect_timeout_s,
-            "options": f"-c statement_timeout={int(api_settings.db_statement_timeout_ms)}",
+            "options": " ".join(f"-c {name}={value}" for name, value in options.items()),
         },
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
 
@@ -58,8 +65,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = service_engine(database_url(settings), api_settings)
+        url = database_url(settings)
+        app.state.engine = service_engine(url, api_settings)
+        close_tiles = tiles.open_tiles(app, service_engine(url, api_settings, session_settings=TILE_SESSION_SETTINGS,
+                                                           autocommit=True))
         yield
+        close_tiles()
         app.state.engine.dispose()
 
     app = FastAPI(

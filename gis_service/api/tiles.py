@@ -7,28 +7,46 @@ merged by land layer into grid cells (layer ``parcel_cells``), every feature fla
 ``generalised``, each tile under ``parcel_tile_max_bytes``; the TileJSON says so per zoom.
 Parcel tiles below ``parcel_tile_minzoom`` (default 0: none) are refused with a 422.
 
-Tiles are cached per data version: the ETag comes from
-:func:`~gis_service.store.versions.data_version` of the layer's tables (the map pages' notion
-of a data change), ``If-None-Match`` gets a 304, and rendered tiles are kept in an in-process
-LRU bounded in bytes (``tile_cache_bytes``).
+Tiles are cached per data version: the ETag comes from the ``data_change`` counters of the
+layer's tables (the map pages' notion of a data change), ``If-None-Match`` gets a 304, and
+rendered tiles are kept in an in-process LRU bounded in bytes (``tile_cache_bytes``).
+
+Cost per request: the counters are the in-process copy pushed by the database
+(:class:`~gis_service.store.version_watch.VersionWatch`), so a 304 or a cache hit touches no
+connection (and no worker thread: the route is async).  A cold tile is one autocommit
+statement on the tile engine, whose connections carry the planner settings from connect
+time; that statement also reads the counters, so a tile's ETag always names the data it was
+rendered from (see the version watch's docstring for the window a hit or 304 may lag by).
+While the watcher is not connected the route reads the counters with one query first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+import psycopg
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection
+from psycopg import pq
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.catalog import COLLECTIONS
 from gis_service.api.config import ApiSettings
 from gis_service.api.dependencies import ApiInputError, api_settings, check_tile
 from gis_service.api.headers import public_base_url
 from gis_service.errors import NotFoundError
-from gis_service.store.versions import connection_data_version
+from gis_service.store.version_watch import (
+    VersionWatch,
+    libpq_conninfo,
+    read_versions,
+    watched,
+)
 from gis_service.tiles import (
     BUFFER,
     EXTENT,
@@ -38,8 +56,9 @@ from gis_service.tiles import (
     TileCache,
     TileLayerSql,
 )
-from gis_service.tiles.render import render_detail, render_generalised, tile_transaction
+from gis_service.tiles.render import Rendered, render_detail, render_generalised
 
+T = TypeVar("T")
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -66,7 +85,7 @@ class TileLayer:
 
     @property
     def sql(self) -> TileLayerSql:
-        return TileLayerSql(self.name, COLLECTIONS[self.collection].source, self.properties)
+        return TileLayerSql(self.name, COLLECTIONS[self.collection].source, self.properties, self.tables)
 
 
 TILE_LAYERS: dict[str, TileLayer] = {
@@ -91,24 +110,40 @@ def detail_zoom(layer: TileLayer, settings: ApiSettings) -> int:
 
 
 def render_tile(conn: Connection, layer: TileLayer, z: int, x: int, y: int, *,
-                detail_from: int = 14, max_bytes: int = 500_000) -> RenderedTile:
-    """The MVT of ``layer`` for tile ``z/x/y``: full detail from ``detail_from``, else generalised
-    at the first level of :data:`LEVELS` that fits ``max_bytes`` (the last always fits)."""
+                detail_from: int = 14, max_bytes: int = 500_000) -> tuple[RenderedTile, dict[str, int]]:
+    """The MVT of ``layer`` for tile ``z/x/y`` and the data versions it was read at: full detail
+    from ``detail_from``, else generalised at the first level of :data:`LEVELS` that fits
+    ``max_bytes`` (the last always fits).  ``conn`` is in autocommit (one snapshot per statement)."""
     box = TileBox(z, x, y)
-    tile_transaction(conn)
     if not layer.generalised or z >= detail_from:
-        return RenderedTile(render_detail(conn, layer.sql, box))
+        out = render_detail(conn, layer.sql, box)
+        return RenderedTile(out.data), out.versions
+    rendered: Rendered | None = None
     for level in LEVELS:
-        data = render_generalised(conn, layer.sql, box, level)
-        if len(data) <= max_bytes:
+        rendered = render_generalised(conn, layer.sql, box, level)
+        if len(rendered.data) <= max_bytes:
             break
-    return RenderedTile(data, level.describe())
+    assert rendered is not None  # LEVELS is not empty
+    return RenderedTile(rendered.data, level.describe()), rendered.versions
 
 
-def _etag(conn: Connection, layer: TileLayer, settings: ApiSettings) -> str:
-    """The version of every tile of ``layer``: its tables' data version, plus what else shapes it."""
-    parts = [RENDERING, connection_data_version(conn, layer.tables), detail_zoom(layer, settings),
-             settings.parcel_tile_max_bytes]
+def _read_once(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """``read(conn)`` on a connection of ``engine``, again once on a fresh one if the first
+    had died (a restarted server): the tile engine has no pre-ping round trip, and a read is
+    safe to repeat."""
+    try:
+        with engine.connect() as conn:
+            return read(conn)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with engine.connect() as conn:
+        return read(conn)
+
+
+def _etag(layer: TileLayer, settings: ApiSettings, versions: dict[str, int]) -> str:
+    """The version of every tile of ``layer``: its tables' data versions, plus what else shapes it."""
+    parts = [RENDERING, watched(versions), detail_zoom(layer, settings), settings.parcel_tile_max_bytes]
     if layer.dated:
         parts.append(dt.date.today().isoformat())
     return '"' + hashlib.sha1(repr(parts).encode()).hexdigest()[:20] + '"'
@@ -128,8 +163,46 @@ def _cache(request: Request) -> TileCache:
     return state.tile_cache  # type: ignore[no-any-return]
 
 
+class _BinaryCursor(psycopg.Cursor[Any]):
+    """A cursor receiving results in binary: a tile's bytea comes as it is, not hex-encoded by
+    the server and decoded here (twice its size in text, for nothing)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.format = pq.Format.BINARY
+
+
+def _binary_results(dbapi_connection: psycopg.Connection[Any], _record: object) -> None:
+    dbapi_connection.cursor_factory = _BinaryCursor
+
+
+def open_tiles(app: FastAPI, engine: Engine) -> Callable[[], None]:
+    """Give ``app`` its tile engine (autocommit, planner settings per connection, binary results)
+    and start the data version watch on the same database (lifespan start).  Returns what ends
+    them (lifespan end): these two, even if a later start replaced them in ``app.state``."""
+    event.listen(engine, "connect", _binary_results)
+    watch = VersionWatch(libpq_conninfo(engine.url.render_as_string(hide_password=False)))
+    app.state.tile_engine, app.state.version_watch = engine, watch
+    watch.start()
+
+    def close() -> None:
+        watch.stop()
+        engine.dispose()
+
+    return close
+
+
+async def _versions(request: Request, layer: TileLayer) -> dict[str, int]:
+    """The layer's data versions: the pushed copy, or one query while the watch is not connected."""
+    versions = request.app.state.version_watch.current(layer.tables)
+    if versions is not None:
+        return versions  # type: ignore[no-any-return]
+    engine = request.app.state.tile_engine
+    return await run_in_threadpool(_read_once, engine, lambda conn: read_versions(conn, layer.tables))
+
+
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {}})
-def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
+async def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
     """One vector tile: every feature from the detail zoom, generalised and bounded below it.
 
     ``ETag`` is the tile's data version; send it back in ``If-None-Match`` to get a 304."""
@@ -139,18 +212,25 @@ def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
     minzoom = settings.parcel_tile_minzoom if spec.name == "parcels" else 0
     if z < minzoom:
         raise ApiInputError("z", f"'{spec.name}' tiles start at zoom {minzoom} (got {z}) on this server")
-    # one REPEATABLE READ transaction (one snapshot) for the version and the rendering: a tile
-    # is never rendered from data other than its ETag says
-    with request.app.state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        etag = _etag(conn, spec, settings)
-        headers = {"ETag": etag, "Cache-Control": "no-cache"}  # revalidate every time: a data change shows at once
-        if _matches(request.headers.get("if-none-match"), etag):
+    if_none_match = request.headers.get("if-none-match")
+    etag = _etag(spec, settings, await _versions(request, spec))
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # revalidate every time: a data change shows at once
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    cache = _cache(request)
+    rendered = cache.get((spec.name, z, x, y, etag))
+    headers["X-Tile-Cache"] = "hit" if rendered is not None else "miss"
+    if rendered is None:
+        rendered, versions = await run_in_threadpool(
+            _read_once, request.app.state.tile_engine,
+            lambda conn: render_tile(conn, spec, z, x, y, detail_from=detail_zoom(spec, settings),
+                                     max_bytes=settings.parcel_tile_max_bytes))
+        # the versions read with the content name it, whatever the copy said before: a write
+        # committed meanwhile gives the tile its new ETag (and cache key), never the old one
+        headers["ETag"] = etag = _etag(spec, settings, versions)
+        cache.put((spec.name, z, x, y, etag), rendered)
+        if _matches(if_none_match, etag):
             return Response(status_code=304, headers=headers)
-        rendered, hit = _cache(request).get_or_render(
-            (spec.name, z, x, y, etag),
-            lambda: render_tile(conn, spec, z, x, y, detail_from=detail_zoom(spec, settings),
-                                max_bytes=settings.parcel_tile_max_bytes))
-    headers["X-Tile-Cache"] = "hit" if hit else "miss"
     if rendered.generalisation:
         headers["X-Tile-Generalisation"] = rendered.generalisation
     return Response(rendered.data, media_type=MVT, headers=headers)

@@ -30,6 +30,8 @@ from functools import cache
 
 from sqlalchemy import Connection
 
+from gis_service.store.version_watch import VERSIONS_SQL
+
 EXTENT = 4096
 BUFFER = 64
 TILE_PX = 256  # the pixel of the generalisation rules: 1/256 of the tile side
@@ -55,11 +57,21 @@ LEVELS: tuple[Level, ...] = (Level(4.0, 4), Level(16.0, 8), Level(None, 8))
 
 @dataclass(frozen=True)
 class TileLayerSql:
-    """What the renderer needs of a tiled layer: its name, source query and properties."""
+    """What the renderer needs of a tiled layer: its name, source query, properties, and the
+    tables whose data versions (``data_change``) are read in the same statement as the tile."""
 
     name: str
     source: str
     properties: tuple[str, ...]
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A tile's bytes and the data versions of its tables, both read in one statement's snapshot."""
+
+    data: bytes
+    versions: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -136,11 +148,11 @@ def detail_sql(layer: TileLayerSql, linear: bool) -> str:
     props = ", ".join(f"s.{p}" for p in layer.properties)
     projected = _LINEAR if linear else _EXACT
     # the bbox test is done in EPSG:4326 so the GiST index on the stored geometry is used
-    return _ENVELOPES + f"""
+    return _with_versions(_ENVELOPES + f"""
         SELECT ST_AsMVT(f, %(name)s, {EXTENT}, 'geom', 'id')
         FROM (SELECT s.id, {props}, ST_AsMVTGeom({projected}, b.env, {EXTENT}, {BUFFER}, true) AS geom
               FROM ({layer.source}) s, b WHERE s.geom && b.env4326) f
-    """
+    """)
 
 
 @cache
@@ -160,7 +172,7 @@ def generalised_sql(layer: TileLayerSql, keep_parcels: bool) -> str:
     """ if keep_parcels else "NULL::bytea"
     # a small parcel falls in the cell of its bounding box's centre (rows on the Mercator y);
     # centres outside the tile belong to the neighbouring tile's cells
-    return _ENVELOPES + f""",
+    return _with_versions(_ENVELOPES + f""",
         k AS (SELECT s.layer, s.land_use_class, s.is_supplied, s.is_synthetic, ST_Area(s.geom) AS a,
                      floor(((ST_XMin(s.geom) + ST_XMax(s.geom)) / 2 - %(west)s) * %(cells_per_deg)s)::int AS cx,
                      floor((%(north_unit)s - ln(tan(pi() / 4 + radians((ST_YMin(s.geom) + ST_YMax(s.geom)) / 2) / 2)))
@@ -183,25 +195,37 @@ def generalised_sql(layer: TileLayerSql, keep_parcels: bool) -> str:
               FROM g WHERE cx >= 0 AND cx < %(cells)s AND cy >= 0 AND cy < %(cells)s GROUP BY layer, cx, cy)
         SELECT coalesce({parcels}, ''::bytea)
                || coalesce((SELECT ST_AsMVT(c, 'parcel_cells', {EXTENT}, 'geom') FROM c), ''::bytea)
-    """
+    """)
 
 
 def _params(layer: TileLayerSql, box: TileBox) -> dict[str, object]:
     bw, bs, be, bn = box.search_bounds()
-    return {"z": box.z, "x": box.x, "y": box.y, "bw": bw, "bs": bs, "be": be, "bn": bn, "name": layer.name}
+    return {"z": box.z, "x": box.x, "y": box.y, "bw": bw, "bs": bs, "be": be, "bn": bn, "name": layer.name,
+            "version_tables": list(layer.tables)}
 
 
-def render_detail(conn: Connection, layer: TileLayerSql, box: TileBox) -> bytes:
+def _with_versions(tile_sql: str) -> str:
+    """The tile and its tables' data versions in one statement: one snapshot (the statement's,
+    the connection being in autocommit), so the versions are exactly those of the content."""
+    return f"SELECT ({tile_sql}) AS tile, {VERSIONS_SQL} AS versions"
+
+
+def _run(conn: Connection, sql: str, params: dict[str, object]) -> Rendered:
+    tile, versions = conn.exec_driver_sql(sql, params).one()
+    return Rendered(bytes(tile or b""), {str(t): int(v) for t, v in versions.items()})
+
+
+def render_detail(conn: Connection, layer: TileLayerSql, box: TileBox) -> Rendered:
     """Every feature meeting the tile (and its buffer), at full precision of the tile grid."""
     linear = box.chord_error_units() <= LINEAR_MAX_ERROR_UNITS
     params = _params(layer, box)
     if linear:
         slope, offset = box.chord()
         params |= {"ax": EARTH_R * math.pi / 180, "ay": slope, "y0": offset}
-    return bytes(conn.exec_driver_sql(detail_sql(layer, linear), params).scalar_one() or b"")
+    return _run(conn, detail_sql(layer, linear), params)
 
 
-def render_generalised(conn: Connection, layer: TileLayerSql, box: TileBox, level: Level) -> bytes:
+def render_generalised(conn: Connection, layer: TileLayerSql, box: TileBox, level: Level) -> Rendered:
     """The tile at one generalisation ``level`` (see the module's docstring)."""
     west, south, east, north = box.bounds
     px_lon = (east - west) / TILE_PX
@@ -216,17 +240,13 @@ def render_generalised(conn: Connection, layer: TileLayerSql, box: TileBox, leve
         "x0": -math.pi * EARTH_R + box.x * box.side_m, "y1": math.pi * EARTH_R - box.y * box.side_m, "cell_m": cell_m,
     }
     sql = generalised_sql(layer, level.min_area_px is not None)
-    return bytes(conn.exec_driver_sql(sql, params).scalar_one() or b"")
+    return _run(conn, sql, params)
 
 
-def tile_transaction(conn: Connection) -> None:
-    """Planner settings of a tile's transaction.
-
-    Many tile queries run at once and each is short: parallel workers only add start-up time
-    (the issue measured 11 ms per tile with a parallel plan, 5 without) and so does JIT
-    compilation (seconds on a generalised 1M-parcel tile).  The cell grouping of a generalised
-    tile has a few thousand groups, but the planner cannot know it and sorts a million rows on
-    disk under the default work_mem; a larger budget lets it hash them (the table stays small).
-    """
-    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
-                         "SET LOCAL work_mem = '32MB'")
+#: Planner settings of every connection of the tile engine (set at connect time, not per tile).
+#: Many tile queries run at once and each is short: parallel workers only add start-up time
+#: (the issue measured 11 ms per tile with a parallel plan, 5 without) and so does JIT
+#: compilation (seconds on a generalised 1M-parcel tile).  The cell grouping of a generalised
+#: tile has a few thousand groups, but the planner cannot know it and sorts a million rows on
+#: disk under the default work_mem; a larger budget lets it hash them (the table stays small).
+TILE_SESSION_SETTINGS = {"max_parallel_workers_per_gather": "0", "jit": "off", "work_mem": "32MB"}
