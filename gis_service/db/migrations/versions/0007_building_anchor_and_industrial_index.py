@@ -26,7 +26,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
