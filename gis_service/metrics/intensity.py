@@ -85,10 +85,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -113,6 +115,8 @@ from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.land import LandInForce, land_in_force
 from gis_service.store.readers import read_parks, read_zones
+
+T = TypeVar("T")
 
 PARK_LEVEL = "park"
 ZONE_LEVEL = "zone"
@@ -378,9 +382,11 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     check_level(level)
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
-    raw = _measure(engine, year, level, land, buildings)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the figures (zone shares: a parcel query) beside the land
+        figures_job = pool.submit(_figures, engine, year, level, land)
+        raw = _measure(engine, year, level, land, buildings)
+        figures = figures_job.result()
     names = _unit_names(engine, level)
-    figures = _figures(engine, year, level, land)
     vintage = _vintage(year, land, buildings)
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
                                                idle_findings=idle_findings_recorded(engine, year))
@@ -412,16 +418,42 @@ def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings
         **land.sql_params([INDUSTRIAL_LAND, BUILT_UP_LAND, SUPPLIED_INDUSTRIAL_LAND]),
         "year": year,
     }
-    # one snapshot for the three statements, as the one statement they replace had
+    # one snapshot for every statement, as the one statement they replace had: the buildings run
+    # on a second connection that imports this transaction's snapshot, beside the land sums
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(_SESSION_SQL)
-        units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
-        if units.empty:
-            return units
-        bld = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_BUILDING_COLUMNS)), columns=_BUILDING_COLUMNS)
-        bld["on_ind"] = _on_industrial_land(conn, bld, params)
+        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            buildings_job = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings(c, params))
+            units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
+            bld = buildings_job.result()
+    if units.empty:
+        return units
     return units.join(_building_sums(bld), on="unit_id").fillna(
         {c: 0 for c in _BUILDING_SUMS}).astype({c: "int64" for c in _BUILDING_COUNTS})
+
+
+#: what pg_export_snapshot() returns, e.g. 00000003-0000001B-1
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+
+
+def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T]) -> T:
+    """``work(conn)`` on a connection of its own that sees exactly the exported ``snapshot``
+    (PostgreSQL's synchronized snapshots): the statements of one answer read one state of the
+    data even when they run side by side on two cores."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        if not _SNAPSHOT_ID.fullmatch(snapshot):  # a utility statement takes no parameter: checked, then quoted
+            raise ValueError(f"unexpected snapshot id {snapshot!r}")
+        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        conn.execute(_SESSION_SQL)
+        return work(conn)
+
+
+def _buildings(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
+    """Each building piece of each unit (share, anchor) and whether it stands on 工矿仓储 land."""
+    bld = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_BUILDING_COLUMNS)), columns=_BUILDING_COLUMNS)
+    bld["on_ind"] = _on_industrial_land(conn, bld, params)
+    return bld
 
 
 _BUILDING_COLUMNS = ["unit_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y"]
