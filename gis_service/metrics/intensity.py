@@ -96,6 +96,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, TextClause, text
+from sqlalchemy.pool import QueuePool
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID
 from gis_service.errors import InputError
@@ -382,10 +383,14 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     check_level(level)
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the figures (zone shares: a parcel query) beside the land
-        figures_job = pool.submit(_figures, engine, year, level, land)
+    if _spare_connections(engine) >= 3:  # the figures (zone shares: a parcel query) beside the land
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            figures_job = pool.submit(_figures, engine, year, level, land)
+            raw = _measure(engine, year, level, land, buildings)
+            figures = figures_job.result()
+    else:
         raw = _measure(engine, year, level, land, buildings)
-        figures = figures_job.result()
+        figures = _figures(engine, year, level, land)
     names = _unit_names(engine, level)
     vintage = _vintage(year, land, buildings)
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
@@ -423,14 +428,32 @@ def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(_SESSION_SQL)
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            buildings_job = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings(c, params))
+        if _spare_connections(engine) >= 1:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                buildings_job = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings(c, params))
+                units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
+                bld = buildings_job.result()
+        else:  # the pool is busy: one after the other on this connection rather than wait for another
             units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
-            bld = buildings_job.result()
+            bld = _buildings(conn, params)
     if units.empty:
         return units
     return units.join(_building_sums(bld), on="unit_id").fillna(
         {c: 0 for c in _BUILDING_SUMS}).astype({c: "int64" for c in _BUILDING_COUNTS})
+
+
+def _spare_connections(engine: Engine) -> int:
+    """How many more connections ``engine``'s pool hands out now without waiting.
+
+    An answer that runs statements side by side holds one connection while asking for another:
+    when every request of a busy service did that, all would wait for each other until the pool
+    timeout.  So a second connection is only taken when the pool has one to spare; otherwise the
+    statements run one after the other on the first.
+    """
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return 1 << 16  # no bound (e.g. NullPool: a new connection each time)
+    return pool.checkedin() + max(0, getattr(pool, "_max_overflow", 0) - pool.overflow())
 
 
 #: what pg_export_snapshot() returns, e.g. 00000003-0000001B-1
