@@ -522,8 +522,9 @@ def _header(title: str, answer: DensityAnswer, options: MapOptions, *, park_link
     empty_note = (f'<div class="gis-warn">此口径({BASIS_LABELS_ZH[q.basis]})下所有园区均无数据'
                   f"{'(尚未导入土地利用现状调查、供地记录或地块登记:gis-service import landuse|supply|parcels)' if q.basis in PARCEL_BASES else ''},"
                   "可改选其他口径查看。</div>") if no_data_anywhere else ""
-    synthetic = "(含演示数据)" if answer.meta["uses_synthetic_data"] else ""  # the phone title bar shows the h1
-    return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{_esc(title)}{synthetic}</h1>'
+    # first in the h1, which the phone title bar shows (cut at its width) and <title> repeats
+    synthetic = "演示数据 · " if answer.meta["uses_synthetic_data"] else ""
+    return (f'<div class="gis-panel gis-header" id="gis-header"><h1>{synthetic}{_esc(title)}</h1>'
             f"<div>{_choice_text(answer)}</div>{_land_note(answer)}{note}{empty_note}"
             f"<div>{_basis_links(answer, base)}</div>{extra}<div>{crs_note} · {variants}</div>{_nav(answer, park_id)}{links}</div>")
 

@@ -128,8 +128,9 @@ def _header(answer: IntensityAnswer, indicator: str, year: int, *, empty: bool =
         for key, (lab, _) in CHOICES.items()
     )
     unconfirmed = "指标定义尚未全部与规程原文逐条核对(每项指标的核对情况见弹窗与数据下载)"
-    synthetic = "(含演示数据)" if answer.meta["uses_synthetic_data"] else ""  # the phone title bar shows the h1
-    return (f'<div class="gis-panel gis-header"><h1>开发区土地集约利用评价 {year} 年{synthetic}</h1>'
+    # first in the h1, which the phone title bar shows (cut at its width) and <title> repeats
+    synthetic = "演示数据 · " if answer.meta["uses_synthetic_data"] else ""
+    return (f'<div class="gis-panel gis-header"><h1>{synthetic}开发区土地集约利用评价 {year} 年</h1>'
             f"<div>{page_text(answer.meta['procedure'])};{page_text(unconfirmed)}</div>"
             f"<div>选择指标:{links}</div>"
             + ("<div class=\"gis-warn\">该年份无园区边界</div>" if empty else "")

@@ -89,6 +89,6 @@ def test_every_face_of_the_intensity_answer_says_it_uses_synthetic_data(demo) ->
     cli = runner.invoke(cli_app, ["intensity", "--year", str(YEAR)], env={"COLUMNS": "400"})
     assert cli.exit_code == 0 and "含演示数据(合成)" in cli.output and "[合成数据]" in cli.output
     page = build_intensity_map(engine, YEAR)
-    assert "含演示数据(合成)" in page and "年(含演示数据)</h1>" in page  # the phone title bar shows the h1
+    assert "含演示数据(合成)" in page and "<h1>演示数据 · 开发区土地集约利用评价" in page  # the phone title bar shows the h1
     sheet = intensity_sheet(engine, YEAR)
     assert (sheet["合成数据"].dropna() == "是(演示数据,非真实)").any()

@@ -199,8 +199,8 @@ REVIEWED: dict[tuple[str, str], str] = {
     **{("intensity_view.py", e): _HTML_PARTS for e in ("cells", "links")},
     ("intensity_view.py", "example"): "a constant of the code (示例配置 label) or ''",
     ("intensity_view.py", "score"): "_fmt(...) of a number (the 集约度 score)",
-    ("intensity_view.py", "synthetic"): "a constant of the code (含演示数据) or ''",
-    ("build.py", "synthetic"): "a constant of the code (含演示数据) or ''",
+    ("intensity_view.py", "synthetic"): "a constant of the code (演示数据) or ''",
+    ("build.py", "synthetic"): "a constant of the code (演示数据) or ''",
     ("intensity_view.py", "_selected(row, answer, indicator)"): "HTML of _selected: its stored texts through page_text, "
                                                                  "numbers through _fmt, units constants of the code",
     ("intensity_view.py", "year"): "int(year): the checked query year",
