@@ -170,8 +170,8 @@ _OVERVIEW_PAGES = DataMemo(max_entries=16, tables=(*_REFERENCE_TABLES, *_PARK_TA
 _SLOT = "@@gis-slot-{}@@"
 _SLOT_FIELDS = ("fill", "status", "density_text", "attainment_text", "label", "code", "popup_html")
 _TEXT_FIELDS = ("status", "density_text", "attainment_text", "label", "code")  # text (escaped), not HTML
-_PAGE_SLOTS = ("header", "legend")
-_SLOTS = re.compile(r'"@@gis-slot-([a-z_]+-\d+)@@"|@@gis-slot-(header|legend)@@')
+_PAGE_SLOTS = ("header", "legend", "title")
+_SLOTS = re.compile(r'"@@gis-slot-([a-z_]+-\d+)@@"|@@gis-slot-(header|legend|title)@@')
 OVERVIEW_TITLE = "松江区产业园区地均产值总览"
 _PARKS_LAYER_NAME = "园区(按达标率着色)"
 _PARENT_LAYER_NAME = "上级园区(总范围,仅边线)"
@@ -212,7 +212,7 @@ def _overview_skeleton(engine: Engine, year: int, options: MapOptions) -> str:
         _parks_layer(m, slotted[parent], _PARENT_LAYER_NAME, outline_only=True)
     add_parcel_tiles(m, show=False, pane="gisLand")  # every parcel at any count, a switch in the layer control
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"), title=OVERVIEW_TITLE)
+    return _finish(m, options, _SLOT.format("header"), _SLOT.format("legend"), title=_SLOT.format("title"))
 
 
 #: the year switch's years, kept until the figures change
@@ -238,6 +238,8 @@ def _fill_slots(page: str, parks: gpd.GeoDataFrame, shown: Shown, years: list[in
                                no_data_anywhere=not _has_data(answer), note=shown.basis_note,
                                extra=_year_links(answer, years, shown.basis_chosen)) + ranking_panel(answer)
     values["legend"] = _legend(answer)
+    # the title bar and <title> say what the h1 says: 演示数据 first when the answer uses it
+    values["title"] = ("演示数据 · " if answer.meta["uses_synthetic_data"] else "") + OVERVIEW_TITLE
     return _SLOTS.sub(lambda m: values[m.group(1) or m.group(2)], page)
 
 

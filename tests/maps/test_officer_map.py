@@ -293,7 +293,8 @@ def test_default_basis_falls_back_with_a_sentence_when_the_target_basis_has_no_d
 
 def test_park_page_by_code_and_chinese_error_pages(client, sample) -> None:  # type: ignore[no-untyped-def]
     by_code = client.get("/maps/parks/test-west?year=2020")
-    assert by_code.status_code == 200 and "测试西园" in by_code.text and "<title>测试西园</title>" in by_code.text
+    # the fixture's parcels are synthetic: the title says so first
+    assert by_code.status_code == 200 and "测试西园" in by_code.text and "<title>演示数据 · 测试西园</title>" in by_code.text
     assert f'href="/parks/{sample["west"]}/sizhi/verify"' in by_code.text and "返回总览" in by_code.text
     for path, status, said in (("/maps/parks/nope", 404, "test-west"), ("/?year=1990", 404, "2020"),
                                ("/?basis=moon", 422, "口径"), ("/?year=abc", 422, "数据年份")):

@@ -62,6 +62,8 @@ def test_every_face_flags_the_demo_as_synthetic(demo) -> None:  # type: ignore[n
     assert api["meta"]["uses_synthetic_data"] is True
     overview = client.get("/", params={"basis": "supplied_industrial_land"}).text
     assert "含演示数据(合成)" in overview and "供地记录" in overview
+    # the phone's title bar and <title> say it first, as the h1 does
+    assert '<b class="gis-title">演示数据 · 松江区' in overview and "<title>演示数据 · 松江区" in overview
     park_id = int(measured.iloc[0]["unit_id"])
     park = client.get(f"/maps/parks/{park_id}", params={"basis": "industrial_land"}).text
     # layer names reach the page as JSON (\\u escapes) inside the layer control's script
