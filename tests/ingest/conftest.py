@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from gis_service.ingest import load_sample
 
@@ -31,3 +32,28 @@ def write_geojson(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+@contextmanager
+def sample_with_cli(make_database: Callable[[], str], *commands: list[str]) -> Iterator[tuple[Engine, str, list[str]]]:
+    """A fresh database with the sample data, then each ``gis-service`` command run on it as a user
+    would (``GIS_DATABASE_URL`` set): the engine, its URL and each command's output."""
+    from typer.testing import CliRunner
+
+    from gis_service.cli import app as cli_app
+
+    url = make_database()
+    engine = create_engine(url)
+    load_sample(engine)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GIS_DATABASE_URL", url)
+    try:
+        outputs = []
+        for command in commands:
+            result = CliRunner().invoke(cli_app, command)
+            assert result.exit_code == 0, f"{command}: {result.output}{result.exception}"
+            outputs.append(result.output)
+        yield engine, url, outputs
+    finally:
+        mp.undo()
+        engine.dispose()

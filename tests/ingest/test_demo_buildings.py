@@ -7,13 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from gis_service.answers.intensity import IntensityQuestion, answer_intensity
 from gis_service.cli import app as cli_app
-from gis_service.ingest import load_sample
 from gis_service.ingest.demo_buildings import DEMO_BUILDINGS_SOURCE
+from tests.ingest.conftest import sample_with_cli
 
 runner = CliRunner()
 YEAR = 2020
@@ -22,19 +22,10 @@ YEAR = 2020
 @pytest.fixture(scope="module")
 def demo(make_database, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The sample data, ``demo land`` and ``demo buildings`` run from the command line."""
-    url = make_database()
-    engine = create_engine(url)
-    load_sample(engine)
     folder = tmp_path_factory.mktemp("demo-buildings")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GIS_DATABASE_URL", url)
-    land = runner.invoke(cli_app, ["demo", "land", "--year", str(YEAR)])
-    assert land.exit_code == 0, f"{land.output}{land.exception}"
-    out = runner.invoke(cli_app, ["demo", "buildings", "--year", str(YEAR), "--directory", str(folder), "--json"])
-    assert out.exit_code == 0, f"{out.output}{out.exception}"
-    yield engine, folder, json.loads(out.output)
-    mp.undo()
-    engine.dispose()
+    with sample_with_cli(make_database, ["demo", "land", "--year", str(YEAR)],
+                         ["demo", "buildings", "--year", str(YEAR), "--directory", str(folder), "--json"]) as (engine, _, out):
+        yield engine, folder, json.loads(out[1])
 
 
 def test_the_file_is_as_a_surveying_office_delivers_it(demo) -> None:  # type: ignore[no-untyped-def]

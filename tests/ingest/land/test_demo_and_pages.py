@@ -8,36 +8,24 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
+from sqlalchemy import text
 
 from gis_service.answers import DensityQuestion, answer_density
 from gis_service.api.app import create_app
-from gis_service.cli import app as cli_app
-from gis_service.ingest import load_sample
 from gis_service.ingest.land import SupplyOptions, import_supply
 from gis_service.ingest.land.demo import DEMO_SOURCE, demo_patches, demo_supply, write_supply_gpkg
 from gis_service.qa import run_qa
 from gis_service.settings import get_settings
-
-runner = CliRunner()
+from tests.ingest.conftest import sample_with_cli
 
 
 @pytest.fixture(scope="module")
 def demo(make_database, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The sample data plus ``gis-service demo land`` run from the command line."""
-    url = make_database()
-    engine = create_engine(url)
-    load_sample(engine)
     folder = tmp_path_factory.mktemp("demo")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GIS_DATABASE_URL", url)
-    result = runner.invoke(cli_app, ["demo", "land", "--directory", str(folder)])
-    assert result.exit_code == 0, f"{result.output}{result.exception}"
-    with TestClient(create_app(get_settings(database_url=url))) as client:
+    with sample_with_cli(make_database, ["demo", "land", "--directory", str(folder)]) as (engine, url, _), \
+            TestClient(create_app(get_settings(database_url=url))) as client:
         yield engine, client, folder
-    mp.undo()
-    engine.dispose()
 
 
 def test_the_demo_files_are_as_offices_hold_them(demo) -> None:  # type: ignore[no-untyped-def]
