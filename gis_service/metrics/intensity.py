@@ -118,6 +118,7 @@ from gis_service.store.land import LandInForce, land_in_force
 from gis_service.store.readers import read_parks, read_zones
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 PARK_LEVEL = "park"
 ZONE_LEVEL = "zone"
@@ -383,14 +384,9 @@ def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> 
     check_level(level)
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
-    if _spare_connections(engine) >= 3:  # the figures (zone shares: a parcel query) beside the land
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            figures_job = pool.submit(_figures, engine, year, level, land)
-            raw = _measure(engine, year, level, land, buildings)
-            figures = figures_job.result()
-    else:
-        raw = _measure(engine, year, level, land, buildings)
-        figures = _figures(engine, year, level, land)
+    # the figures (zone shares: a parcel query) beside the land and buildings (which take 2 connections)
+    raw, figures = _side_by_side(engine, 3, lambda: _measure(engine, year, level, land, buildings),
+                                 lambda: _figures(engine, year, level, land))
     names = _unit_names(engine, level)
     vintage = _vintage(year, land, buildings)
     quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
@@ -406,7 +402,7 @@ _IDLE_FINDINGS_SQL = text(
 
 
 def idle_findings_recorded(engine: Engine, year: int) -> int:
-    """How many supply records carry a 闲置土地认定 finding (idle, disposed or none) made by ``year``.
+    """How many supply records carry a 闲置土地认定 finding (idle or disposed; ``none`` clears one) made by ``year``.
 
     None at all means the identification was never recorded, not that no land is idle: the
     idle-land indicators are then missing, never 0.
@@ -428,18 +424,27 @@ def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(_SESSION_SQL)
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        if _spare_connections(engine) >= 1:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                buildings_job = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings(c, params))
-                units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
-                bld = buildings_job.result()
-        else:  # the pool is busy: one after the other on this connection rather than wait for another
-            units = pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()])
-            bld = _buildings(conn, params)
+        units, bld = _side_by_side(
+            engine, 1, lambda: pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()]),
+            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings(c, params)),
+            alone=lambda: _buildings(conn, params))
     if units.empty:
         return units
     return units.join(_building_sums(bld), on="unit_id").fillna(
         {c: 0 for c in _BUILDING_SUMS}).astype({c: "int64" for c in _BUILDING_COUNTS})
+
+
+def _side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U], *,
+                  alone: Callable[[], U] | None = None) -> tuple[T, U]:
+    """``(main(), side())`` with ``side`` on a thread of its own when the pool has ``connections``
+    to spare for both, else one after the other (``alone`` instead of ``side`` then, when the side
+    job has a form that reuses the main job's connection)."""
+    if _spare_connections(engine) < connections:
+        first = main()
+        return first, (alone or side)()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(side)
+        return main(), job.result()
 
 
 def _spare_connections(engine: Engine) -> int:
