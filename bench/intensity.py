@@ -130,7 +130,7 @@ def check_against_reference(engine: Engine) -> float:
         with engine.begin() as conn:
             conn.execute(_SESSION_SQL)
             reference = [dict(r) for r in conn.execute(REFERENCE_SQL, params).mappings()]
-        measured = metrics._measure(engine, YEAR, level, land, buildings).to_dict("records")
+        measured = metrics._measure(engine, YEAR, land, buildings)[level].to_dict("records")
         if len(reference) != len(measured):
             raise AssertionError(f"{level}: {len(measured)} units measured, {len(reference)} in the reference")
         for ref, new in zip(reference, measured):

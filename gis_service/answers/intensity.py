@@ -4,11 +4,11 @@ The one place the question is answered: ``gis-service intensity``, ``GET /metric
 the map view ``/maps/intensity`` and the Python API (``gs.intensity``) call
 :func:`answer_intensity` and only render its :class:`IntensityAnswer`.
 
-1. the indicators are measured by :func:`gis_service.metrics.intensity.measure_intensity`
-   (land in force for the year, buildings of the latest import at or before it, the year's
-   figures, refused when a park has two of one metric in a year and apportioned to zones as
-   the density answer apportions them; every value with its numerator, denominator, units
-   and sources);
+1. the indicators are measured, both levels in one pass, by
+   :func:`gis_service.metrics.intensity.measure_intensity_levels` (land in force for the
+   year, buildings of the latest import at or before it, the year's figures, refused when
+   a park has two of one metric in a year and apportioned to zones as the density answer
+   apportions them; every value with its numerator, denominator, units and sources);
 2. the zone type (工业主导型/产城融合型), sub-scores, the 集约度 score and the rank come from a
    scoring configuration held as data (:func:`~gis_service.metrics.intensity.load_score_config`):
    the shipped one is an EXAMPLE (示例, 非官方), and the meta says so.
@@ -33,10 +33,11 @@ from gis_service.metrics.intensity import (
     PARK_LEVEL,
     PROCEDURE,
     QUANTITIES,
+    IntensityResult,
     ScoreConfig,
     check_level,
     load_score_config,
-    measure_intensity,
+    measure_intensity_levels,
     score_rows,
 )
 from gis_service.store.versions import DataMemo
@@ -84,22 +85,35 @@ class IntensityAnswer:
 
 
 def answer_intensity(engine: Engine, question: IntensityQuestion) -> IntensityAnswer:
-    """The land-intensity answer (see the module docstring)."""
+    """The land-intensity answer (see the module docstring).  Both levels are measured in one
+    pass and kept together: asking for one level after the other measures once."""
     check_level(question.level)
     if not 1949 <= int(question.year) <= 2100:
         raise InputError(f"year: {question.year} is not a data year")
     config = load_score_config(Path(question.scores) if question.scores else None)
-    return _MEMO.get_or_compute(engine, ("intensity", question), lambda: _answer(engine, question, config))
+
+    def scored() -> IntensityAnswer:
+        measured = _MEMO.get_or_compute(engine, ("intensity-measured", question.year),
+                                        lambda: measure_intensity_levels(engine, year=question.year))
+        return _answer(question, config, measured[question.level])
+
+    return _MEMO.get_or_compute(engine, ("intensity", question), scored)
 
 
 def compute_intensity(engine: Engine, question: IntensityQuestion) -> IntensityAnswer:
-    """:func:`answer_intensity` without the cache: always asks the database (benchmarks time this)."""
-    check_level(question.level)
-    return _answer(engine, question, load_score_config(Path(question.scores) if question.scores else None))
+    """:func:`answer_intensity` without the cache: always asks the database."""
+    return compute_intensity_levels(engine, year=question.year, scores=question.scores)[check_level(question.level)]
 
 
-def _answer(engine: Engine, question: IntensityQuestion, config: ScoreConfig) -> IntensityAnswer:
-    measured = measure_intensity(engine, year=question.year, level=question.level)
+def compute_intensity_levels(engine: Engine, *, year: int, scores: str | None = None) -> dict[str, IntensityAnswer]:
+    """Both levels' answers, without the cache, from one measuring pass (benchmarks time this)."""
+    config = load_score_config(Path(scores) if scores else None)
+    measured = measure_intensity_levels(engine, year=year)
+    return {level: _answer(IntensityQuestion(year=year, level=level, scores=scores), config, result)
+            for level, result in measured.items()}
+
+
+def _answer(question: IntensityQuestion, config: ScoreConfig, measured: IntensityResult) -> IntensityAnswer:
     rows = score_rows(measured.rows, config) if not measured.rows.empty else measured.rows
     rows = rows.reindex(columns=INTENSITY_ROW_COLUMNS)
     rows = rows.astype(object).where(rows.notna(), None)

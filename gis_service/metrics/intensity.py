@@ -98,10 +98,15 @@ import shapely
 from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.pool import QueuePool
 
-from gis_service.coords.crs import AREA_CRS, AREA_SRID
+from gis_service.coords.crs import AREA_CRS, AREA_SRID, STORED_SRID
 from gis_service.errors import InputError
 from gis_service.metrics.apportion import SHARE_COLUMNS, park_zone_shares
-from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
+from gis_service.metrics.bases import (
+    BUILT_UP_LAND,
+    INDUSTRIAL_LAND,
+    SUPPLIED_INDUSTRIAL_LAND,
+)
+from gis_service.metrics.cells import Cells, unit_cells
 from gis_service.metrics.density import refuse_two_figures
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import (
@@ -249,77 +254,97 @@ _IS_INDUSTRIAL_STORAGE = (f"(p.land_use_class IN ({', '.join(repr(c) for c in IN
 _IS_RESIDENTIAL = f"(p.land_use_class = 'residential' AND p.layer = :land_use_layer AND {_IN_SNAPSHOT})"
 _IS_IDLE = f"({IS_SUPPLIED_ANY_USE} AND p.idle_status IS NOT NULL AND p.idle_year <= :year)"
 
-#: the units of a level: park boundaries in force, or zones ∩ the union of the boundaries
-#: (MATERIALIZED: the same geometry object meets every record, so PostGIS prepares it once)
-_UNITS_CTE = f"""
-inforce AS (
+#: the units of both levels: park boundaries in force (level ``park``) and the zones that meet
+#: their union (level ``zone``, each measured on that overlap: its area is the overlap's); the
+#: geometries are the boundaries as stored (the cells, :mod:`gis_service.metrics.cells`, clip
+#: the zones to the parks)
+_UNITS_SQL = text(
+    f"""
+WITH inforce AS (
     SELECT pb.id, pb.park_id, pb.geom FROM park_boundary pb WHERE {in_force_sql("pb")}
 ),
-units AS MATERIALIZED (
-    SELECT b.park_id AS unit_id, b.id AS boundary_id, b.geom FROM inforce b WHERE :level = 'park'
-    UNION ALL
-    SELECT z.id, NULL::int, ST_Multi(ST_CollectionExtract(ST_Intersection(z.geom, a.geom), 3))
-    FROM zone z, (SELECT ST_Union(geom) AS geom FROM inforce) a
-    WHERE :level = 'zone' AND z.geom IS NOT NULL AND a.geom IS NOT NULL AND ST_Intersects(z.geom, a.geom)
+parks AS (SELECT ST_Union(geom) AS geom FROM inforce)
+SELECT 'park' AS level, b.park_id AS unit_id, b.id AS boundary_id, ST_AsBinary(b.geom) AS wkb,
+       ST_Area(ST_Transform(b.geom, {AREA_SRID})) AS unit_m2
+FROM inforce b
+UNION ALL
+SELECT 'zone', z.id, NULL::int, ST_AsBinary(z.geom),
+       ST_Area(ST_Transform(ST_Multi(ST_CollectionExtract(ST_Intersection(z.geom, a.geom), 3)), {AREA_SRID}))
+FROM zone z, parks a
+WHERE z.geom IS NOT NULL AND a.geom IS NOT NULL AND ST_Intersects(z.geom, a.geom)
+ORDER BY 1, 2
+"""
+)
+
+#: the cells (statement parameters), each cut to at most 128 vertices: tight boxes for the index
+#: scan, small geometries to prepare (MATERIALIZED: the same geometry object meets every record,
+#: so PostGIS prepares it once)
+_PIECES_CTE = f"""
+pieces AS MATERIALIZED (
+    SELECT c.cell_id, ST_Subdivide(ST_GeomFromWKB(c.wkb, {STORED_SRID}), 128) AS geom
+    FROM unnest(CAST(:cell_ids AS int[]), CAST(:cell_wkb AS bytea[])) AS c(cell_id, wkb)
 )"""
 
-#: per unit: its area and the land sums (records wholly inside count whole, the rest by intersection)
-_INTENSITY_SQL = text(
+#: per unit of both levels: the land sums (records wholly inside a cell count whole, the rest by
+#: intersection), summed per cell, then over each unit's cells (:mod:`gis_service.metrics.cells`)
+_LAND_SQL = text(
     f"""
-WITH {_UNITS_CTE},
+WITH {_PIECES_CTE},
+membership AS (
+    SELECT * FROM unnest(CAST(:member_cell AS int[]), CAST(:member_level AS text[]), CAST(:member_unit AS int[]))
+        AS m(cell_id, level, unit_id)
+),
 land AS MATERIALIZED (
-    -- materialized: the areas are computed in the join, unit by unit, where ST_ContainsProperly
-    -- meets the same unit geometry and PostGIS prepares it once (inlined, the planner sorted
-    -- the joined rows first and the areas were computed on copies, unprepared)
-    SELECT u.unit_id, p.source_document, p.is_synthetic,
+    -- materialized: the areas are computed in the join, piece by piece, where ST_ContainsProperly
+    -- meets the same piece geometry and PostGIS prepares it once
+    SELECT f.cell_id, p.source_document, p.is_synthetic,
            COALESCE({_IS_BUILT}, false) AS is_built, COALESCE({_IS_INDUSTRIAL_STORAGE}, false) AS is_ind,
            COALESCE({_IS_RESIDENTIAL}, false) AS is_res, COALESCE({IS_SUPPLIED_ANY_USE}, false) AS is_sup,
            COALESCE({_IS_IDLE}, false) AS is_idle_found, p.idle_status,
-           CASE WHEN ST_ContainsProperly(u.geom, p.geom) THEN p.area_m2
-                ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, p.geom), {AREA_SRID})) END AS a
-    FROM units u JOIN land_parcel p ON u.geom && p.geom
-    WHERE ({_IS_BUILT} OR {_IS_INDUSTRIAL_STORAGE} OR {_IS_RESIDENTIAL} OR {IS_SUPPLIED_ANY_USE}) AND ST_Intersects(u.geom, p.geom)
+           CASE WHEN ST_ContainsProperly(f.geom, p.geom) THEN p.area_m2
+                ELSE ST_Area(ST_Transform(ST_Intersection(f.geom, p.geom), {AREA_SRID})) END AS a
+    FROM pieces f JOIN land_parcel p ON f.geom && p.geom
+    WHERE ({_IS_BUILT} OR {_IS_INDUSTRIAL_STORAGE} OR {_IS_RESIDENTIAL} OR {IS_SUPPLIED_ANY_USE}) AND ST_Intersects(f.geom, p.geom)
 ),
-land_doc AS (
-    -- summed per unit and source document first, from the narrow materialized rows: the
-    -- DISTINCT list of documents had sorted every wide joined record (on disk at 1M records)
-    SELECT unit_id, source_document,
+cell_doc AS (
+    -- summed per cell and source document first, from the narrow materialized rows
+    SELECT cell_id, source_document,
            SUM(a) FILTER (WHERE is_built) AS built_m2, SUM(a) FILTER (WHERE is_ind) AS ind_m2,
            SUM(a) FILTER (WHERE is_res) AS res_m2, SUM(a) FILTER (WHERE is_sup) AS sup_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'idle') AS idle_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'disposed') AS disposed_m2,
            SUM(a) FILTER (WHERE is_idle_found) AS idle_found_m2, bool_or(is_synthetic) AS synthetic
-    FROM land GROUP BY unit_id, source_document
+    FROM land GROUP BY cell_id, source_document
 ),
-land_sum AS (
-    SELECT unit_id, SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
+unit_doc AS (
+    SELECT m.level, m.unit_id, d.source_document,
+           SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
            SUM(idle_m2) AS idle_m2, SUM(disposed_m2) AS disposed_m2, SUM(idle_found_m2) AS idle_found_m2,
-           bool_or(synthetic) AS land_synthetic,
-           string_agg(source_document, '; ' ORDER BY source_document) AS land_sources
-    FROM land_doc GROUP BY unit_id
+           bool_or(synthetic) AS synthetic
+    FROM cell_doc d JOIN membership m ON m.cell_id = d.cell_id
+    GROUP BY m.level, m.unit_id, d.source_document
 )
-SELECT u.unit_id, u.boundary_id, ST_Area(ST_Transform(u.geom, {AREA_SRID})) AS unit_m2,
-       COALESCE(l.built_m2, 0) AS built_m2, COALESCE(l.ind_m2, 0) AS ind_m2, COALESCE(l.res_m2, 0) AS res_m2,
-       COALESCE(l.sup_m2, 0) AS sup_m2, COALESCE(l.idle_m2, 0) AS idle_m2, COALESCE(l.disposed_m2, 0) AS disposed_m2,
-       COALESCE(l.idle_found_m2, 0) AS idle_found_m2, l.land_sources, COALESCE(l.land_synthetic, false) AS land_synthetic
-FROM units u LEFT JOIN land_sum l ON l.unit_id = u.unit_id
-ORDER BY u.unit_id
+SELECT level, unit_id, SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
+       SUM(idle_m2) AS idle_m2, SUM(disposed_m2) AS disposed_m2, SUM(idle_found_m2) AS idle_found_m2,
+       bool_or(synthetic) AS land_synthetic,
+       string_agg(source_document, '; ' ORDER BY source_document) AS land_sources
+FROM unit_doc GROUP BY level, unit_id
 """
 )
 
-#: per unit and building: the share of its footprint inside the unit (NaN for a footprint of
+#: per cell and building: the share of its footprint inside the cell (NaN for a footprint of
 #: 0 m², left out of the sums), and its anchor (``building.anchor`` = ST_PointOnSurface(geom),
 #: stored by migration 0007); numbers only, fetched as one array
 _BUILDINGS_SQL = text(
     f"""
-WITH {_UNITS_CTE}
-SELECT u.unit_id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated::int,
-       COALESCE(CASE WHEN ST_ContainsProperly(u.geom, b.geom) THEN 1.0
-                     ELSE ST_Area(ST_Transform(ST_Intersection(u.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END,
+WITH {_PIECES_CTE}
+SELECT f.cell_id, b.id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated::int,
+       COALESCE(CASE WHEN ST_ContainsProperly(f.geom, b.geom) THEN 1.0
+                     ELSE ST_Area(ST_Transform(ST_Intersection(f.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END,
                 'NaN') AS share,
        ST_X(b.anchor) AS x, ST_Y(b.anchor) AS y
-FROM units u JOIN building b ON b.import_id = :building_import AND u.geom && b.geom
-WHERE ST_Intersects(u.geom, b.geom)
+FROM pieces f JOIN building b ON b.import_id = :building_import AND f.geom && b.geom
+WHERE ST_Intersects(f.geom, b.geom)
 """
 )
 
@@ -380,20 +405,33 @@ def buildings_in_force(engine: Engine, year: int) -> dict[str, Any] | None:
 
 
 def measure_intensity(engine: Engine, *, year: int, level: str = PARK_LEVEL) -> IntensityResult:
-    """Every indicator for every unit of ``level`` in ``year`` (the one core function)."""
-    check_level(level)
+    """Every indicator for every unit of ``level`` in ``year`` (both levels are measured in one pass:
+    :func:`measure_intensity_levels`)."""
+    return measure_intensity_levels(engine, year=year)[check_level(level)]
+
+
+def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, IntensityResult]:
+    """Every indicator for every unit of both levels in ``year`` (the one core function).
+
+    One pass over the land and the buildings for the parks and the zones together: each record
+    is measured once per cell of the units' arrangement (:mod:`gis_service.metrics.cells`), not
+    once per unit it lies in.
+    """
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
     # the figures (zone shares: a parcel query) beside the land and buildings (which take 2 connections)
-    raw, figures = _side_by_side(engine, 3, lambda: _measure(engine, year, level, land, buildings),
-                                 lambda: _figures(engine, year, level, land))
-    names = _unit_names(engine, level)
+    raw, figures = _side_by_side(engine, 3, lambda: _measure(engine, year, land, buildings),
+                                 lambda: _figures(engine, year, land))
     vintage = _vintage(year, land, buildings)
-    quantities, sources, reasons = _quantities(raw, figures, land, buildings, level,
-                                               idle_findings=idle_findings_recorded(engine, year))
-    details = _details(raw, quantities, sources, reasons)
-    rows = _rows(raw, names, details, year, level, buildings)
-    return IntensityResult(rows=rows, details=details, vintage=vintage)
+    idle_findings = idle_findings_recorded(engine, year)
+    out = {}
+    for level in LEVELS:
+        quantities, sources, reasons = _quantities(raw[level], figures[level], land, buildings, level,
+                                                   idle_findings=idle_findings)
+        details = _details(raw[level], quantities, sources, reasons)
+        rows = _rows(raw[level], _unit_names(engine, level), details, year, level, buildings)
+        out[level] = IntensityResult(rows=rows, details=details, vintage=vintage)
+    return out
 
 
 _IDLE_FINDINGS_SQL = text(
@@ -411,27 +449,65 @@ def idle_findings_recorded(engine: Engine, year: int) -> int:
         return int(conn.execute(_IDLE_FINDINGS_SQL, {"year": year}).scalar_one())
 
 
-def _measure(engine: Engine, year: int, level: str, land: LandInForce, buildings: dict[str, Any] | None) -> pd.DataFrame:
-    params = {
+def _measure(engine: Engine, year: int, land: LandInForce, buildings: dict[str, Any] | None) -> dict[str, pd.DataFrame]:
+    """Per level, one row per unit: its area and boundary, the land sums, the building sums."""
+    params: dict[str, Any] = {
         "on": boundary_date(year),
-        "level": level,
         "building_import": buildings["id"] if buildings else None,
         **land.sql_params([INDUSTRIAL_LAND, BUILT_UP_LAND, SUPPLIED_INDUSTRIAL_LAND]),
         "year": year,
     }
-    # one snapshot for every statement, as the one statement they replace had: the buildings run
-    # on a second connection that imports this transaction's snapshot, beside the land sums
+    # one snapshot for every statement: the buildings run on a second connection that imports
+    # this transaction's snapshot, beside the land sums
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(_SESSION_SQL)
+        units = _units(conn, params)
+        cells = unit_cells(units, within=PARK_LEVEL)
+        params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
+                   "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        units, bld = _side_by_side(
-            engine, 1, lambda: pd.DataFrame([dict(r) for r in conn.execute(_INTENSITY_SQL, params).mappings()]),
-            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings(c, params)),
-            alone=lambda: _buildings(conn, params))
-    if units.empty:
-        return units
-    return units.join(_building_sums(bld), on="unit_id").fillna(
-        {c: 0 for c in _BUILDING_SUMS}).astype({c: "int64" for c in _BUILDING_COUNTS})
+        sums, bld = _side_by_side(
+            engine, 1, lambda: _land_sums(conn, params),
+            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings(c, params, cells)),
+            alone=lambda: _buildings(conn, params, cells))
+    return {level: _level_frame(units, sums, bld, level) for level in LEVELS}
+
+
+_LAND_SUMS = ("built_m2", "ind_m2", "res_m2", "sup_m2", "idle_m2", "disposed_m2", "idle_found_m2")
+
+
+def _units(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
+    """The units of both levels: ``level``, ``unit_id``, ``boundary_id`` (``None`` for a zone),
+    ``unit_m2`` (EPSG:4549) and ``geometry`` (shapely, EPSG:4326)."""
+    rows = conn.execute(_UNITS_SQL, params).all()
+    return pd.DataFrame({
+        "level": pd.Series([r.level for r in rows], dtype=object),
+        "unit_id": pd.Series([int(r.unit_id) for r in rows], dtype="int64"),
+        "boundary_id": pd.Series([r.boundary_id for r in rows], dtype=object),
+        "unit_m2": pd.Series([float(r.unit_m2) for r in rows], dtype="float64"),
+        "geometry": pd.Series(list(shapely.from_wkb([bytes(r.wkb) for r in rows])), dtype=object),
+    })
+
+
+def _land_sums(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
+    columns = ["level", "unit_id", *_LAND_SUMS, "land_synthetic", "land_sources"]
+    rows = conn.execute(_LAND_SQL, params).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+def _level_frame(units: pd.DataFrame, sums: pd.DataFrame, bld: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The units of ``level`` with their land sums (0 where no record counts) and building sums."""
+    frame = units.loc[units["level"] == level, ["unit_id", "boundary_id", "unit_m2"]].reset_index(drop=True)
+    if frame.empty:
+        return frame
+    land = sums.loc[sums["level"] == level].drop(columns="level")
+    frame = frame.merge(land, on="unit_id", how="left")
+    frame = frame.fillna({c: 0.0 for c in _LAND_SUMS}).astype({c: "float64" for c in _LAND_SUMS})
+    frame["land_synthetic"] = frame["land_synthetic"].astype(object).where(frame["land_synthetic"].notna(), False).astype(bool)
+    frame["land_sources"] = frame["land_sources"].astype(object).where(frame["land_sources"].notna(), None)
+    built = _building_sums(bld.loc[bld["level"] == level])
+    return frame.join(built, on="unit_id").fillna({c: 0 for c in _BUILDING_SUMS}).astype(
+        {c: "int64" for c in _BUILDING_COUNTS})
 
 
 def _side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U], *,
@@ -477,16 +553,33 @@ def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T])
         return work(conn)
 
 
-def _buildings(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
-    """Each building piece of each unit (share, anchor) and whether it stands on 工矿仓储 land."""
-    bld = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_BUILDING_COLUMNS)), columns=_BUILDING_COLUMNS)
-    bld["on_ind"] = _on_industrial_land(conn, bld, params)
-    return bld
+def _buildings(conn: Connection, params: dict[str, Any], cells: Cells) -> pd.DataFrame:
+    """Each building of each unit (both levels): its share inside the unit, and whether it
+    stands on 工矿仓储 land."""
+    pieces = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
+    pieces["on_ind"] = _on_industrial_land(conn, pieces, params)
+    return _per_unit(pieces, cells.membership)
 
 
-_BUILDING_COLUMNS = ["unit_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y"]
+_PIECE_COLUMNS = ["cell_id", "building_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y"]
 _BUILDING_COUNTS = ("n_buildings", "n_estimated", "n_split")
 _BUILDING_SUMS = ("floor_m2", "foot_m2", "ind_floor_m2", "ind_foot_m2", *_BUILDING_COUNTS)
+
+
+def _per_unit(pieces: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+    """Per unit and building: the shares of its pieces in the unit's cells added up (a building
+    in one cell keeps its piece as it is; only those across cells are grouped)."""
+    keys = membership.astype({"cell_id": "int64", "unit_id": "int64"})
+    pieces = pieces.astype({"cell_id": "int64"})
+    across = pieces["building_id"].duplicated(keep=False).to_numpy()
+    whole = pieces.loc[~across].merge(keys, on="cell_id")
+    split = pieces.loc[across].merge(keys, on="cell_id")
+    if not split.empty:
+        groups = split.drop(columns="cell_id").groupby(["level", "unit_id", "building_id"], sort=False)
+        summed = groups.first()
+        summed["share"] = groups["share"].sum(min_count=1)  # NaN stays NaN (a footprint of 0 m²)
+        split = summed.reset_index()
+    return pd.concat([whole.drop(columns="cell_id"), split.drop(columns="cell_id", errors="ignore")], ignore_index=True)
 
 
 def _fetch_all(conn: Connection, statement: TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -508,12 +601,12 @@ def _fetch_numbers(conn: Connection, statement: TextClause, params: dict[str, An
 def _on_industrial_land(conn: Connection, bld: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
     """Whether each building's anchor lies on an industrial parcel in force (ST_Intersects
     semantics, boundary included).  One spatial join in memory (an STRtree over the industrial
-    parcels around each unit's anchors) instead of one index probe of ``land_parcel`` per
+    parcels around each cell's anchors) instead of one index probe of ``land_parcel`` per
     building, which cost ~0.05 ms each: 3 s for the 64 000 buildings of the parks at 1M."""
     on_ind = np.zeros(len(bld), dtype=bool)
     if bld.empty:
         return on_ind
-    box = bld.groupby("unit_id").agg(xmin=("x", "min"), ymin=("y", "min"), xmax=("x", "max"), ymax=("y", "max"))
+    box = bld.groupby("cell_id").agg(xmin=("x", "min"), ymin=("y", "min"), xmax=("x", "max"), ymax=("y", "max"))
     rows = _fetch_all(conn, _INDUSTRIAL_AROUND_SQL, {**params, **{k: box[k].tolist() for k in box.columns}})
     if not rows:
         return on_ind
@@ -528,9 +621,10 @@ def _building_sums(bld: pd.DataFrame) -> pd.DataFrame:
     not; how many buildings, how many estimated, how many split by the boundary."""
     share = bld["share"]  # NaN where the footprint is 0 m²: left out of the sums, as SQL's NULL was
     floor, foot = bld["floor_area_m2"] * share, bld["footprint_m2"] * share
+    on_ind = bld["on_ind"].astype(bool)
     parts = pd.DataFrame({
         "unit_id": bld["unit_id"].astype("int64"), "floor_m2": floor, "foot_m2": foot,
-        "ind_floor_m2": floor.where(bld["on_ind"]), "ind_foot_m2": foot.where(bld["on_ind"]),
+        "ind_floor_m2": floor.where(on_ind), "ind_foot_m2": foot.where(on_ind),
         "n_buildings": 1, "n_estimated": bld["floor_area_estimated"].astype("int64"),
         "n_split": (share < 0.999999).astype("int64"),
     })
@@ -557,11 +651,11 @@ class Figure:
 ZONE_SHARE_BASIS = SUPPLIED_INDUSTRIAL_LAND
 
 
-def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[tuple[int, str], Figure]:
-    """Each unit's figures (``(unit_id, metric) -> Figure``): a park's own, the one that counts
-    for ``year`` (latest at or before it; two in one year refused by the density answer's
-    check, :func:`~gis_service.metrics.density.refuse_two_figures`); a zone's apportioned from
-    the parks that lie in it (:func:`_zone_figures`)."""
+def _figures(engine: Engine, year: int, land: LandInForce) -> dict[str, dict[tuple[int, str], Figure]]:
+    """Per level, each unit's figures (``(unit_id, metric) -> Figure``): a park's own, the one
+    that counts for ``year`` (latest at or before it; two in one year refused by the density
+    answer's check, :func:`~gis_service.metrics.density.refuse_two_figures`); a zone's
+    apportioned from the parks that lie in it (:func:`_zone_figures`)."""
     with engine.connect() as conn:
         rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
@@ -571,10 +665,10 @@ def _figures(engine: Engine, year: int, level: str, land: LandInForce) -> dict[t
         names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
         refuse_two_figures(frame, unit_word="park", names=names)
         parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
-    if level == PARK_LEVEL or not parks:  # no park figure at all: nothing to apportion, no shares to measure
-        return parks
+    if not parks:  # no park figure at all: nothing to apportion, no shares to measure
+        return {PARK_LEVEL: parks, ZONE_LEVEL: {}}
     shares, blocked = _park_shares_in_zones(engine, year, land)
-    return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
+    return {PARK_LEVEL: parks, ZONE_LEVEL: {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}}
 
 
 def _park_figure(row: Mapping[str, Any]) -> Figure:

@@ -172,7 +172,8 @@ REVIEWED: dict[tuple[str, str], str] = {
         "module constant: quoted class names of the code (INDUSTRIAL_STORAGE_CLASSES)",
     ("metrics/intensity.py", "_IS_IDLE"): "module constant: idle supply records (:year bound)",
     ("metrics/intensity.py", "_IS_RESIDENTIAL"): "module constant: residential patches of the snapshot (bound)",
-    ("metrics/intensity.py", "_UNITS_CTE"): "module constant: the units CTE of a level (its values bound)",
+    ("metrics/intensity.py", "_PIECES_CTE"): "module constant: the cells CTE (cell ids and WKB bound as arrays)",
+    ("metrics/intensity.py", "STORED_SRID"): "coords.crs constant (4326)",
     ("metrics/intensity.py", 'in_force_sql("pb")'): "fixed in-force condition for a constant alias (store/boundaries.py)",
     ("audit.py", "row"): "to_jsonb(t) minus/plus the constant geometry column names of _GEOMETRY_COLUMNS",
 }
