@@ -48,13 +48,13 @@ def upgrade() -> None:
     )
     op.create_index("ux_idle_land_review_scope", TABLE, ["year", "park_id"], unique=True,
                     postgresql_nulls_not_distinct=True)
-    op.execute(f"INSERT INTO data_change (table_name, version) VALUES ('{TABLE}', 0)")
-    op.execute(f"CREATE TRIGGER {TABLE}_data_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {TABLE} "
-               "FOR EACH STATEMENT EXECUTE FUNCTION bump_data_change()")
+    op.execute("INSERT INTO data_change (table_name, version) VALUES ('idle_land_review', 0)")
+    op.execute("CREATE TRIGGER idle_land_review_data_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+               " ON idle_land_review FOR EACH STATEMENT EXECUTE FUNCTION bump_data_change()")
 
 
 def downgrade() -> None:
-    op.execute(f"DROP TRIGGER IF EXISTS {TABLE}_data_change ON {TABLE}")
-    op.execute(f"DELETE FROM data_change WHERE table_name = '{TABLE}'")
+    op.execute("DROP TRIGGER IF EXISTS idle_land_review_data_change ON idle_land_review")
+    op.execute("DELETE FROM data_change WHERE table_name = 'idle_land_review'")
     op.drop_index("ux_idle_land_review_scope", table_name=TABLE)
     op.drop_table(TABLE)
