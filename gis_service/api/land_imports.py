@@ -4,7 +4,9 @@ The file is the raw request body (``curl --data-binary @dltb.zip
 '…/imports/landuse?filename=dltb.zip&year=2023&source_document=…'``), streamed to a
 temporary file under the land upload limit (``GIS_IMPORT_MAX_LAND_UPLOAD_BYTES``).  Admins
 and analysts may import land.  The routes call the same importers as ``gis-service import``
-and return the same report.
+and return the same report.  ``PUT /land/supply/{no}/idle`` records a 闲置土地认定 finding on a
+supply record, ``POST /land/idle-reviews`` that an identification was carried out (even one that
+found nothing idle), ``GET /land/idle-reviews`` lists those.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as Path_
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import PrincipalDep, authorize_write
@@ -163,3 +166,36 @@ def set_idle_route(
 
     authorize_write(principal, "land")
     return set_idle_status(request.app.state.engine, supervision_no, status=status, year=year, actor=principal.actor)
+
+
+class IdleReviewIn(BaseModel):
+    """A 闲置土地调查认定 carried out (``park_code`` omitted: the whole district, 全区)."""
+
+    year: int = Field(ge=1990, le=2100, description="year of the 闲置土地调查认定")
+    park_code: str | None = Field(default=None, min_length=1, max_length=64,
+                                  description="park code (its blocks included); omitted: the whole district")
+    source_document: str = Field(min_length=1, max_length=500, description="source of the identification")
+    source_section: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/land/idle-reviews", summary="录入闲置土地调查认定(年份、范围、来源;同年同范围即替换)",
+             responses=ERROR_RESPONSES)
+def record_idle_review_route(request: Request, principal: PrincipalDep, body: IdleReviewIn) -> dict[str, Any]:
+    """That a 闲置土地调查认定 was carried out for a year over a park or the district, even one that
+    found no idle land (the same function as ``gis-service import idle-review``)."""
+    from gis_service.ingest.idle_reviews import record_idle_review
+
+    authorize_write(principal, "land")
+    return record_idle_review(request.app.state.engine, year=body.year, park_code=body.park_code,
+                              source_document=body.source_document, source_section=body.source_section,
+                              actor=principal.actor)
+
+
+@router.get("/land/idle-reviews", summary="闲置土地调查认定记录", responses=ERROR_RESPONSES)
+def idle_reviews_route(
+    request: Request, year: Annotated[int | None, Query(ge=1990, le=2100, description="only this year")] = None,
+) -> list[dict[str, Any]]:
+    """The recorded 闲置土地调查认定 (the same rows as ``gis-service import idle-reviews --json``)."""
+    from gis_service.ingest.idle_reviews import idle_reviews
+
+    return idle_reviews(request.app.state.engine, year=year)

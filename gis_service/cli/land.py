@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -173,6 +174,50 @@ def register(app: typer.Typer) -> None:
             echo_json(result)
             return
         console.print(f"电子监管号 {supervision_no}: 闲置状态 {result['idle_status'] or '无'} ({result['idle_year'] or '—'})")
+
+    @app.command("idle-review")
+    def idle_review_command(
+        year: int = typer.Option(..., "--year", help="Year of the 闲置土地调查认定."),
+        source: str = typer.Option(..., "--source", help="Source of the identification (document, office, date)."),
+        section: str = typer.Option(None, "--section", help="Section of the source document."),
+        park: str = typer.Option(None, "--park", help="Park code (its blocks included); default: the whole district (全区)."),
+        actor: str = _ACTOR, as_json: bool = _JSON,
+    ) -> None:
+        """Record that a 闲置土地调查认定 was carried out for a year (and park), even if it found no idle land."""
+        from gis_service.cli.imports import _actor, _engine
+        from gis_service.ingest.idle_reviews import record_idle_review
+
+        review = record_idle_review(_engine(), year=year, park_code=park, source_document=source, source_section=section,
+                                    actor=_actor(actor))
+        if as_json:
+            echo_json(review)
+            return
+        verb = "已替换" if review["replaced"] else "已录入"
+        console.print(f"{verb} {review['year']} 年闲置土地调查认定({review['scope_zh']}):{escape(review['source_document'])}",
+                      highlight=False)
+
+    @app.command("idle-reviews")
+    def idle_reviews_command(
+        year: int = typer.Option(None, "--year", help="Only the reviews of this year."), as_json: bool = _JSON,
+    ) -> None:
+        """List the recorded 闲置土地调查认定 (year, scope, source)."""
+        from rich.table import Table
+
+        from gis_service.cli.imports import _engine
+        from gis_service.ingest.idle_reviews import idle_reviews
+
+        reviews = idle_reviews(_engine(), year=year)
+        if as_json:
+            echo_json(reviews)
+            return
+        if not reviews:
+            console.print("未录入闲置土地调查认定" + (f"({year} 年)" if year is not None else ""))
+            return
+        table = Table("年份", "范围", "来源", "章节", "录入人", "录入时间", title="闲置土地调查认定")
+        for r in reviews:
+            table.add_row(str(r["year"]), escape(r["scope_zh"]), escape(r["source_document"]),
+                          escape(r["source_section"] or "—"), escape(r["recorded_by"] or "—"), r["recorded_at"])
+        console.print(table)
 
 
 def register_demo(app: typer.Typer) -> None:

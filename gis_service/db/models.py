@@ -422,6 +422,31 @@ class Building(Base):
     )
 
 
+class IdleLandReview(Base):
+    """A 闲置土地调查认定 (idle-land identification) carried out for a year and a scope, whatever
+    it found (migration 0008): ``park_id`` NULL is the whole district (全区), a park covers its
+    blocks.  Its findings are flags on supply records (``LandParcel.idle_status``); this row is
+    what says that a check which flagged nothing was made."""
+
+    __tablename__ = "idle_land_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id", ondelete="CASCADE"))
+    source_document: Mapped[str] = mapped_column(Text)
+    source_section: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # one review per year and scope, the district (NULL) included
+        Index("ux_idle_land_review_scope", "year", "park_id", unique=True, postgresql_nulls_not_distinct=True),
+        CheckConstraint("year BETWEEN 1990 AND 2100", name="idle_land_review_year"),
+        CheckConstraint("btrim(source_document) <> '' AND length(source_document) <= 500", name="idle_land_review_source"),
+        CheckConstraint("source_section IS NULL OR length(source_section) <= 500", name="idle_land_review_section"),
+    )
+
+
 class Road(Base):
     """A road, expressway, river, railway or boundary line that a 四至 can name."""
 

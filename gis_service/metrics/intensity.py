@@ -119,6 +119,7 @@ from gis_service.metrics.postgis import (
 from gis_service.metrics.units import count_factor, money_factor_to_yi
 from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.store.boundaries import boundary_date, in_force_sql
+from gis_service.store.idle_coverage import RECORD_COMMAND, IdleCoverage, idle_coverage
 from gis_service.store.land import LandInForce, land_in_force
 from gis_service.store.readers import read_parks, read_zones
 
@@ -423,30 +424,14 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
     raw, figures = _side_by_side(engine, 3, lambda: _measure(engine, year, land, buildings),
                                  lambda: _figures(engine, year, land))
     vintage = _vintage(year, land, buildings)
-    idle_findings = idle_findings_recorded(engine, year)
+    idle = idle_coverage(engine, year)
     out = {}
     for level in LEVELS:
-        quantities, sources, reasons = _quantities(raw[level], figures[level], land, buildings, level,
-                                                   idle_findings=idle_findings)
+        quantities, sources, reasons = _quantities(raw[level], figures[level], land, buildings, level, idle=idle)
         details = _details(raw[level], quantities, sources, reasons)
         rows = _rows(raw[level], _unit_names(engine, level), details, year, level, buildings)
         out[level] = IntensityResult(rows=rows, details=details, vintage=vintage)
     return out
-
-
-_IDLE_FINDINGS_SQL = text(
-    "SELECT count(*) FROM land_parcel WHERE idle_status IS NOT NULL AND idle_year <= :year AND layer = 'supply'"
-)
-
-
-def idle_findings_recorded(engine: Engine, year: int) -> int:
-    """How many supply records carry a 闲置土地认定 finding (idle or disposed; ``none`` clears one) made by ``year``.
-
-    None at all means the identification was never recorded, not that no land is idle: the
-    idle-land indicators are then missing, never 0.
-    """
-    with engine.connect() as conn:
-        return int(conn.execute(_IDLE_FINDINGS_SQL, {"year": year}).scalar_one())
 
 
 def _measure(engine: Engine, year: int, land: LandInForce, buildings: dict[str, Any] | None) -> dict[str, pd.DataFrame]:
@@ -761,9 +746,10 @@ def _figure_value(metric: str, value: float, unit: str, where: str) -> float:
 # --------------------------------------------------------------------------- quantities
 def _quantities(
     raw: pd.DataFrame, figures: Mapping[tuple[int, str], Figure], land: LandInForce,
-    buildings: dict[str, Any] | None, level: str, *, idle_findings: int = 0,
+    buildings: dict[str, Any] | None, level: str, *, idle: IdleCoverage | None = None,
 ) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
-    """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing."""
+    """Each unit's quantities (``(unit_id, key) -> value``), their sources, and why one is missing
+    (the idle-land ones also where no 闲置土地调查认定 covers the unit: :func:`_idle_cover`)."""
     values: dict[tuple[int, str], float | None] = {}
     sources: dict[tuple[int, str], str] = {}
     reasons: dict[tuple[int, str], str] = {}
@@ -776,10 +762,6 @@ def _quantities(
         "idle_disposed_ha": _layer_reason(land, SUPPLIED_INDUSTRIAL_LAND, need_supply=True),
         "idle_found_ha": _layer_reason(land, SUPPLIED_INDUSTRIAL_LAND, need_supply=True),
     }
-    if idle_findings == 0:
-        for key in ("idle_land_ha", "idle_disposed_ha", "idle_found_ha"):
-            layer_reason[key] = layer_reason[key] or (
-                f"{land.year} 年及以前未录入闲置土地认定结果(gis-service import idle);未认定不等于没有闲置土地")
     snapshot = land.describe(BUILT_UP_LAND).get("label_zh", "")
     supply = (f"供地记录:{land.year} 年底前签订合同且未收回的供地,各用途({land.supply_sources})"
               if land.layer_for(SUPPLIED_INDUSTRIAL_LAND) == "supply" else land.describe(SUPPLIED_INDUSTRIAL_LAND)["label_zh"])
@@ -793,14 +775,17 @@ def _quantities(
                   f"跨界建筑按基底面积占比计入" if buildings else "")
     for r in raw.to_dict("records"):
         uid = int(r["unit_id"])
+        idle_cover, idle_reason = _idle_cover(idle or IdleCoverage(), r, level, land.year)
         values[(uid, "unit_area_ha")] = float(r["unit_m2"]) / 1e4
         sources[(uid, "unit_area_ha")] = f"边界量算面积 ({AREA_CRS})" + (f", park_boundary {r['boundary_id']}" if r["boundary_id"] else "")
         for key, (col, label) in land_cols.items():
-            if layer_reason[key]:
-                values[(uid, key)], reasons[(uid, key)] = None, layer_reason[key]
+            reason = layer_reason[key] or (idle_reason if key in IDLE_QUANTITIES else "")
+            if reason:
+                values[(uid, key)], reasons[(uid, key)] = None, reason
             else:
                 values[(uid, key)] = float(r[col]) / 1e4
-                sources[(uid, key)] = f"{label} ∩ 边界, {AREA_CRS} [{r['land_sources'] or '无地块'}]"
+                sources[(uid, key)] = f"{label} ∩ 边界, {AREA_CRS} [{r['land_sources'] or '无地块'}]" + (
+                    f"; {idle_cover}" if key in IDLE_QUANTITIES else "")
         for key, col in bld_cols.items():
             if buildings is None:
                 values[(uid, key)] = None
@@ -814,6 +799,25 @@ def _quantities(
             if reason:
                 reasons[(uid, key)] = reason
     return values, sources, reasons
+
+
+IDLE_QUANTITIES = frozenset({"idle_land_ha", "idle_disposed_ha", "idle_found_ha"})
+
+
+def _idle_cover(idle: IdleCoverage, row: Mapping[str, Any], level: str, year: int) -> tuple[str, str]:
+    """``(what covers the unit, "")`` or ``("", why not)``: a 闲置土地调查认定 covers a unit when a
+    review made by ``year`` covers it (the district's; a park's covers the park and its blocks;
+    a zone only the district's), or a finding made by then lies on a supply record inside it
+    (the identification touched it).  Uncovered, the idle quantities are missing: an unchecked
+    unit is not a unit without idle land.  Covered and nothing idle, the rate is a recorded 0 %."""
+    review = idle.source_for(int(row["unit_id"]), park_level=level == PARK_LEVEL)
+    if review:
+        return review, ""
+    if float(row["idle_found_m2"]) > 0:
+        return "闲置土地认定结果记在本单元内的供地记录上", ""
+    scope = "全区或本园区(区块含所属园区)" if level == PARK_LEVEL else "全区(片区、功能区只认全区的认定)"
+    return "", (f"{year} 年及以前{scope}未录入闲置土地调查认定({RECORD_COMMAND}),本单元供地记录上也无闲置土地"
+                "认定结果;未认定不等于没有闲置土地")
 
 
 def _figure_quantity(

@@ -53,6 +53,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /imports/supply":          (401, 403, 403, 403, 200, 200),
     "POST /imports/buildings":       (401, 403, 403, 403, 200, 200),
     "PUT /land/supply/{no}/idle":    (401, 403, 403, 403, 200, 200),
+    "POST /land/idle-reviews":       (401, 403, 403, 403, 200, 200),
 }
 
 
@@ -87,6 +88,8 @@ def _calls(client: TestClient, west_indicator: int) -> dict[str, Callable[[dict[
         # the supply record posted above (analyst and admin calls come after theirs)
         "PUT /land/supply/{no}/idle": lambda h: client.put(
             "/land/supply/3101172020B00001/idle", params={"status": "idle", "year": 2022}, headers=h),
+        "POST /land/idle-reviews": lambda h: client.post(
+            "/land/idle-reviews", json={"year": 2023, "park_code": "test-west", "source_document": "认定书"}, headers=h),
     }
 
 

@@ -99,6 +99,7 @@ ARGS: dict[str, Callable[[dict[str, str]], list[str]]] = {
     "import parcels": lambda f: [f["land"], "--source", "台账"],
     "import buildings": lambda f: [f["buildings"], "--year", "2023", "--source", "建筑普查"],
     "import idle": lambda f: ["3101172020B00001", "--status", "idle", "--year", "2022"],
+    "import idle-review": lambda f: ["--year", "2023", "--source", "闲置土地调查认定"],
     "intensity": lambda f: ["--year", "2023"],
     "demo land": lambda f: ["--directory", f["out"]],
     "demo buildings": lambda f: ["--directory", f["out"]],

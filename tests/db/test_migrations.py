@@ -12,7 +12,7 @@ from gis_service.db.models import Base
 EXPECTED_TABLES = {
     "district", "town", "zone", "zone_town", "park", "park_boundary", "sizhi", "indicator",
     "target", "land_parcel", "land_import", "road", "api_key", "audit_log", "data_change",
-    "building", "building_import",
+    "building", "building_import", "idle_land_review",
 }
 
 

@@ -21,14 +21,15 @@ def loaded(engine: Engine, tmp_path: Path) -> int:
     return load_fixture(engine, tmp_path)
 
 
-def test_without_any_idle_finding_the_idle_rates_are_missing_not_zero(engine: Engine, loaded: int) -> None:
+def test_without_any_idle_review_or_finding_the_idle_rates_are_missing_not_zero(engine: Engine, loaded: int) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE land_parcel SET idle_status = NULL, idle_year = NULL"))
     result = measure_intensity(engine, year=YEAR)
     row = result.rows.set_index("unit_id").loc[loaded]
     details = result.details.set_index("indicator")
     assert row["idle_land_rate_pct"] is None and row["idle_land_disposal_rate_pct"] is None
-    assert "未录入闲置土地认定结果" in details.loc["idle_land_rate_pct", "missing_reason"]
+    reason = details.loc["idle_land_rate_pct", "missing_reason"]
+    assert "未录入闲置土地调查认定" in reason and "gis-service import idle-review" in reason
     assert row["land_built_rate_pct"] is not None  # the other supply indicators stay
 
 
