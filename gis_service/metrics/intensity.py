@@ -86,7 +86,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,15 +106,16 @@ from gis_service.metrics.bases import (
     INDUSTRIAL_LAND,
     SUPPLIED_INDUSTRIAL_LAND,
 )
-from gis_service.metrics.cells import Cells, unit_cells
+from gis_service.metrics.cells import unit_cells
 from gis_service.metrics.density import refuse_two_figures
 from gis_service.metrics.errors import OverlappingZonesError
 from gis_service.metrics.postgis import (
     _IN_SNAPSHOT,
     _IS_BUILT,
+    _IS_SUPPLIED,
     _SESSION_SQL,
     IS_SUPPLIED_ANY_USE,
-    parcel_piece_areas,
+    check_zones_do_not_overlap,
 )
 from gis_service.metrics.units import count_factor, money_factor_to_yi
 from gis_service.metrics.vintage import latest_at_or_before
@@ -294,6 +295,8 @@ WITH {_PIECES_CTE},
 membership AS (
     SELECT * FROM unnest(CAST(:member_cell AS int[]), CAST(:member_level AS text[]), CAST(:member_unit AS int[]))
         AS m(cell_id, level, unit_id)
+    UNION ALL  -- and each cell on its own (level 'cell'): the zones' shares of each park are summed from them
+    SELECT c, 'cell', c FROM unnest(CAST(:cell_ids AS int[])) AS c
 ),
 land AS MATERIALIZED (
     -- materialized: the areas are computed in the join, piece by piece, where ST_ContainsProperly
@@ -301,7 +304,7 @@ land AS MATERIALIZED (
     SELECT f.cell_id, p.source_document, p.is_synthetic,
            COALESCE({_IS_BUILT}, false) AS is_built, COALESCE({_IS_INDUSTRIAL_STORAGE}, false) AS is_ind,
            COALESCE({_IS_RESIDENTIAL}, false) AS is_res, COALESCE({IS_SUPPLIED_ANY_USE}, false) AS is_sup,
-           COALESCE({_IS_IDLE}, false) AS is_idle_found, p.idle_status,
+           COALESCE({_IS_IDLE}, false) AS is_idle_found, p.idle_status, COALESCE({_IS_SUPPLIED}, false) AS is_sup_ind,
            CASE WHEN ST_ContainsProperly(f.geom, p.geom) THEN p.area_m2
                 ELSE ST_Area(ST_Transform(ST_Intersection(f.geom, p.geom), {AREA_SRID})) END AS a
     FROM pieces f JOIN land_parcel p ON f.geom && p.geom
@@ -314,20 +317,21 @@ cell_doc AS (
            SUM(a) FILTER (WHERE is_res) AS res_m2, SUM(a) FILTER (WHERE is_sup) AS sup_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'idle') AS idle_m2,
            SUM(a) FILTER (WHERE is_idle_found AND idle_status = 'disposed') AS disposed_m2,
-           SUM(a) FILTER (WHERE is_idle_found) AS idle_found_m2, bool_or(is_synthetic) AS synthetic
+           SUM(a) FILTER (WHERE is_idle_found) AS idle_found_m2, SUM(a) FILTER (WHERE is_sup_ind) AS sup_ind_m2,
+           bool_or(is_synthetic) AS synthetic
     FROM land GROUP BY cell_id, source_document
 ),
 unit_doc AS (
     SELECT m.level, m.unit_id, d.source_document,
            SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
            SUM(idle_m2) AS idle_m2, SUM(disposed_m2) AS disposed_m2, SUM(idle_found_m2) AS idle_found_m2,
-           bool_or(synthetic) AS synthetic
+           SUM(sup_ind_m2) AS sup_ind_m2, bool_or(synthetic) AS synthetic
     FROM cell_doc d JOIN membership m ON m.cell_id = d.cell_id
     GROUP BY m.level, m.unit_id, d.source_document
 )
 SELECT level, unit_id, SUM(built_m2) AS built_m2, SUM(ind_m2) AS ind_m2, SUM(res_m2) AS res_m2, SUM(sup_m2) AS sup_m2,
        SUM(idle_m2) AS idle_m2, SUM(disposed_m2) AS disposed_m2, SUM(idle_found_m2) AS idle_found_m2,
-       bool_or(synthetic) AS land_synthetic,
+       SUM(sup_ind_m2) AS sup_ind_m2, bool_or(synthetic) AS land_synthetic,
        string_agg(source_document, '; ' ORDER BY source_document) AS land_sources
 FROM unit_doc GROUP BY level, unit_id
 """
@@ -420,9 +424,11 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
     """
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
-    # the figures (zone shares: a parcel query) beside the land and buildings (which take 2 connections)
-    raw, figures = _side_by_side(engine, 3, lambda: _measure(engine, year, land, buildings),
-                                 lambda: _figures(engine, year, land))
+    # the parks' figures beside the land and buildings (which take 2 connections); the zones'
+    # are apportioned from them with shares summed from the same pass's cells
+    (raw, supplied), park_figures = _side_by_side(engine, 3, lambda: _measure(engine, year, land, buildings),
+                                                  lambda: _park_figures(engine, year))
+    figures = {PARK_LEVEL: park_figures, ZONE_LEVEL: _zone_level_figures(engine, year, park_figures, supplied)}
     vintage = _vintage(year, land, buildings)
     idle = idle_coverage(engine, year)
     out = {}
@@ -434,16 +440,17 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
     return out
 
 
-def _measure(engine: Engine, year: int, land: LandInForce, buildings: dict[str, Any] | None) -> dict[str, pd.DataFrame]:
-    """Per level, one row per unit: its area and boundary, the land sums, the building sums."""
+def _measure(engine: Engine, year: int, land: LandInForce,
+             buildings: dict[str, Any] | None) -> tuple[dict[str, pd.DataFrame], SuppliedByCell]:
+    """Per level, one row per unit: its area and boundary, the land sums, the building sums; and
+    the supplied industrial land of each cell (the zones' shares of the parks are summed from it)."""
     params: dict[str, Any] = {
         "on": boundary_date(year),
         "building_import": buildings["id"] if buildings else None,
         **land.sql_params([INDUSTRIAL_LAND, BUILT_UP_LAND, SUPPLIED_INDUSTRIAL_LAND]),
         "year": year,
     }
-    # one snapshot for every statement: the buildings run on a second connection that imports
-    # this transaction's snapshot, beside the land sums
+    # one snapshot for every statement: the other connections import this transaction's snapshot
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(_SESSION_SQL)
         units = _units(conn, params)
@@ -451,11 +458,19 @@ def _measure(engine: Engine, year: int, land: LandInForce, buildings: dict[str, 
         params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
                    "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        sums, bld = _side_by_side(
-            engine, 1, lambda: _land_sums(conn, params),
-            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings(c, params, cells)),
-            alone=lambda: _buildings(conn, params, cells))
-    return {level: _level_frame(units, sums, bld, level) for level in LEVELS}
+        # the buildings on a second connection, beside the land sums and then the industrial
+        # parcels around the cells (they need no building)
+        boxes = shapely.bounds(cells.geoms).reshape(-1, 4)
+        (sums, industrial), pieces = _side_by_side(
+            engine, 1, lambda: (_land_sums(conn, params), _industrial_near(conn, boxes, params)),
+            lambda: _in_snapshot(engine, snapshot, lambda c: _building_pieces(c, params)),
+            alone=lambda: _building_pieces(conn, params))
+        pieces["on_ind"] = _on_industrial_land(pieces, industrial, boxes, lambda around: _industrial_near(conn, around, params))
+    bld = _per_unit(pieces, cells.membership)
+    per_cell = sums.loc[sums["level"] == "cell"]
+    supplied = SuppliedByCell(cells.membership, pd.Series(per_cell["sup_ind_m2"].to_numpy(dtype=float),
+                                                          index=per_cell["unit_id"].to_numpy(dtype=np.int64)))
+    return {level: _level_frame(units, sums, bld, level) for level in LEVELS}, supplied
 
 
 _LAND_SUMS = ("built_m2", "ind_m2", "res_m2", "sup_m2", "idle_m2", "disposed_m2", "idle_found_m2")
@@ -475,7 +490,7 @@ def _units(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
 
 
 def _land_sums(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
-    columns = ["level", "unit_id", *_LAND_SUMS, "land_synthetic", "land_sources"]
+    columns = ["level", "unit_id", *_LAND_SUMS, "sup_ind_m2", "land_synthetic", "land_sources"]
     rows = conn.execute(_LAND_SQL, params).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
@@ -538,12 +553,9 @@ def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T])
         return work(conn)
 
 
-def _buildings(conn: Connection, params: dict[str, Any], cells: Cells) -> pd.DataFrame:
-    """Each building of each unit (both levels): its share inside the unit, and whether it
-    stands on 工矿仓储 land."""
-    pieces = pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
-    pieces["on_ind"] = _on_industrial_land(conn, pieces, params)
-    return _per_unit(pieces, cells.membership)
+def _building_pieces(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
+    """Each building's piece in each cell: its share of the footprint, its anchor."""
+    return pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
 
 
 _PIECE_COLUMNS = ["cell_id", "building_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y"]
@@ -583,21 +595,36 @@ def _fetch_numbers(conn: Connection, statement: TextClause, params: dict[str, An
     return np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
 
 
-def _on_industrial_land(conn: Connection, bld: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
-    """Whether each building's anchor lies on an industrial parcel in force (ST_Intersects
+def _industrial_near(conn: Connection, boxes: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """The 工矿仓储 parcels in force meeting any of ``boxes`` (rows xmin, ymin, xmax, ymax)."""
+    if len(boxes) == 0:
+        return np.empty(0, dtype=object)
+    columns = {"xmin": boxes[:, 0].tolist(), "ymin": boxes[:, 1].tolist(), "xmax": boxes[:, 2].tolist(), "ymax": boxes[:, 3].tolist()}
+    rows = _fetch_all(conn, _INDUSTRIAL_AROUND_SQL, {**params, **columns})
+    return shapely.from_wkb([r[0] for r in rows]) if rows else np.empty(0, dtype=object)
+
+
+def _on_industrial_land(pieces: pd.DataFrame, industrial: np.ndarray, boxes: np.ndarray,
+                        fetch_around: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Whether each building's anchor lies on a 工矿仓储 parcel in force (ST_Intersects
     semantics, boundary included).  One spatial join in memory (an STRtree over the industrial
-    parcels around each cell's anchors) instead of one index probe of ``land_parcel`` per
-    building, which cost ~0.05 ms each: 3 s for the 64 000 buildings of the parks at 1M."""
-    on_ind = np.zeros(len(bld), dtype=bool)
-    if bld.empty:
-        return on_ind
-    box = bld.groupby("cell_id").agg(xmin=("x", "min"), ymin=("y", "min"), xmax=("x", "max"), ymax=("y", "max"))
-    rows = _fetch_all(conn, _INDUSTRIAL_AROUND_SQL, {**params, **{k: box[k].tolist() for k in box.columns}})
-    if not rows:
-        return on_ind
-    tree = shapely.STRtree(shapely.from_wkb([r[0] for r in rows]))
-    hits = tree.query(shapely.points(bld["x"].to_numpy(), bld["y"].to_numpy()), predicate="intersects")
-    on_ind[hits[0]] = True
+    parcels) instead of one index probe of ``land_parcel`` per building, which cost ~0.05 ms
+    each: 3 s for the 64 000 buildings of the parks at 1M.
+
+    ``industrial`` are the parcels meeting ``boxes`` (the cells'): every parcel holding an
+    anchor inside one of them.  An anchor outside them all (a building across the parks' edge
+    whose anchor lies outside) gets the parcels around it from ``fetch_around``."""
+    if pieces.empty:
+        return np.zeros(0, dtype=bool)
+    anchors = shapely.points(pieces["x"].to_numpy(), pieces["y"].to_numpy())
+    inside = shapely.STRtree(shapely.box(*boxes.T)).query(anchors, predicate="intersects")[0]
+    outside = np.setdiff1d(np.arange(len(anchors)), inside)
+    if len(outside):
+        xy = pieces[["x", "y"]].to_numpy()[outside]
+        industrial = np.concatenate([industrial, fetch_around(np.hstack([xy, xy]))])
+    on_ind = np.zeros(len(pieces), dtype=bool)
+    if len(industrial):
+        on_ind[shapely.STRtree(industrial).query(anchors, predicate="intersects")[0]] = True
     return on_ind
 
 
@@ -636,24 +663,28 @@ class Figure:
 ZONE_SHARE_BASIS = SUPPLIED_INDUSTRIAL_LAND
 
 
-def _figures(engine: Engine, year: int, land: LandInForce) -> dict[str, dict[tuple[int, str], Figure]]:
-    """Per level, each unit's figures (``(unit_id, metric) -> Figure``): a park's own, the one
-    that counts for ``year`` (latest at or before it; two in one year refused by the density
-    answer's check, :func:`~gis_service.metrics.density.refuse_two_figures`); a zone's
-    apportioned from the parks that lie in it (:func:`_zone_figures`)."""
+def _park_figures(engine: Engine, year: int) -> dict[tuple[int, str], Figure]:
+    """Each park's figures (``(park_id, metric) -> Figure``): the one that counts for ``year``
+    (latest at or before it; two in one year refused by the density answer's check,
+    :func:`~gis_service.metrics.density.refuse_two_figures`)."""
     with engine.connect() as conn:
         rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
-    parks: dict[tuple[int, str], Figure] = {}
-    if not frame.empty:
-        frame = latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
-        names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
-        refuse_two_figures(frame, unit_word="park", names=names)
-        parks = {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
-    if not parks:  # no park figure at all: nothing to apportion, no shares to measure
-        return {PARK_LEVEL: parks, ZONE_LEVEL: {}}
-    shares, blocked = _park_shares_in_zones(engine, year, land)
-    return {PARK_LEVEL: parks, ZONE_LEVEL: {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}}
+    if frame.empty:
+        return {}
+    frame = latest_at_or_before(frame, year, keys=["unit_id", "metric_code"])
+    names = {int(u): f"{c} {n}" for u, c, n in zip(frame["unit_id"], frame["park_code"], frame["park_name"])}
+    refuse_two_figures(frame, unit_word="park", names=names)
+    return {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
+
+
+def _zone_level_figures(engine: Engine, year: int, parks: Mapping[tuple[int, str], Figure],
+                        supplied: SuppliedByCell) -> dict[tuple[int, str], Figure]:
+    """Each zone's figures, apportioned from the parks that lie in it (:func:`_zone_figures`)."""
+    if not parks:  # no park figure at all: nothing to apportion
+        return {}
+    shares, blocked = _park_shares_in_zones(engine, year, supplied)
+    return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
 
 
 def _park_figure(row: Mapping[str, Any]) -> Figure:
@@ -664,11 +695,43 @@ def _park_figure(row: Mapping[str, Any]) -> Figure:
     return Figure(value, f"{metric} {year} 年: {source}")
 
 
-def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> tuple[pd.DataFrame, dict[int, str]]:
+@dataclass(frozen=True)
+class SuppliedByCell:
+    """Supplied industrial land (m², EPSG:4549) of each cell (``m2`` by cell id) and the units
+    each cell lies in (:data:`gis_service.metrics.cells.MEMBERSHIP_COLUMNS`)."""
+
+    membership: pd.DataFrame
+    m2: pd.Series
+
+    def pieces(self, park_ids: Sequence[int], zones: pd.DataFrame) -> pd.DataFrame:
+        """Rows as :func:`~gis_service.metrics.postgis.parcel_piece_areas` gives the density
+        answer: each park's total (``is_park_total``) and its piece in each of ``zones``
+        (``zone_id``, ``name``) that it shares a cell with, with ``supplied_industrial_land_m2``."""
+        m = self.membership
+        in_park = m.loc[(m["level"] == PARK_LEVEL) & m["unit_id"].isin(list(park_ids)), ["cell_id", "unit_id"]]
+        in_zone = m.loc[(m["level"] == ZONE_LEVEL) & m["unit_id"].isin(zones["zone_id"].tolist()), ["cell_id", "unit_id"]]
+        in_park = in_park.rename(columns={"unit_id": "park_id"})
+        both = in_park.merge(in_zone.rename(columns={"unit_id": "zone_id"}), on="cell_id")
+        column = f"{ZONE_SHARE_BASIS}_m2"
+        totals = (in_park.assign(**{column: self._areas(in_park["cell_id"])})
+                  .groupby("park_id", as_index=False)[column].sum().assign(zone_id=None, is_park_total=True))
+        parts = (both.assign(**{column: self._areas(both["cell_id"])})
+                 .groupby(["park_id", "zone_id"], as_index=False)[column].sum().assign(is_park_total=False))
+        names = dict(zip(zones["zone_id"].astype(int), zones["name"]))
+        frame = pd.concat([totals, parts], ignore_index=True)
+        return frame.assign(zone_name=frame["zone_id"].map(lambda z: names.get(int(z)) if z is not None and pd.notna(z) else None))
+
+    def _areas(self, cell_ids: pd.Series) -> np.ndarray:
+        return self.m2.reindex(cell_ids.to_numpy()).fillna(0.0).to_numpy()  # a cell without such land: 0 m²
+
+
+def _park_shares_in_zones(engine: Engine, year: int, supplied: SuppliedByCell) -> tuple[pd.DataFrame, dict[int, str]]:
     """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
-    partition space; zones of different kinds overlap and are apportioned apart), exactly as
-    the density answer's zone levels take them: leaf parks with the boundary in force, shares
-    of supplied industrial land, boundary-area share for a park without such land.
+    partition space; zones of different kinds overlap and are apportioned apart), as the density
+    answer's zone levels take them (:func:`~gis_service.metrics.apportion.park_zone_shares`):
+    leaf parks with the boundary in force, shares of supplied industrial land (the density
+    answer's filter, measured in this answer's pass over the cells: the same land, not a second
+    query per kind), boundary-area share for a park without such land.
 
     Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; and
     the zones of a kind whose zones overlap (the density answer refuses that kind), each with
@@ -682,14 +745,16 @@ def _park_shares_in_zones(engine: Engine, year: int, land: LandInForce) -> tuple
     if parks.empty or zones.empty:
         return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"]), {}
     frames, blocked = [pd.DataFrame(columns=SHARE_COLUMNS)], {}
-    for kind in dict.fromkeys(zones["kind"]):
-        of_kind = zones[zones["kind"] == kind]
-        try:
-            pieces = parcel_piece_areas(engine, year=year, bases=[ZONE_SHARE_BASIS], zone_kind=kind, land=land)
-        except OverlappingZonesError as exc:
-            blocked |= {int(z): str(exc) for z in of_kind["zone_id"]}
-            continue
-        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
+    with engine.connect() as conn:
+        for kind in dict.fromkeys(zones["kind"]):
+            of_kind = zones[zones["kind"] == kind]
+            try:
+                check_zones_do_not_overlap(conn, kind)
+            except OverlappingZonesError as exc:
+                blocked |= {int(z): str(exc) for z in of_kind["zone_id"]}
+                continue
+            pieces = supplied.pieces(parks["unit_id"].astype(int).tolist(), of_kind)
+            frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
     shares = pd.concat(frames, ignore_index=True)
     names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
     return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)])), blocked

@@ -171,6 +171,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("metrics/intensity.py", "', '.join(repr(c) for c in INDUSTRIAL_STORAGE_CLASSES)"):
         "module constant: quoted class names of the code (INDUSTRIAL_STORAGE_CLASSES)",
     ("metrics/intensity.py", "_IS_IDLE"): "module constant: idle supply records (:year bound)",
+    ("metrics/intensity.py", "_IS_SUPPLIED"): "metrics/postgis.py constant: supplied industrial land (values bound)",
     ("metrics/intensity.py", "_IS_RESIDENTIAL"): "module constant: residential patches of the snapshot (bound)",
     ("metrics/intensity.py", "_PIECES_CTE"): "module constant: the cells CTE (cell ids and WKB bound as arrays)",
     ("metrics/intensity.py", "STORED_SRID"): "coords.crs constant (4326)",

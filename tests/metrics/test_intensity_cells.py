@@ -124,3 +124,27 @@ def test_asking_for_one_level_then_the_other_measures_once(engine: Engine, cut: 
     assert len(seen) == 1
     assert {r["unit_id"] for r in park.records()} == {cut["A"], cut["W"]}
     assert {r["unit_id"] for r in zone.records()} == {cut["west"], cut["corridor"]}
+
+
+def test_an_anchor_outside_every_cell_is_tested_against_the_parcels_around_it(engine: Engine, tmp_path: Path) -> None:
+    import geopandas as gpd
+    from sqlalchemy import text
+
+    from gis_service.ingest.buildings import import_buildings
+    from tests.metrics.intensity_fixture import _wkt, load_land
+
+    park_id = load_land(engine)
+    with engine.begin() as conn:  # an industrial patch 100 m east of the park: outside the park's box
+        survey = conn.execute(text("SELECT id FROM land_import WHERE kind = 'survey'")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_built, source_document, layer, import_id)"
+            " VALUES (ST_GeomFromEWKT(:g), 'industrial', false, true, '2023年度国土变更调查', 'survey', :i)"),
+            {"g": _wkt(rect(1100, 0, 500, 1000)), "i": survey})
+    path = tmp_path / "far.geojson"  # 600 × 100 m from x 950: 50 m inside, its anchor (x ≈ 1250) on that patch
+    gpd.GeoDataFrame({"编号": ["F1"], "建筑面积": [60_000.0]}, geometry=to_4326([rect(950, 100, 600, 100)]),
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    import_buildings(engine, path, year=YEAR, source="x", actor="test")
+    details = measure_intensity(engine, year=YEAR).details
+    details = details[details["unit_id"] == park_id].set_index("indicator")
+    assert details.loc["industrial_floor_area_ratio", "numerator_value"] == pytest.approx(5_000, rel=1e-6)
+    assert details.loc["industrial_building_coverage_pct", "numerator_value"] == pytest.approx(5_000, rel=1e-6)
