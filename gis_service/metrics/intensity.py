@@ -75,6 +75,16 @@ Buildings
     patch of the snapshot in force.  Floor area is 建筑面积 as delivered, else footprint × 层数
     (flagged estimated, and the count of estimated buildings is shown).
 
+Both levels in one pass
+    Parks, blocks and zones overlap, so measuring unit by unit walked each record once per unit
+    it lies in.  The units' boundaries cut the plane into cells (:mod:`gis_service.metrics.cells`),
+    each wholly inside or outside every unit; land records and buildings are measured once per
+    cell and a unit's sums are the sums over its cells.  The zones' shares of each park (for the
+    figures) are summed from the same cells: supplied industrial land with the density answer's
+    filter (``_IS_SUPPLIED``), then :func:`~gis_service.metrics.apportion.park_zone_shares`.
+    :func:`measure_intensity_levels` answers both levels; the answer keeps both until the data
+    changes, so asking for one level after the other measures once.
+
 Areas are measured in EPSG:4549 by PostGIS (the same land filters as
 :mod:`gis_service.metrics.postgis`).  A missing input gives a missing indicator with the
 reason (never 0).
