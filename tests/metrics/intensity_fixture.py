@@ -107,3 +107,25 @@ def load_fixture(engine: Engine, directory: Path) -> int:
     load_figures(engine, park_id)
     import_buildings(engine, write_buildings(directory / "buildings.geojson"), year=YEAR, source="建筑普查 2023", actor="test")
     return park_id
+
+
+def industrial_patch_and_building(engine: Engine, directory: Path, patch, building, floor_area_m2: float) -> int:  # type: ignore[no-untyped-def]
+    """The land of :func:`load_land`, one more industrial survey patch (``patch``, EPSG:4549)
+    and one building (``building``) with ``floor_area_m2``; the park's id."""
+    import geopandas as gpd
+
+    from gis_service.ingest.buildings import import_buildings
+
+    park_id = load_land(engine)
+    with engine.begin() as conn:
+        survey = conn.execute(text("SELECT id FROM land_import WHERE kind = 'survey'")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_built, source_document, layer, import_id)"
+            " VALUES (ST_GeomFromEWKT(:g), 'industrial', false, true, '2023年度国土变更调查', 'survey', :i)"),
+            {"g": _wkt(patch), "i": survey})
+    path = directory / "one_building.geojson"
+    gpd.GeoDataFrame({"编号": ["E1"], "建筑面积": [floor_area_m2]}, geometry=to_4326([building]),
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    import_buildings(engine, path, year=YEAR, source="x", actor="test")
+    return park_id
+

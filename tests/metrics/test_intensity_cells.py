@@ -106,7 +106,7 @@ def test_cells_partition_every_unit() -> None:
 def test_asking_for_one_level_then_the_other_measures_once(engine: Engine, cut: dict[str, int]) -> None:
     from sqlalchemy import event
 
-    from gis_service.answers.intensity import IntensityQuestion, _MEMO, answer_intensity
+    from gis_service.answers.intensity import _MEMO, IntensityQuestion, answer_intensity
 
     _MEMO.clear()
     seen: list[str] = []
@@ -127,23 +127,11 @@ def test_asking_for_one_level_then_the_other_measures_once(engine: Engine, cut: 
 
 
 def test_an_anchor_outside_every_cell_is_tested_against_the_parcels_around_it(engine: Engine, tmp_path: Path) -> None:
-    import geopandas as gpd
-    from sqlalchemy import text
+    from tests.metrics.intensity_fixture import industrial_patch_and_building
 
-    from gis_service.ingest.buildings import import_buildings
-    from tests.metrics.intensity_fixture import _wkt, load_land
-
-    park_id = load_land(engine)
-    with engine.begin() as conn:  # an industrial patch 100 m east of the park: outside the park's box
-        survey = conn.execute(text("SELECT id FROM land_import WHERE kind = 'survey'")).scalar_one()
-        conn.execute(text(
-            "INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_built, source_document, layer, import_id)"
-            " VALUES (ST_GeomFromEWKT(:g), 'industrial', false, true, '2023年度国土变更调查', 'survey', :i)"),
-            {"g": _wkt(rect(1100, 0, 500, 1000)), "i": survey})
-    path = tmp_path / "far.geojson"  # 600 × 100 m from x 950: 50 m inside, its anchor (x ≈ 1250) on that patch
-    gpd.GeoDataFrame({"编号": ["F1"], "建筑面积": [60_000.0]}, geometry=to_4326([rect(950, 100, 600, 100)]),
-                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
-    import_buildings(engine, path, year=YEAR, source="x", actor="test")
+    # an industrial patch 100 m east of the park (outside the park's box) and a building 600 × 100 m
+    # from x 950: 50 m inside, its anchor (x ≈ 1250) on that patch
+    park_id = industrial_patch_and_building(engine, tmp_path, rect(1100, 0, 500, 1000), rect(950, 100, 600, 100), 60_000.0)
     details = measure_intensity(engine, year=YEAR).details
     details = details[details["unit_id"] == park_id].set_index("indicator")
     assert details.loc["industrial_floor_area_ratio", "numerator_value"] == pytest.approx(5_000, rel=1e-6)

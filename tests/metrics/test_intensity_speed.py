@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
 
-from gis_service.ingest.buildings import import_buildings
 from gis_service.metrics import intensity
-from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
+from gis_service.metrics.bases import (
+    BUILT_UP_LAND,
+    INDUSTRIAL_LAND,
+    SUPPLIED_INDUSTRIAL_LAND,
+)
 from gis_service.metrics.intensity import measure_intensity
 from gis_service.store.land import land_in_force
-from tests.metrics.helpers import rect, to_4326
-from tests.metrics.intensity_fixture import YEAR, _wkt, load_fixture, load_land
+from tests.metrics.helpers import rect
+from tests.metrics.intensity_fixture import (
+    YEAR,
+    industrial_patch_and_building,
+    load_fixture,
+)
 
 
 def test_the_buildings_importer_stores_each_buildings_anchor_on_its_surface(engine: Engine, tmp_path: Path) -> None:
@@ -30,17 +36,9 @@ def test_the_buildings_importer_stores_each_buildings_anchor_on_its_surface(engi
 def test_a_building_across_the_boundary_with_its_anchor_on_industrial_land_outside_the_park_is_industrial(
     engine: Engine, tmp_path: Path
 ) -> None:
-    park_id = load_land(engine)
-    with engine.begin() as conn:  # an industrial patch east of the park, not touching it
-        survey = conn.execute(text("SELECT id FROM land_import WHERE kind = 'survey'")).scalar_one()
-        conn.execute(text(
-            "INSERT INTO land_parcel (geom, land_use_class, is_supplied, is_built, source_document, layer, import_id)"
-            " VALUES (ST_GeomFromEWKT(:g), 'industrial', false, true, '2023年度国土变更调查', 'survey', :i)"),
-            {"g": _wkt(rect(1010, 0, 500, 1000)), "i": survey})
-    path = tmp_path / "b.geojson"  # 400 × 100 m from x 900: a quarter inside, its anchor (x ≈ 1100) outside
-    gpd.GeoDataFrame({"编号": ["E1"], "建筑面积": [40_000.0]}, geometry=to_4326([rect(900, 100, 400, 100)]),
-                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
-    import_buildings(engine, path, year=YEAR, source="x", actor="test")
+    # an industrial patch east of the park, not touching it; a building 400 × 100 m from x 900: a
+    # quarter inside, its anchor (x ≈ 1100) outside
+    park_id = industrial_patch_and_building(engine, tmp_path, rect(1010, 0, 500, 1000), rect(900, 100, 400, 100), 40_000.0)
     details = measure_intensity(engine, year=YEAR).details
     details = details[details["unit_id"] == park_id].set_index("indicator")
     assert details.loc["industrial_floor_area_ratio", "numerator_value"] == pytest.approx(10_000, rel=1e-6)
