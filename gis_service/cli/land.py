@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
             echo_json(review)
             return
         verb = "已替换" if review["replaced"] else "已录入"
-        console.print(f"{verb} {review['year']} 年闲置土地调查认定({review['scope_zh']}):{escape(review['source_document'])}",
+        console.print(f"{verb} {review['year']} 年闲置土地调查认定({escape(review['scope_zh'])}):{escape(review['source_document'])}",
                       highlight=False)
 
     @app.command("idle-reviews")
