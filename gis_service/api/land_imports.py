@@ -33,6 +33,7 @@ from gis_service.api.writes import (
     receive_upload,
     safe_filename,
 )
+from gis_service.ingest.idle_reviews import MAX_SOURCE_LENGTH, MAX_YEAR, MIN_YEAR
 from gis_service.ingest.land import (
     LandFileOptions,
     LandImportReport,
@@ -169,13 +170,14 @@ def set_idle_route(
 
 
 class IdleReviewIn(BaseModel):
-    """A 闲置土地调查认定 carried out (``park_code`` omitted: the whole district, 全区)."""
+    """A 闲置土地调查认定 carried out (``park_code`` omitted: the whole district, 全区); the body is
+    bounded here, the values checked by :func:`~gis_service.ingest.idle_reviews.record_idle_review`."""
 
-    year: int = Field(ge=1990, le=2100, description="year of the 闲置土地调查认定")
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, description="year of the 闲置土地调查认定")
     park_code: str | None = Field(default=None, min_length=1, max_length=64,
                                   description="park code (its blocks included); omitted: the whole district")
-    source_document: str = Field(min_length=1, max_length=500, description="source of the identification")
-    source_section: str | None = Field(default=None, max_length=500)
+    source_document: str = Field(min_length=1, max_length=MAX_SOURCE_LENGTH, description="source of the identification")
+    source_section: str | None = Field(default=None, max_length=MAX_SOURCE_LENGTH)
 
 
 @router.post("/land/idle-reviews", summary="录入闲置土地调查认定(年份、范围、来源;同年同范围即替换)",
@@ -193,7 +195,7 @@ def record_idle_review_route(request: Request, principal: PrincipalDep, body: Id
 
 @router.get("/land/idle-reviews", summary="闲置土地调查认定记录", responses=ERROR_RESPONSES)
 def idle_reviews_route(
-    request: Request, year: Annotated[int | None, Query(ge=1990, le=2100, description="only this year")] = None,
+    request: Request, year: Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="only this year")] = None,
 ) -> list[dict[str, Any]]:
     """The recorded 闲置土地调查认定 (the same rows as ``gis-service import idle-reviews --json``)."""
     from gis_service.ingest.idle_reviews import idle_reviews

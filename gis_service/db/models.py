@@ -362,7 +362,6 @@ class LandParcel(Base):
         # the intensity query's 工矿仓储 parcels (the layer and snapshot are parameters)
         Index("ix_land_parcel_geom_industrial", "geom", postgresql_using="gist",
               postgresql_where=text("land_use_class IN ('industrial', 'mining', 'logistics_warehouse')")),
-        Index("ix_land_parcel_idle_found", "idle_year", postgresql_where=text("idle_status IS NOT NULL")),
         Index("ux_land_parcel_supervision_no", "supervision_no", unique=True, postgresql_where=text("layer = 'supply'")),
         CheckConstraint(f"layer IN {LAND_LAYERS_SQL}", name="land_parcel_layer"),
         CheckConstraint(

@@ -729,7 +729,7 @@ class SuppliedByCell:
                  .groupby(["park_id", "zone_id"], as_index=False)[column].sum().assign(is_park_total=False))
         names = dict(zip(zones["zone_id"].astype(int), zones["name"]))
         frame = pd.concat([totals, parts], ignore_index=True)
-        return frame.assign(zone_name=frame["zone_id"].map(lambda z: names.get(int(z)) if z is not None and pd.notna(z) else None))
+        return frame.assign(zone_name=frame["zone_id"].map(names))  # a park's total has no zone: NaN
 
     def _areas(self, cell_ids: pd.Series) -> np.ndarray:
         return self.m2.reindex(cell_ids.to_numpy()).fillna(0.0).to_numpy()  # a cell without such land: 0 m²

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from gis_service.db.models import ZoneKind
 from gis_service.metrics.cells import unit_cells
-from gis_service.metrics.intensity import measure_intensity, measure_intensity_levels
+from gis_service.metrics.intensity import measure_intensity
 from gis_service.testing import insert_park, insert_zone
 from tests.metrics.helpers import rect, to_4326
 from tests.metrics.intensity_fixture import EXPECTED, YEAR, load_fixture
@@ -77,13 +77,6 @@ def test_overlapping_units_each_count_what_lies_in_them(engine: Engine, cut: dic
     for key in ("industrial_land_share_pct", "floor_area_ratio", "building_density_pct", "land_built_rate_pct"):
         assert corridor[key] == pytest.approx(park_a[key], rel=1e-9), key
     assert corridor["n_buildings"] == park_a["n_buildings"] == 3
-
-
-def test_both_levels_come_from_one_measurement(engine: Engine, cut: dict[str, int]) -> None:
-    both = measure_intensity_levels(engine, year=YEAR)
-    for level in ("park", "zone"):
-        alone = measure_intensity(engine, year=YEAR, level=level)
-        pd.testing.assert_frame_equal(both[level].rows, alone.rows)
 
 
 def test_cells_partition_every_unit() -> None:

@@ -16,6 +16,9 @@ it (:func:`gis_service.store.idle_coverage.idle_coverage`).
 review per year as well as one per park and year; recording again replaces the source (upsert).
 The table is registered with the ``data_change`` trigger (migrations 0003/0006) so that the
 answers memoised on those counters see a new review.
+
+``ix_land_parcel_idle_found`` (migration 0007) is dropped: it served the question "is any finding
+recorded at all?", which the per-unit coverage by reviews and findings replaced.
 """
 
 from __future__ import annotations
@@ -51,9 +54,12 @@ def upgrade() -> None:
     op.execute("INSERT INTO data_change (table_name, version) VALUES ('idle_land_review', 0)")
     op.execute("CREATE TRIGGER idle_land_review_data_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
                " ON idle_land_review FOR EACH STATEMENT EXECUTE FUNCTION bump_data_change()")
+    op.drop_index("ix_land_parcel_idle_found", table_name="land_parcel")
 
 
 def downgrade() -> None:
+    op.create_index("ix_land_parcel_idle_found", "land_parcel", ["idle_year"], unique=False,
+                    postgresql_where=sa.text("idle_status IS NOT NULL"))
     op.execute("DROP TRIGGER IF EXISTS idle_land_review_data_change ON idle_land_review")
     op.execute("DELETE FROM data_change WHERE table_name = 'idle_land_review'")
     op.drop_index("ux_idle_land_review_scope", table_name=TABLE)
