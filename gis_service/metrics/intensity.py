@@ -119,6 +119,7 @@ from gis_service.metrics.bases import (
 from gis_service.metrics.cells import unit_cells
 from gis_service.metrics.density import refuse_two_figures
 from gis_service.metrics.errors import OverlappingZonesError
+from gis_service.metrics.gc_pause import gc_paused
 from gis_service.metrics.postgis import (
     _IN_SNAPSHOT,
     _IS_BUILT,
@@ -347,31 +348,51 @@ FROM unit_doc GROUP BY level, unit_id
 """
 )
 
-#: per cell and building: the share of its footprint inside the cell (NaN for a footprint of
-#: 0 m², left out of the sums), and its anchor (``building.anchor`` = ST_PointOnSurface(geom),
-#: stored by migration 0007); numbers only, fetched as one array
+#: per cell piece and building: the share of its footprint inside the cell (NaN for a footprint
+#: of 0 m², left out of the sums), its anchor (``building.anchor`` = ST_PointOnSurface(geom),
+#: stored by migration 0007) and whether the anchor lies in the piece; numbers only, packed by
+#: the server into one bytea of big-endian float8 (:data:`_PIECE_COLUMNS` per row): no Python
+#: object per row (:func:`_fetch_packed`)
 _BUILDINGS_SQL = text(
     f"""
-WITH {_PIECES_CTE}
-SELECT f.cell_id, b.id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated::int,
-       COALESCE(CASE WHEN ST_ContainsProperly(f.geom, b.geom) THEN 1.0
-                     ELSE ST_Area(ST_Transform(ST_Intersection(f.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END,
-                'NaN') AS share,
-       ST_X(b.anchor) AS x, ST_Y(b.anchor) AS y
-FROM pieces f JOIN building b ON b.import_id = :building_import AND f.geom && b.geom
-WHERE ST_Intersects(f.geom, b.geom)
+WITH {_PIECES_CTE},
+piece AS (
+    SELECT f.cell_id, b.id, b.footprint_m2, b.floor_area_m2, b.floor_area_estimated,
+           COALESCE(CASE WHEN ST_ContainsProperly(f.geom, b.geom) THEN 1.0
+                         ELSE ST_Area(ST_Transform(ST_Intersection(f.geom, b.geom), {AREA_SRID})) / NULLIF(b.footprint_m2, 0) END,
+                    'NaN') AS share,
+           ST_X(b.anchor) AS x, ST_Y(b.anchor) AS y, ST_Intersects(f.geom, b.anchor) AS anchor_in
+    FROM pieces f JOIN building b ON b.import_id = :building_import AND f.geom && b.geom
+    WHERE ST_Intersects(f.geom, b.geom)
+)
+SELECT string_agg(
+    float8send(cell_id) || float8send(id) || float8send(COALESCE(footprint_m2, 'NaN')) || float8send(floor_area_m2)
+    || float8send(floor_area_estimated::int) || float8send(share) || float8send(COALESCE(x, 'NaN'))
+    || float8send(COALESCE(y, 'NaN')) || float8send(COALESCE(anchor_in, false)::int), ''::bytea)
+FROM piece
 """
 )
 
-#: the industrial parcels in force that may hold an anchor: those meeting a box around anchors
-#: (through the partial GiST index of industrial parcels, migration 0007)
+#: the industrial parcels in force that may hold an anchor lying in a cell: those meeting a cell
+#: piece (through the partial GiST index of industrial parcels, migration 0007); a parcel met by
+#: two pieces comes twice: harmless, the test is "on any industrial parcel"
+_INDUSTRIAL_IN_CELLS_SQL = text(
+    f"""
+WITH {_PIECES_CTE}
+SELECT ST_AsBinary(p.geom)
+FROM pieces f JOIN land_parcel p ON p.geom && f.geom AND {_IS_INDUSTRIAL_STORAGE}
+WHERE ST_Intersects(f.geom, p.geom)
+"""
+)
+
+#: the industrial parcels in force around anchors lying in no cell: those meeting a box around them
 _INDUSTRIAL_AROUND_SQL = text(
     f"""
 SELECT ST_AsBinary(p.geom)
 FROM unnest(CAST(:xmin AS float8[]), CAST(:ymin AS float8[]), CAST(:xmax AS float8[]), CAST(:ymax AS float8[])) AS x(x0, y0, x1, y1)
 JOIN land_parcel p ON p.geom && ST_MakeEnvelope(x.x0, x.y0, x.x1, x.y1, 4326) AND {_IS_INDUSTRIAL_STORAGE}
 """
-)  # a parcel met by two boxes comes twice: harmless, the test is "on any industrial parcel"
+)
 
 _BUILDINGS_IN_FORCE_SQL = text(
     "SELECT id, year, source_document, file_name, feature_count, estimated_count, is_synthetic"
@@ -430,8 +451,14 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
 
     One pass over the land and the buildings for the parks and the zones together: each record
     is measured once per cell of the units' arrangement (:mod:`gis_service.metrics.cells`), not
-    once per unit it lies in.
+    once per unit it lies in.  The cyclic garbage collector waits until it ends
+    (:mod:`gis_service.metrics.gc_pause`).
     """
+    with gc_paused():
+        return _measure_levels(engine, year)
+
+
+def _measure_levels(engine: Engine, year: int) -> dict[str, IntensityResult]:
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
     # the parks' figures beside the land and buildings (which take 2 connections); the zones'
@@ -468,14 +495,13 @@ def _measure(engine: Engine, year: int, land: LandInForce,
         params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
                    "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        # the buildings on a second connection, beside the land sums and then the industrial
-        # parcels around the cells (they need no building)
-        boxes = shapely.bounds(cells.geoms).reshape(-1, 4)
-        (sums, industrial), pieces = _side_by_side(
-            engine, 1, lambda: (_land_sums(conn, params), _industrial_near(conn, boxes, params)),
-            lambda: _in_snapshot(engine, snapshot, lambda c: _building_pieces(c, params)),
-            alone=lambda: _building_pieces(conn, params))
-        pieces["on_ind"] = _on_industrial_land(pieces, industrial, boxes, lambda around: _industrial_near(conn, around, params))
+        # the buildings and then the industrial parcels meeting the cells on a second connection,
+        # beside the land sums (at 1M the two take about as long)
+        sums, (pieces, industrial) = _side_by_side(
+            engine, 1, lambda: _land_sums(conn, params),
+            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings_and_industrial(c, params)),
+            alone=lambda: _buildings_and_industrial(conn, params))
+        pieces["on_ind"] = _on_industrial_land(pieces, industrial, lambda xy: _industrial_around(conn, xy, params))
     bld = _per_unit(pieces, cells.membership)
     per_cell = sums.loc[sums["level"] == "cell"]
     supplied = SuppliedByCell(cells.membership, pd.Series(per_cell["sup_ind_m2"].to_numpy(dtype=float),
@@ -563,12 +589,19 @@ def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T])
         return work(conn)
 
 
+def _buildings_and_industrial(conn: Connection, params: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The buildings' pieces (:func:`_building_pieces`) and the 工矿仓储 parcels meeting the cells."""
+    return _building_pieces(conn, params), _industrial_parcels(conn, _INDUSTRIAL_IN_CELLS_SQL, params)
+
+
 def _building_pieces(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
-    """Each building's piece in each cell: its share of the footprint, its anchor."""
-    return pd.DataFrame(_fetch_numbers(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
+    """Each building's piece in each cell: its share of the footprint, its anchor, whether the
+    anchor lies in the piece."""
+    return pd.DataFrame(_fetch_packed(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
 
 
-_PIECE_COLUMNS = ["cell_id", "building_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y"]
+_PIECE_COLUMNS = ["cell_id", "building_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y",
+                  "anchor_in"]
 _BUILDING_COUNTS = ("n_buildings", "n_estimated", "n_split")
 _BUILDING_SUMS = ("floor_m2", "foot_m2", "ind_floor_m2", "ind_foot_m2", *_BUILDING_COUNTS)
 
@@ -599,39 +632,47 @@ def _fetch_all(conn: Connection, statement: TextClause, params: dict[str, Any]) 
         return cursor.fetchall()  # type: ignore[no-any-return]
 
 
-def _fetch_numbers(conn: Connection, statement: TextClause, params: dict[str, Any], width: int) -> np.ndarray:
-    """A statement's rows of numbers as one float64 array (``width`` columns)."""
+def _fetch_packed(conn: Connection, statement: TextClause, params: dict[str, Any], width: int) -> np.ndarray:
+    """A statement's one value, a bytea of big-endian float8 (``width`` per row; NULL for no
+    row), as a float64 array.  Rows of tuples would make ~10^5 Python objects at 1M records,
+    and with them the cyclic collector's full passes (see :mod:`gis_service.metrics.gc_pause`)."""
     rows = _fetch_all(conn, statement, params)
-    return np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
+    packed = rows[0][0] if rows else None
+    if packed is None:
+        return np.empty((0, width))
+    return np.frombuffer(packed, dtype=">f8").reshape(-1, width).astype(np.float64)
 
 
-def _industrial_near(conn: Connection, boxes: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-    """The 工矿仓储 parcels in force meeting any of ``boxes`` (rows xmin, ymin, xmax, ymax)."""
-    if len(boxes) == 0:
-        return np.empty(0, dtype=object)
-    columns = {"xmin": boxes[:, 0].tolist(), "ymin": boxes[:, 1].tolist(), "xmax": boxes[:, 2].tolist(), "ymax": boxes[:, 3].tolist()}
-    rows = _fetch_all(conn, _INDUSTRIAL_AROUND_SQL, {**params, **columns})
+def _industrial_parcels(conn: Connection, statement: TextClause, params: dict[str, Any]) -> np.ndarray:
+    """The 工矿仓储 parcels in force that ``statement`` selects, as shapely geometries."""
+    rows = _fetch_all(conn, statement, params)
     return shapely.from_wkb([r[0] for r in rows]) if rows else np.empty(0, dtype=object)
 
 
-def _on_industrial_land(pieces: pd.DataFrame, industrial: np.ndarray, boxes: np.ndarray,
+def _industrial_around(conn: Connection, xy: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """The 工矿仓储 parcels in force meeting any of the points ``xy`` (rows x, y)."""
+    points = {"xmin": xy[:, 0].tolist(), "ymin": xy[:, 1].tolist(), "xmax": xy[:, 0].tolist(), "ymax": xy[:, 1].tolist()}
+    return _industrial_parcels(conn, _INDUSTRIAL_AROUND_SQL, {**params, **points})
+
+
+def _on_industrial_land(pieces: pd.DataFrame, industrial: np.ndarray,
                         fetch_around: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Whether each building's anchor lies on a 工矿仓储 parcel in force (ST_Intersects
     semantics, boundary included).  One spatial join in memory (an STRtree over the industrial
     parcels) instead of one index probe of ``land_parcel`` per building, which cost ~0.05 ms
     each: 3 s for the 64 000 buildings of the parks at 1M.
 
-    ``industrial`` are the parcels meeting ``boxes`` (the cells'): every parcel holding an
-    anchor inside one of them.  An anchor outside them all (a building across the parks' edge
-    whose anchor lies outside) gets the parcels around it from ``fetch_around``."""
+    ``industrial`` are the parcels meeting the cells' pieces: every parcel holding an anchor
+    that lies in a piece.  An anchor lies in a piece exactly when it lies in one of the pieces
+    its building meets (the anchor is on the building), which the buildings statement tells
+    (``anchor_in``).  An anchor in no piece (a building across the parks' edge whose anchor
+    lies outside) gets the parcels around it from ``fetch_around``."""
     if pieces.empty:
         return np.zeros(0, dtype=bool)
     anchors = shapely.points(pieces["x"].to_numpy(), pieces["y"].to_numpy())
-    inside = shapely.STRtree(shapely.box(*boxes.T)).query(anchors, predicate="intersects")[0]
-    outside = np.setdiff1d(np.arange(len(anchors)), inside)
-    if len(outside):
-        xy = pieces[["x", "y"]].to_numpy()[outside]
-        industrial = np.concatenate([industrial, fetch_around(np.hstack([xy, xy]))])
+    in_a_piece = pieces.groupby("building_id", sort=False)["anchor_in"].transform("max").to_numpy() > 0
+    if not in_a_piece.all():
+        industrial = np.concatenate([industrial, fetch_around(pieces.loc[~in_a_piece, ["x", "y"]].to_numpy())])
     on_ind = np.zeros(len(pieces), dtype=bool)
     if len(industrial):
         on_ind[shapely.STRtree(industrial).query(anchors, predicate="intersects")[0]] = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import shapely
 from sqlalchemy import Engine, text
 
 from gis_service.metrics import intensity
@@ -46,12 +47,15 @@ def test_a_building_across_the_boundary_with_its_anchor_on_industrial_land_outsi
     assert details.loc["industrial_floor_area_ratio", "denominator_value"] == pytest.approx(50, rel=1e-6)  # ha, inside only
 
 
-def test_the_industrial_parcels_are_found_through_their_partial_index(engine: Engine, tmp_path: Path) -> None:
-    # the index predicate (land_use_class = 'industrial') must stay implied by the query's filter
+@pytest.mark.parametrize("statement", ["_INDUSTRIAL_IN_CELLS_SQL", "_INDUSTRIAL_AROUND_SQL"])
+def test_the_industrial_parcels_are_found_through_their_partial_index(engine: Engine, tmp_path: Path, statement: str) -> None:
+    # the index predicate (the 工矿仓储 classes) must stay implied by the queries' filter
     load_fixture(engine, tmp_path)
+    cell = shapely.box(121.0, 30.9, 121.4, 31.2)
     params = {**land_in_force(engine, YEAR).sql_params([INDUSTRIAL_LAND, BUILT_UP_LAND, SUPPLIED_INDUSTRIAL_LAND]),
-              "year": YEAR, "xmin": [0.0], "ymin": [0.0], "xmax": [180.0], "ymax": [90.0]}
+              "year": YEAR, "xmin": [0.0], "ymin": [0.0], "xmax": [180.0], "ymax": [90.0],
+              "cell_ids": [1], "cell_wkb": [shapely.to_wkb(cell)]}
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + intensity._INDUSTRIAL_AROUND_SQL.text), params))
+        plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + getattr(intensity, statement).text), params))
     assert "ix_land_parcel_geom_industrial" in plan
