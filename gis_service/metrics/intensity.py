@@ -461,11 +461,13 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
 def _measure_levels(engine: Engine, year: int) -> dict[str, IntensityResult]:
     land = land_in_force(engine, year)
     buildings = buildings_in_force(engine, year)
-    # the parks' figures beside the land and buildings (which take 2 connections); the zones'
-    # are apportioned from them with shares summed from the same pass's cells
-    (raw, supplied), park_figures = _side_by_side(engine, 3, lambda: _measure(engine, year, land, buildings),
-                                                  lambda: _park_figures(engine, year))
-    figures = {PARK_LEVEL: park_figures, ZONE_LEVEL: _zone_level_figures(engine, year, park_figures, supplied)}
+    # the parks' figures and the zones' apportioning inputs beside the land and buildings (which
+    # take 2 connections); the zones' figures are apportioned from the parks' with shares summed
+    # from the same pass's cells
+    (raw, supplied), (park_figures, apportioning) = _side_by_side(
+        engine, 4, lambda: _measure(engine, year, land, buildings),
+        lambda: (_park_figures(engine, year), _apportioning(engine, year)))
+    figures = {PARK_LEVEL: park_figures, ZONE_LEVEL: _zone_level_figures(apportioning, park_figures, supplied)}
     vintage = _vintage(year, land, buildings)
     idle = idle_coverage(engine, year)
     out = {}
@@ -495,14 +497,8 @@ def _measure(engine: Engine, year: int, land: LandInForce,
         params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
                    "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        # the buildings and then the industrial parcels meeting the cells on a second connection,
-        # beside the land sums (at 1M the two take about as long)
-        sums, (pieces, industrial) = _side_by_side(
-            engine, 1, lambda: _land_sums(conn, params),
-            lambda: _in_snapshot(engine, snapshot, lambda c: _buildings_and_industrial(c, params)),
-            alone=lambda: _buildings_and_industrial(conn, params))
-        pieces["on_ind"] = _on_industrial_land(pieces, industrial, lambda xy: _industrial_around(conn, xy, params))
-    bld = _per_unit(pieces, cells.membership)
+        sums, pieces = _land_and_buildings(engine, conn, snapshot, params)
+    bld = _building_sums(pieces, cells.membership)
     per_cell = sums.loc[sums["level"] == "cell"]
     supplied = SuppliedByCell(cells.membership, pd.Series(per_cell["sup_ind_m2"].to_numpy(dtype=float),
                                                           index=per_cell["unit_id"].to_numpy(dtype=np.int64)))
@@ -541,19 +537,17 @@ def _level_frame(units: pd.DataFrame, sums: pd.DataFrame, bld: pd.DataFrame, lev
     frame = frame.fillna({c: 0.0 for c in _LAND_SUMS}).astype({c: "float64" for c in _LAND_SUMS})
     frame["land_synthetic"] = frame["land_synthetic"].astype(object).where(frame["land_synthetic"].notna(), False).astype(bool)
     frame["land_sources"] = frame["land_sources"].astype(object).where(frame["land_sources"].notna(), None)
-    built = _building_sums(bld.loc[bld["level"] == level])
+    built = bld.loc[bld["level"] == level].drop(columns="level").set_index("unit_id")
     return frame.join(built, on="unit_id").fillna({c: 0 for c in _BUILDING_SUMS}).astype(
         {c: "int64" for c in _BUILDING_COUNTS})
 
 
-def _side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U], *,
-                  alone: Callable[[], U] | None = None) -> tuple[T, U]:
+def _side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U]) -> tuple[T, U]:
     """``(main(), side())`` with ``side`` on a thread of its own when the pool has ``connections``
-    to spare for both, else one after the other (``alone`` instead of ``side`` then, when the side
-    job has a form that reuses the main job's connection)."""
+    to spare for both, else one after the other."""
     if _spare_connections(engine) < connections:
         first = main()
-        return first, (alone or side)()
+        return first, side()
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(side)
         return main(), job.result()
@@ -589,9 +583,33 @@ def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T])
         return work(conn)
 
 
-def _buildings_and_industrial(conn: Connection, params: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The buildings' pieces (:func:`_building_pieces`) and the 工矿仓储 parcels meeting the cells."""
-    return _building_pieces(conn, params), _industrial_parcels(conn, _INDUSTRIAL_IN_CELLS_SQL, params)
+def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str,
+                        params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The land sums (on ``conn``), and the buildings' pieces with their industrial-land test
+    (:func:`_buildings_on_land`).
+
+    Three statements: the land sums, the buildings, the industrial parcels meeting the cells.
+    With two connections to spare they run side by side, the other two on connections of their
+    own that see ``conn``'s ``snapshot`` (at 1M, 0.5–0.7 s, 0.5 s and 0.2 s: on two cores the
+    third fills the gaps of the other two); else one after the other on ``conn``."""
+    def industrial_on(c: Connection) -> np.ndarray:
+        return _industrial_parcels(c, _INDUSTRIAL_IN_CELLS_SQL, params)
+
+    if _spare_connections(engine) < 2:
+        return _land_sums(conn, params), _buildings_on_land(conn, params, lambda: industrial_on(conn))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        industrial = pool.submit(_in_snapshot, engine, snapshot, industrial_on)
+        pieces = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings_on_land(c, params, industrial.result))
+        return _land_sums(conn, params), pieces.result()
+
+
+def _buildings_on_land(conn: Connection, params: dict[str, Any], industrial: Callable[[], np.ndarray]) -> pd.DataFrame:
+    """The buildings' pieces (:func:`_building_pieces`) and whether each one's anchor lies on
+    工矿仓储 land (``on_ind``, :func:`_on_industrial_land`); ``industrial`` gives the 工矿仓储
+    parcels meeting the cells, anchors in no cell fetch theirs on ``conn``."""
+    pieces = _building_pieces(conn, params)
+    pieces["on_ind"] = _on_industrial_land(pieces, industrial(), lambda xy: _industrial_around(conn, xy, params))
+    return pieces
 
 
 def _building_pieces(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
@@ -606,20 +624,38 @@ _BUILDING_COUNTS = ("n_buildings", "n_estimated", "n_split")
 _BUILDING_SUMS = ("floor_m2", "foot_m2", "ind_floor_m2", "ind_foot_m2", *_BUILDING_COUNTS)
 
 
-def _per_unit(pieces: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
-    """Per unit and building: the shares of its pieces in the unit's cells added up (a building
-    in one cell keeps its piece as it is; only those across cells are grouped)."""
+def _building_sums(pieces: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+    """Per unit of each level (``level``, ``unit_id``): floor area and footprint counted by the
+    share inside, on industrial land or not; how many buildings, how many estimated, how many
+    split by the unit's edge.
+
+    A building in one cell (nearly all) is summed per cell, then the cells' sums per unit.  One
+    across cells counts once per unit: its pieces' shares in the unit's cells added up."""
     keys = membership.astype({"cell_id": "int64", "unit_id": "int64"})
     pieces = pieces.astype({"cell_id": "int64"})
     across = pieces["building_id"].duplicated(keep=False).to_numpy()
-    whole = pieces.loc[~across].merge(keys, on="cell_id")
+    per_cell = _building_parts(pieces.loc[~across], ["cell_id"]).groupby("cell_id").sum(min_count=0)
+    parts = [keys.merge(per_cell, left_on="cell_id", right_index=True).drop(columns="cell_id")]
     split = pieces.loc[across].merge(keys, on="cell_id")
     if not split.empty:
         groups = split.drop(columns="cell_id").groupby(["level", "unit_id", "building_id"], sort=False)
         summed = groups.first()
         summed["share"] = groups["share"].sum(min_count=1)  # NaN stays NaN (a footprint of 0 m²)
-        split = summed.reset_index()
-    return pd.concat([whole.drop(columns="cell_id"), split.drop(columns="cell_id", errors="ignore")], ignore_index=True)
+        parts.append(_building_parts(summed.reset_index(), ["level", "unit_id"]))
+    return pd.concat(parts, ignore_index=True).groupby(["level", "unit_id"], as_index=False).sum(min_count=0)
+
+
+def _building_parts(bld: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per building (row of ``bld``) and its ``keys``: what it adds to the building sums."""
+    share = bld["share"]  # NaN where the footprint is 0 m²: left out of the sums, as SQL's NULL was
+    floor, foot = bld["floor_area_m2"] * share, bld["footprint_m2"] * share
+    on_ind = bld["on_ind"].astype(bool)
+    return pd.DataFrame({
+        **{k: bld[k] for k in keys}, "floor_m2": floor, "foot_m2": foot,
+        "ind_floor_m2": floor.where(on_ind), "ind_foot_m2": foot.where(on_ind),
+        "n_buildings": 1, "n_estimated": bld["floor_area_estimated"].astype("int64"),
+        "n_split": (share < 0.999999).astype("int64"),
+    })
 
 
 def _fetch_all(conn: Connection, statement: TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -679,21 +715,6 @@ def _on_industrial_land(pieces: pd.DataFrame, industrial: np.ndarray,
     return on_ind
 
 
-def _building_sums(bld: pd.DataFrame) -> pd.DataFrame:
-    """Per unit: floor area and footprint counted by the share inside, on industrial land or
-    not; how many buildings, how many estimated, how many split by the boundary."""
-    share = bld["share"]  # NaN where the footprint is 0 m²: left out of the sums, as SQL's NULL was
-    floor, foot = bld["floor_area_m2"] * share, bld["footprint_m2"] * share
-    on_ind = bld["on_ind"].astype(bool)
-    parts = pd.DataFrame({
-        "unit_id": bld["unit_id"].astype("int64"), "floor_m2": floor, "foot_m2": foot,
-        "ind_floor_m2": floor.where(on_ind), "ind_foot_m2": foot.where(on_ind),
-        "n_buildings": 1, "n_estimated": bld["floor_area_estimated"].astype("int64"),
-        "n_split": (share < 0.999999).astype("int64"),
-    })
-    return parts.groupby("unit_id").sum(min_count=0)
-
-
 def _unit_names(engine: Engine, level: str) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.DataFrame([dict(r) for r in conn.execute(_UNIT_NAMES_SQL[level]).mappings()])
@@ -729,12 +750,12 @@ def _park_figures(engine: Engine, year: int) -> dict[tuple[int, str], Figure]:
     return {(int(r["unit_id"]), str(r["metric_code"])): _park_figure(r) for r in frame.to_dict("records")}
 
 
-def _zone_level_figures(engine: Engine, year: int, parks: Mapping[tuple[int, str], Figure],
+def _zone_level_figures(apportioning: Apportioning, parks: Mapping[tuple[int, str], Figure],
                         supplied: SuppliedByCell) -> dict[tuple[int, str], Figure]:
     """Each zone's figures, apportioned from the parks that lie in it (:func:`_zone_figures`)."""
     if not parks:  # no park figure at all: nothing to apportion
         return {}
-    shares, blocked = _park_shares_in_zones(engine, year, supplied)
+    shares, blocked = _park_shares_in_zones(apportioning, supplied)
     return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
 
 
@@ -776,36 +797,58 @@ class SuppliedByCell:
         return self.m2.reindex(cell_ids.to_numpy()).fillna(0.0).to_numpy()  # a cell without such land: 0 m²
 
 
-def _park_shares_in_zones(engine: Engine, year: int, supplied: SuppliedByCell) -> tuple[pd.DataFrame, dict[int, str]]:
-    """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
-    partition space; zones of different kinds overlap and are apportioned apart), as the density
-    answer's zone levels take them (:func:`~gis_service.metrics.apportion.park_zone_shares`):
-    leaf parks with the boundary in force, shares of supplied industrial land (the density
-    answer's filter, measured in this answer's pass over the cells: the same land, not a second
-    query per kind), boundary-area share for a park without such land.
+@dataclass(frozen=True)
+class Apportioning:
+    """What apportioning the parks' figures to the zones reads besides the measured land: the
+    leaf parks with the boundary in force (the density answer's park set: a zone's parks are
+    the same in both), the zones with a geometry, and the zones whose kind has overlapping
+    zones, each with the reason (the density answer refuses that kind)."""
 
-    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; and
-    the zones of a kind whose zones overlap (the density answer refuses that kind), each with
-    the reason: their figures cannot be apportioned, their land and buildings still are measured."""
-    # the density answer's own park set (units and leaf parks): a zone's parks are the same in both
+    parks: pd.DataFrame
+    zones: pd.DataFrame
+    blocked: dict[int, str]
+
+
+def _apportioning(engine: Engine, year: int) -> Apportioning:
+    """:class:`Apportioning` for ``year`` (read beside the measurement: it needs none of it)."""
     from gis_service.answers.inputs import leaf_parks, units_from_parks
 
     parks = leaf_parks(units_from_parks(read_parks(engine, year=year)))
     zones = read_zones(engine)
     zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    blocked: dict[int, str] = {}
     if parks.empty or zones.empty:
-        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"]), {}
-    frames, blocked = [pd.DataFrame(columns=SHARE_COLUMNS)], {}
+        return Apportioning(parks, zones, blocked)
     with engine.connect() as conn:
         for kind in dict.fromkeys(zones["kind"]):
-            of_kind = zones[zones["kind"] == kind]
             try:
                 check_zones_do_not_overlap(conn, kind)
             except OverlappingZonesError as exc:
-                blocked |= {int(z): str(exc) for z in of_kind["zone_id"]}
-                continue
-            pieces = supplied.pieces(parks["unit_id"].astype(int).tolist(), of_kind)
-            frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
+                blocked |= {int(z): str(exc) for z in zones.loc[zones["kind"] == kind, "zone_id"]}
+    return Apportioning(parks, zones, blocked)
+
+
+def _park_shares_in_zones(apportioning: Apportioning, supplied: SuppliedByCell) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
+    partition space; zones of different kinds overlap and are apportioned apart), as the density
+    answer's zone levels take them (:func:`~gis_service.metrics.apportion.park_zone_shares`):
+    shares of supplied industrial land (the density answer's filter, measured in this answer's
+    pass over the cells: the same land, not a second query per kind), boundary-area share for a
+    park without such land.
+
+    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; and
+    the zones of a kind whose zones overlap, each with the reason: their figures cannot be
+    apportioned, their land and buildings still are measured."""
+    parks, zones, blocked = apportioning.parks, apportioning.zones, apportioning.blocked
+    if parks.empty or zones.empty:
+        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"]), {}
+    frames = [pd.DataFrame(columns=SHARE_COLUMNS)]
+    for kind in dict.fromkeys(zones["kind"]):
+        of_kind = zones[(zones["kind"] == kind) & ~zones["zone_id"].astype(int).isin(list(blocked))]
+        if of_kind.empty:
+            continue
+        pieces = supplied.pieces(parks["unit_id"].astype(int).tolist(), of_kind)
+        frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
     shares = pd.concat(frames, ignore_index=True)
     names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
     return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)])), blocked
@@ -1132,5 +1175,5 @@ def _vintage(year: int, land: LandInForce, buildings: dict[str, Any] | None) -> 
         "supplied_land": land.describe(SUPPLIED_INDUSTRIAL_LAND),
         "buildings": buildings,
         "area_crs": AREA_CRS,
-        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
