@@ -95,18 +95,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, TextClause, text
-from sqlalchemy.pool import QueuePool
 
 from gis_service.coords.crs import AREA_CRS, AREA_SRID, STORED_SRID
 from gis_service.errors import InputError
@@ -128,15 +126,20 @@ from gis_service.metrics.postgis import (
     IS_SUPPLIED_ANY_USE,
     check_zones_do_not_overlap,
 )
+from gis_service.metrics.snapshot_reads import (
+    export_snapshot,
+    fetch_packed,
+    fetch_rows,
+    in_snapshot,
+    side_by_side,
+    spare_connections,
+)
 from gis_service.metrics.units import count_factor, money_factor_to_yi
 from gis_service.metrics.vintage import latest_at_or_before
 from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.idle_coverage import RECORD_COMMAND, IdleCoverage, idle_coverage
 from gis_service.store.land import LandInForce, land_in_force
 from gis_service.store.readers import read_parks, read_zones
-
-T = TypeVar("T")
-U = TypeVar("U")
 
 PARK_LEVEL = "park"
 ZONE_LEVEL = "zone"
@@ -464,7 +467,7 @@ def _measure_levels(engine: Engine, year: int) -> dict[str, IntensityResult]:
     # the parks' figures and the zones' apportioning inputs beside the land and buildings (which
     # take 2 connections); the zones' figures are apportioned from the parks' with shares summed
     # from the same pass's cells
-    (raw, supplied), (park_figures, apportioning) = _side_by_side(
+    (raw, supplied), (park_figures, apportioning) = side_by_side(
         engine, 4, lambda: _measure(engine, year, land, buildings),
         lambda: (_park_figures(engine, year), _apportioning(engine, year)))
     figures = {PARK_LEVEL: park_figures, ZONE_LEVEL: _zone_level_figures(apportioning, park_figures, supplied)}
@@ -496,7 +499,7 @@ def _measure(engine: Engine, year: int, land: LandInForce,
         cells = unit_cells(units, within=PARK_LEVEL)
         params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
                    "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
-        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        snapshot = export_snapshot(conn)
         sums, pieces = _land_and_buildings(engine, conn, snapshot, params)
     bld = _building_sums(pieces, cells.membership)
     per_cell = sums.loc[sums["level"] == "cell"]
@@ -542,47 +545,6 @@ def _level_frame(units: pd.DataFrame, sums: pd.DataFrame, bld: pd.DataFrame, lev
         {c: "int64" for c in _BUILDING_COUNTS})
 
 
-def _side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U]) -> tuple[T, U]:
-    """``(main(), side())`` with ``side`` on a thread of its own when the pool has ``connections``
-    to spare for both, else one after the other."""
-    if _spare_connections(engine) < connections:
-        first = main()
-        return first, side()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        job = pool.submit(side)
-        return main(), job.result()
-
-
-def _spare_connections(engine: Engine) -> int:
-    """How many more connections ``engine``'s pool hands out now without waiting.
-
-    An answer that runs statements side by side holds one connection while asking for another:
-    when every request of a busy service did that, all would wait for each other until the pool
-    timeout.  So a second connection is only taken when the pool has one to spare; otherwise the
-    statements run one after the other on the first.
-    """
-    pool = engine.pool
-    if not isinstance(pool, QueuePool):
-        return 1 << 16  # no bound (e.g. NullPool: a new connection each time)
-    return pool.checkedin() + max(0, getattr(pool, "_max_overflow", 0) - pool.overflow())
-
-
-#: what pg_export_snapshot() returns, e.g. 00000003-0000001B-1
-_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
-
-
-def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T]) -> T:
-    """``work(conn)`` on a connection of its own that sees exactly the exported ``snapshot``
-    (PostgreSQL's synchronized snapshots): the statements of one answer read one state of the
-    data even when they run side by side on two cores."""
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-        if not _SNAPSHOT_ID.fullmatch(snapshot):  # a utility statement takes no parameter: checked, then quoted
-            raise ValueError(f"unexpected snapshot id {snapshot!r}")
-        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-        conn.execute(_SESSION_SQL)
-        return work(conn)
-
-
 def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str,
                         params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The land sums (on ``conn``), and the buildings' pieces with their industrial-land test
@@ -595,11 +557,11 @@ def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str,
     def industrial_on(c: Connection) -> np.ndarray:
         return _industrial_parcels(c, _INDUSTRIAL_IN_CELLS_SQL, params)
 
-    if _spare_connections(engine) < 2:
+    if spare_connections(engine) < 2:
         return _land_sums(conn, params), _buildings_on_land(conn, params, lambda: industrial_on(conn))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        industrial = pool.submit(_in_snapshot, engine, snapshot, industrial_on)
-        pieces = pool.submit(_in_snapshot, engine, snapshot, lambda c: _buildings_on_land(c, params, industrial.result))
+        industrial = pool.submit(in_snapshot, engine, snapshot, industrial_on)
+        pieces = pool.submit(in_snapshot, engine, snapshot, lambda c: _buildings_on_land(c, params, industrial.result))
         return _land_sums(conn, params), pieces.result()
 
 
@@ -615,7 +577,7 @@ def _buildings_on_land(conn: Connection, params: dict[str, Any], industrial: Cal
 def _building_pieces(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
     """Each building's piece in each cell: its share of the footprint, its anchor, whether the
     anchor lies in the piece."""
-    return pd.DataFrame(_fetch_packed(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
+    return pd.DataFrame(fetch_packed(conn, _BUILDINGS_SQL, params, len(_PIECE_COLUMNS)), columns=_PIECE_COLUMNS)
 
 
 _PIECE_COLUMNS = ["cell_id", "building_id", "footprint_m2", "floor_area_m2", "floor_area_estimated", "share", "x", "y",
@@ -658,30 +620,9 @@ def _building_parts(bld: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     })
 
 
-def _fetch_all(conn: Connection, statement: TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows as plain tuples, in the binary protocol, on ``conn``'s transaction: for tens of
-    thousands of rows, parsing text numbers and making a SQLAlchemy Row of each cost more
-    than the query itself."""
-    compiled = statement.compile(dialect=conn.dialect)
-    with conn.connection.driver_connection.cursor(binary=True) as cursor:
-        cursor.execute(str(compiled), compiled.construct_params(params))
-        return cursor.fetchall()  # type: ignore[no-any-return]
-
-
-def _fetch_packed(conn: Connection, statement: TextClause, params: dict[str, Any], width: int) -> np.ndarray:
-    """A statement's one value, a bytea of big-endian float8 (``width`` per row; NULL for no
-    row), as a float64 array.  Rows of tuples would make ~10^5 Python objects at 1M records,
-    and with them the cyclic collector's full passes (see :mod:`gis_service.metrics.gc_pause`)."""
-    rows = _fetch_all(conn, statement, params)
-    packed = rows[0][0] if rows else None
-    if packed is None:
-        return np.empty((0, width))
-    return np.frombuffer(packed, dtype=">f8").reshape(-1, width).astype(np.float64)
-
-
 def _industrial_parcels(conn: Connection, statement: TextClause, params: dict[str, Any]) -> np.ndarray:
     """The 工矿仓储 parcels in force that ``statement`` selects, as shapely geometries."""
-    rows = _fetch_all(conn, statement, params)
+    rows = fetch_rows(conn, statement, params)
     return shapely.from_wkb([r[0] for r in rows]) if rows else np.empty(0, dtype=object)
 
 

@@ -1,14 +1,17 @@
-"""The intensity answer's statements run on two connections but read one state of the data."""
+"""The intensity answer's statements run on several connections but read one state of the data,
+and their numbers come back packed as they were stored."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from gis_service.metrics.intensity import _in_snapshot, measure_intensity
+from gis_service.metrics.intensity import measure_intensity
+from gis_service.metrics.snapshot_reads import fetch_packed, in_snapshot
 from gis_service.testing import insert_park
 from tests.metrics.helpers import rect, to_4326
 from tests.metrics.intensity_fixture import YEAR, load_fixture
@@ -23,14 +26,14 @@ def test_a_second_connection_sees_the_exported_snapshot_not_later_commits(engine
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         before = _count(conn)
         insert_park(engine, "late", "迟到的园区", to_4326([rect(0, 0, 100, 100)])[0])  # committed after the snapshot was taken
-        assert _in_snapshot(engine, snapshot, _count) == before
+        assert in_snapshot(engine, snapshot, _count) == before
     with engine.connect() as fresh:
         assert _count(fresh) == before + 1
 
 
 def test_a_snapshot_id_that_is_not_one_is_refused_before_it_reaches_sql(engine: Engine) -> None:
     with pytest.raises(ValueError, match="snapshot id"):
-        _in_snapshot(engine, "x'; DROP TABLE park; --", _count)
+        in_snapshot(engine, "x'; DROP TABLE park; --", _count)
 
 
 def test_a_pool_with_no_connection_to_spare_runs_the_statements_one_after_the_other(
@@ -46,3 +49,22 @@ def test_a_pool_with_no_connection_to_spare_runs_the_statements_one_after_the_ot
         tight.dispose()
     roomy = measure_intensity(engine, year=YEAR, level="park").rows
     pd.testing.assert_frame_equal(alone, roomy)
+
+
+_PACKED = text(
+    "SELECT string_agg(float8send(x) || float8send(y), ''::bytea ORDER BY x)"
+    " FROM (VALUES (1.5::float8, -2.0::float8), (3.0, 'NaN'), (1e300, 5e-324)) AS t(x, y) WHERE x < :below"
+)
+
+
+def test_packed_numbers_come_back_as_the_rows_they_were(engine: Engine) -> None:
+    with engine.connect() as conn:
+        got = fetch_packed(conn, _PACKED, {"below": 1e301}, 2)
+    np.testing.assert_array_equal(got, np.array([[1.5, -2.0], [3.0, np.nan], [1e300, 5e-324]]))
+    assert got.dtype == np.float64 and got.dtype.byteorder in ("=", "<")
+
+
+def test_no_row_packs_to_an_empty_array_of_the_width(engine: Engine) -> None:
+    with engine.connect() as conn:
+        got = fetch_packed(conn, _PACKED, {"below": 0.0}, 2)
+    assert got.shape == (0, 2)
