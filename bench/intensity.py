@@ -42,15 +42,29 @@ from sqlalchemy import Engine, create_engine, text
 
 from gis_service.answers import DensityQuestion
 from gis_service.answers.density import compute_density
-from gis_service.answers.intensity import IntensityQuestion, answer_intensity, compute_intensity, compute_intensity_levels
+from gis_service.answers.intensity import (
+    IntensityQuestion,
+    answer_intensity,
+    compute_intensity,
+    compute_intensity_levels,
+)
 from gis_service.coords.crs import AREA_SRID
 from gis_service.ingest.land.write import ewkb_hex
 from gis_service.metrics import intensity as metrics
-from gis_service.metrics.bases import BUILT_UP_LAND, INDUSTRIAL_LAND, SUPPLIED_INDUSTRIAL_LAND
+from gis_service.metrics.bases import (
+    BUILT_UP_LAND,
+    INDUSTRIAL_LAND,
+    SUPPLIED_INDUSTRIAL_LAND,
+)
 from gis_service.metrics.postgis import _IS_BUILT, _SESSION_SQL, IS_SUPPLIED_ANY_USE
 from gis_service.store.boundaries import boundary_date, in_force_sql
 from gis_service.store.land import land_in_force
-from gis_service.testing import insert_indicator, load_synthetic_parcels, load_synthetic_units, throwaway_postgis
+from gis_service.testing import (
+    insert_indicator,
+    load_synthetic_parcels,
+    load_synthetic_units,
+    throwaway_postgis,
+)
 
 RESULTS = Path(__file__).parent / "results"
 YEAR = 2020
@@ -138,7 +152,7 @@ def check_against_reference(engine: Engine) -> float:
         with engine.begin() as conn:
             conn.execute(_SESSION_SQL)
             reference = [dict(r) for r in conn.execute(REFERENCE_SQL, params).mappings()]
-        measured = metrics._measure(engine, YEAR, land, buildings)[0][level].to_dict("records")
+        measured = metrics.measure_quantities(engine, year=YEAR)[level].to_dict("records")
         if len(reference) != len(measured):
             raise AssertionError(f"{level}: {len(measured)} units measured, {len(reference)} in the reference")
         for ref, new in zip(reference, measured):

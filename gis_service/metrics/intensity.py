@@ -122,16 +122,15 @@ from gis_service.metrics.postgis import (
     _IN_SNAPSHOT,
     _IS_BUILT,
     _IS_SUPPLIED,
-    _SESSION_SQL,
     IS_SUPPLIED_ANY_USE,
     check_zones_do_not_overlap,
 )
 from gis_service.metrics.snapshot_reads import (
-    export_snapshot,
     fetch_packed,
     fetch_rows,
     in_snapshot,
     side_by_side,
+    snapshot_transaction,
     spare_connections,
 )
 from gis_service.metrics.units import count_factor, money_factor_to_yi
@@ -436,10 +435,12 @@ def check_level(level: str) -> str:
     return level
 
 
-def buildings_in_force(engine: Engine, year: int) -> dict[str, Any] | None:
+def buildings_in_force(bind: Engine | Connection, year: int) -> dict[str, Any] | None:
     """The buildings import that counts for ``year``: the latest at or before it (or ``None``)."""
-    with engine.connect() as conn:
-        row = conn.execute(_BUILDINGS_IN_FORCE_SQL, {"year": year}).mappings().first()
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return buildings_in_force(conn, year)
+    row = bind.execute(_BUILDINGS_IN_FORCE_SQL, {"year": year}).mappings().first()
     return dict(row) if row else None
 
 
@@ -462,45 +463,65 @@ def measure_intensity_levels(engine: Engine, *, year: int) -> dict[str, Intensit
 
 
 def _measure_levels(engine: Engine, year: int) -> dict[str, IntensityResult]:
-    land = land_in_force(engine, year)
-    buildings = buildings_in_force(engine, year)
-    # the parks' figures and the zones' apportioning inputs beside the land and buildings (which
-    # take 2 connections); the zones' figures are apportioned from the parks' with shares summed
-    # from the same pass's cells
-    (raw, supplied), (park_figures, apportioning) = side_by_side(
-        engine, 4, lambda: _measure(engine, year, land, buildings),
-        lambda: (_park_figures(engine, year), _apportioning(engine, year)))
-    figures = {PARK_LEVEL: park_figures, ZONE_LEVEL: _zone_level_figures(apportioning, park_figures, supplied)}
+    # every read of the answer in one snapshot: the main transaction's, shared by the others
+    with snapshot_transaction(engine) as (conn, snapshot):
+        land = land_in_force(conn, year)
+        buildings = buildings_in_force(conn, year)
+        # the figures, apportioning inputs, reviews and names beside the land and buildings
+        # (which take 3 connections)
+        (raw, supplied), context = side_by_side(
+            engine, conn, snapshot, 4, lambda: _measure(engine, conn, snapshot, year, land, buildings),
+            lambda c: _Context.read(c, year))
+    figures = {PARK_LEVEL: context.park_figures,
+               ZONE_LEVEL: _zone_level_figures(context.apportioning, context.park_figures, supplied)}
     vintage = _vintage(year, land, buildings)
-    idle = idle_coverage(engine, year)
     out = {}
     for level in LEVELS:
-        quantities, sources, reasons = _quantities(raw[level], figures[level], land, buildings, level, idle=idle)
+        quantities, sources, reasons = _quantities(raw[level], figures[level], land, buildings, level, idle=context.idle)
         details = _details(raw[level], quantities, sources, reasons)
-        rows = _rows(raw[level], _unit_names(engine, level), details, year, level, buildings)
+        rows = _rows(raw[level], context.names[level], details, year, level, buildings)
         out[level] = IntensityResult(rows=rows, details=details, vintage=vintage)
     return out
 
 
-def _measure(engine: Engine, year: int, land: LandInForce,
+@dataclass(frozen=True)
+class _Context:
+    """What an answer reads besides the measured land and buildings."""
+
+    park_figures: dict[tuple[int, str], Figure]
+    apportioning: Apportioning
+    idle: IdleCoverage
+    names: dict[str, pd.DataFrame]
+
+    @classmethod
+    def read(cls, conn: Connection, year: int) -> _Context:
+        return cls(_park_figures(conn, year), _apportioning(conn, year), idle_coverage(conn, year),
+                   {level: _unit_names(conn, level) for level in LEVELS})
+
+
+def measure_quantities(engine: Engine, *, year: int) -> dict[str, pd.DataFrame]:
+    """Per level, the measured quantities of each unit (area, land sums, building sums) before
+    any indicator is formed: what ``bench/intensity.py`` checks against its reference query."""
+    with snapshot_transaction(engine) as (conn, snapshot):
+        return _measure(engine, conn, snapshot, year, land_in_force(conn, year), buildings_in_force(conn, year))[0]
+
+
+def _measure(engine: Engine, conn: Connection, snapshot: str, year: int, land: LandInForce,
              buildings: dict[str, Any] | None) -> tuple[dict[str, pd.DataFrame], SuppliedByCell]:
     """Per level, one row per unit: its area and boundary, the land sums, the building sums; and
-    the supplied industrial land of each cell (the zones' shares of the parks are summed from it)."""
+    the supplied industrial land of each cell (the zones' shares of the parks are summed from it).
+    ``conn`` is in ``snapshot``'s transaction; the other connections read in that snapshot."""
     params: dict[str, Any] = {
         "on": boundary_date(year),
         "building_import": buildings["id"] if buildings else None,
         **land.sql_params([INDUSTRIAL_LAND, BUILT_UP_LAND, SUPPLIED_INDUSTRIAL_LAND]),
         "year": year,
     }
-    # one snapshot for every statement: the other connections import this transaction's snapshot
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-        conn.execute(_SESSION_SQL)
-        units = _units(conn, params)
-        cells = unit_cells(units, within=PARK_LEVEL)
-        params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
-                   "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
-        snapshot = export_snapshot(conn)
-        sums, pieces = _land_and_buildings(engine, conn, snapshot, params)
+    units = _units(conn, params)
+    cells = unit_cells(units, within=PARK_LEVEL)
+    params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
+               "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
+    sums, pieces = _land_and_buildings(engine, conn, snapshot, params)
     bld = _building_sums(pieces, cells.membership)
     per_cell = sums.loc[sums["level"] == "cell"]
     supplied = SuppliedByCell(cells.membership, pd.Series(per_cell["sup_ind_m2"].to_numpy(dtype=float),
@@ -656,9 +677,8 @@ def _on_industrial_land(pieces: pd.DataFrame, industrial: np.ndarray,
     return on_ind
 
 
-def _unit_names(engine: Engine, level: str) -> pd.DataFrame:
-    with engine.connect() as conn:
-        return pd.DataFrame([dict(r) for r in conn.execute(_UNIT_NAMES_SQL[level]).mappings()])
+def _unit_names(conn: Connection, level: str) -> pd.DataFrame:
+    return pd.DataFrame([dict(r) for r in conn.execute(_UNIT_NAMES_SQL[level]).mappings()])
 
 
 @dataclass(frozen=True)
@@ -676,12 +696,11 @@ class Figure:
 ZONE_SHARE_BASIS = SUPPLIED_INDUSTRIAL_LAND
 
 
-def _park_figures(engine: Engine, year: int) -> dict[tuple[int, str], Figure]:
+def _park_figures(conn: Connection, year: int) -> dict[tuple[int, str], Figure]:
     """Each park's figures (``(park_id, metric) -> Figure``): the one that counts for ``year``
     (latest at or before it; two in one year refused by the density answer's check,
     :func:`~gis_service.metrics.density.refuse_two_figures`)."""
-    with engine.connect() as conn:
-        rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
+    rows = conn.execute(_FIGURES_SQL, {"codes": list(FIGURE_METRICS.values()), "year": year}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows])
     if frame.empty:
         return {}
@@ -750,22 +769,21 @@ class Apportioning:
     blocked: dict[int, str]
 
 
-def _apportioning(engine: Engine, year: int) -> Apportioning:
+def _apportioning(conn: Connection, year: int) -> Apportioning:
     """:class:`Apportioning` for ``year`` (read beside the measurement: it needs none of it)."""
     from gis_service.answers.inputs import leaf_parks, units_from_parks
 
-    parks = leaf_parks(units_from_parks(read_parks(engine, year=year)))
-    zones = read_zones(engine)
+    parks = leaf_parks(units_from_parks(read_parks(conn, year=year)))
+    zones = read_zones(conn)
     zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
     blocked: dict[int, str] = {}
     if parks.empty or zones.empty:
         return Apportioning(parks, zones, blocked)
-    with engine.connect() as conn:
-        for kind in dict.fromkeys(zones["kind"]):
-            try:
-                check_zones_do_not_overlap(conn, kind)
-            except OverlappingZonesError as exc:
-                blocked |= {int(z): str(exc) for z in zones.loc[zones["kind"] == kind, "zone_id"]}
+    for kind in dict.fromkeys(zones["kind"]):
+        try:
+            check_zones_do_not_overlap(conn, kind)
+        except OverlappingZonesError as exc:
+            blocked |= {int(z): str(exc) for z in zones.loc[zones["kind"] == kind, "zone_id"]}
     return Apportioning(parks, zones, blocked)
 
 

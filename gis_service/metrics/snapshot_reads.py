@@ -9,8 +9,9 @@ state of the data.  Their rows come in the binary protocol, and numbers packed i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -23,20 +24,25 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-def export_snapshot(conn: Connection) -> str:
-    """The id of ``conn``'s snapshot, for :func:`in_snapshot` (``conn`` in a REPEATABLE READ
-    transaction that lives as long as the other connections read)."""
-    return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+@contextmanager
+def snapshot_transaction(engine: Engine) -> Iterator[tuple[Connection, str]]:
+    """A connection in a REPEATABLE READ transaction with the session settings, and the id of
+    its snapshot for :func:`in_snapshot` (valid while the transaction lasts)."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        conn.execute(_SESSION_SQL)
+        yield conn, str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
 
 
-def side_by_side(engine: Engine, connections: int, main: Callable[[], T], side: Callable[[], U]) -> tuple[T, U]:
-    """``(main(), side())`` with ``side`` on a thread of its own when the pool has ``connections``
-    to spare for both, else one after the other."""
+def side_by_side(engine: Engine, conn: Connection, snapshot: str, connections: int,
+                 main: Callable[[], T], side: Callable[[Connection], U]) -> tuple[T, U]:
+    """``(main(), side(c))``: ``side`` on a thread, on a connection of its own that sees
+    ``snapshot``, when the pool has ``connections`` to spare for both; else after ``main``, on
+    ``conn`` (the connection ``main`` uses, in ``snapshot``'s transaction)."""
     if spare_connections(engine) < connections:
         first = main()
-        return first, side()
+        return first, side(conn)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        job = pool.submit(side)
+        job = pool.submit(in_snapshot, engine, snapshot, side)
         return main(), job.result()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 #: the command that records a review (named in the intensity answer's missing reasons)
 RECORD_COMMAND = "gis-service import idle-review"
@@ -40,10 +40,12 @@ WHERE r.year <= :year
 )
 
 
-def idle_coverage(engine: Engine, year: int) -> IdleCoverage:
+def idle_coverage(bind: Engine | Connection, year: int) -> IdleCoverage:
     """The reviews made in or before ``year`` and the parks (blocks included) they cover (one small query)."""
-    with engine.connect() as conn:
-        rows = conn.execute(_COVERAGE_SQL, {"year": year}).mappings().all()
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return idle_coverage(conn, year)
+    rows = bind.execute(_COVERAGE_SQL, {"year": year}).mappings().all()
     district: tuple[int, int, str] | None = None
     parks: dict[int, tuple[int, int, str]] = {}
     for r in rows:

@@ -36,9 +36,13 @@ def _database_errors_as_raised() -> Iterator[None]:
         raise
 
 
-def _read_geo(engine: Engine, sql: str, params: dict[str, object] | None = None, geom: str = "geometry") -> gpd.GeoDataFrame:
-    with engine.connect() as conn, _database_errors_as_raised():
-        return gpd.read_postgis(text(sql), conn, geom_col=geom, params=params or {}, crs=STORED_CRS)
+def _read_geo(bind: Engine | Connection, sql: str, params: dict[str, object] | None = None,
+              geom: str = "geometry") -> gpd.GeoDataFrame:
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return _read_geo(conn, sql, params, geom)
+    with _database_errors_as_raised():
+        return gpd.read_postgis(text(sql), bind, geom_col=geom, params=params or {}, crs=STORED_CRS)
 
 
 def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
@@ -52,7 +56,7 @@ def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | 
 
 
 
-def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
+def read_parks(engine: Engine | Connection, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
     """Parks with the boundary version valid at the end of ``year`` (today when ``None``).
 
     Parks without a boundary valid at that date are included with an empty geometry,
@@ -80,7 +84,7 @@ def read_parks(engine: Engine, *, year: int | None = None, kind: str | None = No
     return _read_geo(engine, sql, {"on": boundary_date(year), "kind": kind})
 
 
-def read_zones(engine: Engine, kind: ZoneKind | str | None = None) -> gpd.GeoDataFrame:
+def read_zones(engine: Engine | Connection, kind: ZoneKind | str | None = None) -> gpd.GeoDataFrame:
     """Zones (``corridor``, ``corridor_area`` of 一廊九区, ``pian`` of 三片), with member towns.
 
     ``member_towns`` lists the towns of a 片 (empty for zones not defined by towns).
@@ -146,7 +150,9 @@ def read_parcels(
     (:mod:`gis_service.store.land`), the supply records and the register.  With ``ids``, only
     those parcels (the streamed GeoParquet export reads a file's parcels so).
     """
-    from gis_service.store.land import land_in_force  # the store's one rule of the snapshot in force
+    from gis_service.store.land import (
+        land_in_force,  # the store's one rule of the snapshot in force
+    )
 
     survey_import = land_in_force(engine, year).survey_import_id if year is not None else None
     sql = """

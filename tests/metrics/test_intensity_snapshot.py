@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from gis_service.ingest.idle_reviews import record_idle_review
+from gis_service.metrics import intensity
 from gis_service.metrics.intensity import measure_intensity
 from gis_service.metrics.snapshot_reads import fetch_packed, in_snapshot
 from gis_service.testing import insert_park
@@ -68,3 +70,28 @@ def test_no_row_packs_to_an_empty_array_of_the_width(engine: Engine) -> None:
     with engine.connect() as conn:
         got = fetch_packed(conn, _PACKED, {"below": 0.0}, 2)
     assert got.shape == (0, 2)
+
+
+def test_a_write_committed_while_the_answer_measures_is_in_none_of_its_parts(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit names and the idle reviews are read after the land; a rename and a review
+    committed once the measurement has begun must not show (all reads share one snapshot)."""
+    park_id = load_fixture(engine, tmp_path)
+    units = intensity._units
+
+    def units_then_a_write(conn, params):  # type: ignore[no-untyped-def]
+        with engine.begin() as other:
+            other.execute(text("UPDATE park SET name = '改名后的园区' WHERE id = :id"), {"id": park_id})
+        record_idle_review(engine, year=YEAR, park_code=None, source_document="测量中途登记的认定", actor="test")
+        return units(conn, params)
+
+    monkeypatch.setattr(intensity, "_units", units_then_a_write)
+    result = measure_intensity(engine, year=YEAR, level="park")
+    row = result.rows.set_index("unit_id").loc[park_id]
+    assert row["unit_name"] != "改名后的园区"
+    details = result.details.set_index(["unit_id", "indicator"]).loc[(park_id, "idle_land_rate_pct")]
+    assert "测量中途登记的认定" not in str(details["numerator_source"]) + str(details["missing_reason"])
+    monkeypatch.undo()
+    later = measure_intensity(engine, year=YEAR, level="park")  # the next answer sees both
+    assert later.rows.set_index("unit_id").loc[park_id, "unit_name"] == "改名后的园区"
