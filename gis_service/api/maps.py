@@ -131,14 +131,17 @@ def intensity_map(
     request: Request,
     year: Annotated[int, Query(ge=1949, le=2100, description="数据年份")],
     indicator: Annotated[str, Query(max_length=64, description="indicator key (floor_area_ratio…) or intensity_score")] = "floor_area_ratio",
+    level: Annotated[str, Query(max_length=8, description="评价单元:park(园区,含区块)或 zone(片区、功能区)")] = "park",
     basemap: BasemapQuery = "default",
 ) -> HTMLResponse:
     from gis_service.maps.intensity_view import build_intensity_map, check_indicator
+    from gis_service.metrics.intensity import check_level
 
     check_indicator(indicator)
+    check_level(level)
     options = _options(request, basemap)
-    return _page(request, "intensity", lambda: build_intensity_map(request.app.state.engine, year, indicator, options),
-                 year, indicator, options)
+    return _page(request, "intensity", lambda: build_intensity_map(request.app.state.engine, year, indicator, options, level),
+                 year, indicator, level, options)
 
 
 @router.get("/data/land", response_class=HTMLResponse, summary="土地数据(已导入的现状调查、供地记录、地块登记)")
