@@ -1,4 +1,5 @@
-"""The 集约利用 map view (/maps/intensity): served, chosen indicator, popup with every indicator; in Chromium."""
+"""The 集约利用 map view (/maps/intensity): served, chosen indicator and level (parks or zones), popup with
+every indicator; in Chromium."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from sqlalchemy import Engine
 from gis_service.db.models import ZoneKind
 from gis_service.testing import insert_zone, running_service
 from tests.api.conftest import make_client
-from tests.maps.conftest import CHROMIUM  # noqa: F401
-from tests.maps.test_browser import _open, _screenshot, park_centre_on_screen, pytestmark  # noqa: F401
+from tests.maps.conftest import CHROMIUM
+from tests.maps.test_browser import (  # noqa: F401
+    _open,
+    _screenshot,
+    park_centre_on_screen,
+    pytestmark,
+)
 from tests.metrics.helpers import rect, to_4326
-from tests.metrics.intensity_fixture import load_fixture, YEAR
+from tests.metrics.intensity_fixture import YEAR, load_fixture
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def test_page_is_served_for_a_chosen_indicator_and_refuses_an_unknown_one(db_url
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
-def test_page_opens_in_chromium_and_the_popup_lists_the_indicators(db_url: str, intensity_data: int, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_page_opens_in_chromium_and_the_popup_lists_the_indicators(db_url: str, intensity_data: int, browser) -> None:  # type: ignore[no-untyped-def]
     with running_service(db_url, offline=True) as base:
         page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&indicator=floor_area_ratio",
                                       strict_offline=True)
@@ -77,7 +83,7 @@ def test_the_zone_level_draws_each_zone_kind_as_a_layer_with_the_answers_values(
         assert json.dumps(layer) in page.text, layer
     assert {r["unit_id"] for r in api["rows"]} == set(with_zones.values())
     for row in api["rows"]:  # each zone's value on the map is the API's, as the map formats it
-        feature = re.search(r'\{[^{}]*"unit_id": %d,[^{}]*\}' % row["unit_id"], page.text)
+        feature = re.search(r'\{[^{}]*"unit_id": ' + str(row["unit_id"]) + r',[^{}]*\}', page.text)
         assert feature is not None, row["unit_name"]
         assert json.dumps(row["unit_name"]) in feature.group(0)
         assert '"value_text": ' + json.dumps(f"{row['floor_area_ratio']:,.2f}") in feature.group(0)
@@ -92,7 +98,7 @@ def test_the_park_level_links_to_the_zone_level_keeping_the_indicator(db_url: st
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 def test_zone_page_opens_in_chromium_and_a_zone_popup_explains_its_value(
-    db_url: str, with_zones: dict[str, int], browser  # type: ignore[no-untyped-def]  # noqa: F811
+    db_url: str, with_zones: dict[str, int], browser  # type: ignore[no-untyped-def]
 ) -> None:
     with running_service(db_url, offline=True) as base:
         page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&level=zone&indicator=floor_area_ratio",
