@@ -42,17 +42,24 @@ def test_page_is_served_for_a_chosen_indicator_and_refuses_an_unknown_one(db_url
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 def test_page_opens_in_chromium_and_the_popup_lists_the_indicators(db_url: str, intensity_data: int, browser) -> None:  # type: ignore[no-untyped-def]
+    text = _popup_text(browser, db_url, "indicator=floor_area_ratio", "园区A", "intensity_offline.png")
+    assert "园区A" in text and "综合容积率" in text and "0.08" in text and "工业主导型" in text
+
+
+def _popup_text(browser, db_url: str, query: str, unit_name: str, screenshot: str) -> str:  # type: ignore[no-untyped-def]
+    """The popup's text after a click on ``unit_name`` in the page at ``query`` (served offline:
+    no request leaves the machine, no script error); a screenshot of it in test-artifacts/."""
     with running_service(db_url, offline=True) as base:
-        page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&indicator=floor_area_ratio",
-                                      strict_offline=True)
+        page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&{query}", strict_offline=True)
         assert outside == [] and errors == [], (outside, errors)
-        page.mouse.click(*park_centre_on_screen(page, "园区A", "unit_name"))
+        page.mouse.click(*park_centre_on_screen(page, unit_name, "unit_name"))
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
+        page.wait_for_timeout(400)  # the popup's fade-in, for a readable screenshot
+        _screenshot(page, screenshot)
         text = popup.inner_text()
-        assert "园区A" in text and "综合容积率" in text and "0.08" in text and "工业主导型" in text
-        _screenshot(page, "intensity_offline.png")
         page.close()
+    return str(text)
 
 
 def test_a_year_without_parks_gives_a_page_not_an_error(db_url: str, intensity_data: int) -> None:
@@ -100,15 +107,5 @@ def test_the_park_level_links_to_the_zone_level_keeping_the_indicator(db_url: st
 def test_zone_page_opens_in_chromium_and_a_zone_popup_explains_its_value(
     db_url: str, with_zones: dict[str, int], browser  # type: ignore[no-untyped-def]
 ) -> None:
-    with running_service(db_url, offline=True) as base:
-        page, errors, outside = _open(browser, f"{base}/maps/intensity?year={YEAR}&level=zone&indicator=floor_area_ratio",
-                                      strict_offline=True)
-        assert outside == [] and errors == [], (outside, errors)
-        page.mouse.click(*park_centre_on_screen(page, "西片", "unit_name"))
-        popup = page.locator(".leaflet-popup-content")
-        popup.wait_for(timeout=5000)
-        text = popup.inner_text()
-        assert "西片" in text and "综合容积率 = 总建筑面积" in text
-        page.wait_for_timeout(400)  # the popup's fade-in, for a readable screenshot
-        _screenshot(page, "intensity_zones_offline.png")
-        page.close()
+    text = _popup_text(browser, db_url, "level=zone&indicator=floor_area_ratio", "西片", "intensity_zones_offline.png")
+    assert "西片" in text and "综合容积率 = 总建筑面积" in text
