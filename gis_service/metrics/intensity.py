@@ -83,7 +83,11 @@ Both levels in one pass
     figures) are summed from the same cells: supplied industrial land with the density answer's
     filter (``_IS_SUPPLIED``), then :func:`~gis_service.metrics.apportion.park_zone_shares`.
     :func:`measure_intensity_levels` answers both levels; the answer keeps both until the data
-    changes, so asking for one level after the other measures once.
+    changes, so asking for one level after the other measures once.  Every read of one answer (land
+    and buildings in force, the three measuring statements, figures, apportioning inputs, idle
+    reviews, names) sees one snapshot of the data, on whichever connection it runs
+    (:mod:`gis_service.metrics.snapshot_reads`): a write committed meanwhile shows in the next
+    answer, never in part of this one.
 
 Areas are measured in EPSG:4549 by PostGIS (the same land filters as
 :mod:`gis_service.metrics.postgis`).  A missing input gives a missing indicator with the
