@@ -525,8 +525,7 @@ def _measure(engine: Engine, conn: Connection, snapshot: str, year: int, land: L
     cells = unit_cells(units, within=PARK_LEVEL)
     params |= {**cells.sql_params(), "member_cell": cells.membership["cell_id"].tolist(),
                "member_level": cells.membership["level"].tolist(), "member_unit": cells.membership["unit_id"].tolist()}
-    sums, pieces = _land_and_buildings(engine, conn, snapshot, params)
-    bld = _building_sums(pieces, cells.membership)
+    sums, bld = _land_and_buildings(engine, conn, snapshot, params, cells.membership)
     per_cell = sums.loc[sums["level"] == "cell"]
     supplied = SuppliedByCell(cells.membership, pd.Series(per_cell["sup_ind_m2"].to_numpy(dtype=float),
                                                           index=per_cell["unit_id"].to_numpy(dtype=np.int64)))
@@ -570,10 +569,9 @@ def _level_frame(units: pd.DataFrame, sums: pd.DataFrame, bld: pd.DataFrame, lev
         {c: "int64" for c in _BUILDING_COUNTS})
 
 
-def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str,
-                        params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The land sums (on ``conn``), and the buildings' pieces with their industrial-land test
-    (:func:`_buildings_on_land`).
+def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str, params: dict[str, Any],
+                        membership: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The land sums (on ``conn``), and the building sums per unit (:func:`_buildings_on_land`).
 
     Three statements: the land sums, the buildings, the industrial parcels meeting the cells.
     With two connections to spare they run side by side, the other two on connections of their
@@ -583,20 +581,24 @@ def _land_and_buildings(engine: Engine, conn: Connection, snapshot: str,
         return _industrial_parcels(c, _INDUSTRIAL_IN_CELLS_SQL, params)
 
     if spare_connections(engine) < 2:
-        return _land_sums(conn, params), _buildings_on_land(conn, params, lambda: industrial_on(conn))
+        return _land_sums(conn, params), _buildings_on_land(conn, params, lambda: industrial_on(conn), membership)
     with ThreadPoolExecutor(max_workers=2) as pool:
         industrial = pool.submit(in_snapshot, engine, snapshot, industrial_on)
-        pieces = pool.submit(in_snapshot, engine, snapshot, lambda c: _buildings_on_land(c, params, industrial.result))
-        return _land_sums(conn, params), pieces.result()
+        buildings = pool.submit(in_snapshot, engine, snapshot,
+                                lambda c: _buildings_on_land(c, params, industrial.result, membership))
+        return _land_sums(conn, params), buildings.result()
 
 
-def _buildings_on_land(conn: Connection, params: dict[str, Any], industrial: Callable[[], np.ndarray]) -> pd.DataFrame:
-    """The buildings' pieces (:func:`_building_pieces`) and whether each one's anchor lies on
-    工矿仓储 land (``on_ind``, :func:`_on_industrial_land`); ``industrial`` gives the 工矿仓储
-    parcels meeting the cells, anchors in no cell fetch theirs on ``conn``."""
+def _buildings_on_land(conn: Connection, params: dict[str, Any], industrial: Callable[[], np.ndarray],
+                       membership: pd.DataFrame) -> pd.DataFrame:
+    """The building sums per unit (:func:`_building_sums`) of the buildings' pieces
+    (:func:`_building_pieces`), each known on 工矿仓储 land or not (``on_ind``,
+    :func:`_on_industrial_land`); ``industrial`` gives the 工矿仓储 parcels meeting the cells,
+    anchors in no cell fetch theirs on ``conn``.  Summed on this thread: the land sums usually
+    take longer."""
     pieces = _building_pieces(conn, params)
     pieces["on_ind"] = _on_industrial_land(pieces, industrial(), lambda xy: _industrial_around(conn, xy, params))
-    return pieces
+    return _building_sums(pieces, membership)
 
 
 def _building_pieces(conn: Connection, params: dict[str, Any]) -> pd.DataFrame:
