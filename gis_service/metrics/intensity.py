@@ -721,8 +721,8 @@ def _zone_level_figures(apportioning: Apportioning, parks: Mapping[tuple[int, st
     """Each zone's figures, apportioned from the parks that lie in it (:func:`_zone_figures`)."""
     if not parks:  # no park figure at all: nothing to apportion
         return {}
-    shares, blocked = _park_shares_in_zones(apportioning, supplied)
-    return {**_zone_figures(shares, parks), **_blocked_zone_figures(blocked)}
+    shares = _park_shares_in_zones(apportioning, supplied)
+    return {**_zone_figures(shares, parks), **_blocked_zone_figures(apportioning.blocked)}
 
 
 def _park_figure(row: Mapping[str, Any]) -> Figure:
@@ -793,7 +793,7 @@ def _apportioning(conn: Connection, year: int) -> Apportioning:
     return Apportioning(parks, zones, blocked)
 
 
-def _park_shares_in_zones(apportioning: Apportioning, supplied: SuppliedByCell) -> tuple[pd.DataFrame, dict[int, str]]:
+def _park_shares_in_zones(apportioning: Apportioning, supplied: SuppliedByCell) -> pd.DataFrame:
     """Share of each leaf park in each zone of table ``zone``, kind by kind (zones of one kind
     partition space; zones of different kinds overlap and are apportioned apart), as the density
     answer's zone levels take them (:func:`~gis_service.metrics.apportion.park_zone_shares`):
@@ -801,12 +801,12 @@ def _park_shares_in_zones(apportioning: Apportioning, supplied: SuppliedByCell) 
     pass over the cells: the same land, not a second query per kind), boundary-area share for a
     park without such land.
 
-    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; and
-    the zones of a kind whose zones overlap, each with the reason: their figures cannot be
-    apportioned, their land and buildings still are measured."""
+    Columns of :func:`~gis_service.metrics.apportion.park_zone_shares` plus ``park_name``; none
+    for the zones of a kind whose zones overlap (``apportioning.blocked``): their figures cannot
+    be apportioned, their land and buildings still are measured."""
     parks, zones, blocked = apportioning.parks, apportioning.zones, apportioning.blocked
     if parks.empty or zones.empty:
-        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"]), {}
+        return pd.DataFrame(columns=[*SHARE_COLUMNS, "park_name"])
     frames = [pd.DataFrame(columns=SHARE_COLUMNS)]
     for kind in dict.fromkeys(zones["kind"]):
         of_kind = zones[(zones["kind"] == kind) & ~zones["zone_id"].astype(int).isin(list(blocked))]
@@ -816,7 +816,7 @@ def _park_shares_in_zones(apportioning: Apportioning, supplied: SuppliedByCell) 
         frames.append(park_zone_shares(pieces, basis=ZONE_SHARE_BASIS, parks=parks, zones=of_kind))
     shares = pd.concat(frames, ignore_index=True)
     names = {int(u): f"{n} ({c})" for u, n, c in zip(parks["unit_id"], parks["unit_name"], parks["unit_code"])}
-    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)])), blocked
+    return shares.assign(park_name=shares["unit_id"].map(lambda u: names[int(u)]))
 
 
 def _zone_figures(shares: pd.DataFrame, parks: Mapping[tuple[int, str], Figure]) -> dict[tuple[int, str], Figure]:

@@ -56,7 +56,7 @@ def read_frame(conn: Engine | Connection, sql: str, params: dict[str, object] | 
 
 
 
-def read_parks(engine: Engine | Connection, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
+def read_parks(bind: Engine | Connection, *, year: int | None = None, kind: str | None = None) -> gpd.GeoDataFrame:
     """Parks with the boundary version valid at the end of ``year`` (today when ``None``).
 
     Parks without a boundary valid at that date are included with an empty geometry,
@@ -81,10 +81,10 @@ def read_parks(engine: Engine | Connection, *, year: int | None = None, kind: st
         WHERE (CAST(:kind AS text) IS NULL OR p.kind::text = :kind)
         ORDER BY p.id
     """
-    return _read_geo(engine, sql, {"on": boundary_date(year), "kind": kind})
+    return _read_geo(bind, sql, {"on": boundary_date(year), "kind": kind})
 
 
-def read_zones(engine: Engine | Connection, kind: ZoneKind | str | None = None) -> gpd.GeoDataFrame:
+def read_zones(bind: Engine | Connection, kind: ZoneKind | str | None = None) -> gpd.GeoDataFrame:
     """Zones (``corridor``, ``corridor_area`` of 一廊九区, ``pian`` of 三片), with member towns.
 
     ``member_towns`` lists the towns of a 片 (empty for zones not defined by towns).
@@ -101,7 +101,7 @@ def read_zones(engine: Engine | Connection, kind: ZoneKind | str | None = None) 
         WHERE (CAST(:kind AS text) IS NULL OR z.kind::text = :kind)
         ORDER BY z.kind, z.id
     """
-    return _read_geo(engine, sql, {"kind": kind_value})
+    return _read_geo(bind, sql, {"kind": kind_value})
 
 
 def read_towns(engine: Engine) -> gpd.GeoDataFrame:
